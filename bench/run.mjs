@@ -1,0 +1,195 @@
+// Parser benchmark: kunit-bridge's `parse` against the kernel's own kunit.py `parse`.
+//
+// What it measures, each case BENCH_RUNS times (default 3), the two tools alternating,
+// every command in its own bench/measure.py process (wall time, peak RSS of that command):
+//   a   parse a 1,000,000-line console log, text output to /dev/null
+//   b   parse the same log to kunit.py's JSON (ours: --quiet --kunit-json)
+//   c   ours only: the same log to JUnit + TAP + our JSON at once (--quiet)
+//   a0  case a on the small 747-line fixture log: mostly start-up cost
+// It prints a markdown table of median wall time and the largest peak RSS, the speed ratio
+// kunit.py/ours, and the goals: ours >=50x faster on the big log (a, b), ours <100 MB RSS.
+// The big log is made once by ../shared/bench/make-big-ktap.py and cached in
+// $TMPDIR/kunit-bridge-bench/, where the results also go as parse-latest.json.
+//
+// Exit: 0 full run, goals met; 1 full run, a goal missed; 2 incomplete (kunit.py not found,
+// a command failed, a report not written, or BENCH_OURS_CMD set).
+// Env: BENCH_RUNS=N; BENCH_OURS_CMD='sh snippet' replaces `node dist/runner/cli.js` for
+// debugging the harness, run as `sh -c "$BENCH_OURS_CMD" ours parse LOG ...` (args in "$@").
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHARED = path.resolve(ROOT, '..', 'shared');
+const SMALL = path.join(SHARED, 'fixtures/kernels/x86_64-rust-kunit/boot.log');
+const MAKE_BIG = path.join(SHARED, 'bench/make-big-ktap.py');
+const MEASURE = path.join(ROOT, 'bench/measure.py');
+const CLI = path.join(ROOT, 'dist/runner/cli.js');
+const WORK = path.resolve(os.tmpdir(), 'kunit-bridge-bench'); // absolute: kunit.py chdirs
+const BIG_LINES = 1_000_000;
+const GOAL_SPEEDUP = 50;
+const GOAL_RSS_MB = 100;
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+if (!Number.isInteger(RUNS) || RUNS < 1) die(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+const OURS_CMD = process.env.BENCH_OURS_CMD;
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+/** Output of a short command, or null if it cannot run or fails. */
+function capture(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? `${r.stdout}${r.stderr}`.trim() : null;
+}
+
+/** The cached 1M-line log; made again if missing, of the wrong size, or from another source. */
+function bigLog() {
+  const file = path.join(WORK, `big-${BIG_LINES}.log`);
+  const metaFile = `${file}.json`;
+  const src = fs.statSync(SMALL);
+  const want = { source: SMALL, sourceBytes: src.size, sourceMtimeMs: src.mtimeMs };
+  try {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    const ok = Object.entries(want).every(([k, v]) => meta[k] === v);
+    if (ok && fs.statSync(file).size === meta.bytes) return { file, lines: meta.lines };
+  } catch { /* no usable cache: make it */ }
+  console.error(`bench: making ${file} ...`);
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  const r = spawnSync('python3', [MAKE_BIG, SMALL, String(BIG_LINES)], { stdio: ['ignore', fd, 'inherit'] });
+  fs.closeSync(fd);
+  if (r.status !== 0) die(`make-big-ktap.py failed (${r.error?.message ?? `exit ${r.status}`})`);
+  const data = fs.readFileSync(tmp);
+  let lines = 0;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+  fs.renameSync(tmp, file);
+  fs.writeFileSync(metaFile, JSON.stringify({ ...want, bytes: data.length, lines }, null, 2));
+  return { file, lines };
+}
+
+/** kunit.py's path from scripts/kunit-py.sh, or { error } with the script's message. */
+function findKunitPy() {
+  const script = path.join(ROOT, 'scripts/kunit-py.sh');
+  if (!fs.existsSync(script)) return { error: 'scripts/kunit-py.sh does not exist' };
+  const r = spawnSync('bash', [script], { cwd: ROOT, encoding: 'utf8' });
+  const found = r.stdout.trim().split('\n').pop();
+  if (r.status === 0 && found && fs.existsSync(found)) return { path: found };
+  return { error: `${r.stderr}${r.stdout}`.trim() || `scripts/kunit-py.sh exited ${r.status}` };
+}
+
+/** One command under measure.py (stdout and stderr to /dev/null): { wall_s, maxrss_mb, exit }. */
+function measure(argv) {
+  const r = spawnSync('python3', [MEASURE, '--', ...argv], { cwd: WORK, encoding: 'utf8' });
+  if (r.status !== 0) return { wall_s: NaN, maxrss_mb: NaN, exit: null, error: r.stderr.trim() };
+  return JSON.parse(r.stdout);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+};
+const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+
+fs.mkdirSync(WORK, { recursive: true });
+if (!OURS_CMD && !fs.existsSync(CLI)) die(`${CLI} missing: run \`npm run build\` first`);
+const big = bigLog();
+const kunit = findKunitPy();
+if (kunit.error) console.error(`bench: kunit.py unavailable, running our side only:\n${kunit.error}\n`);
+
+const out = (name) => path.join(WORK, name);
+const kunitArgv = (args) => (kunit.path ? ['python3', kunit.path, ...args] : null);
+const oursArgv = (args) => (OURS_CMD ? ['sh', '-c', OURS_CMD, 'ours', ...args] : [process.execPath, CLI, ...args]);
+const reports = { junit: out('ours.junit.xml'), tap: out('ours.tap'), json: out('ours.json') };
+const cases = [
+  { id: 'a', what: 'parse, text to /dev/null', log: big, speedGoal: true,
+    kunit: ['parse', big.file], ours: ['parse', big.file], files: [] },
+  { id: 'b', what: 'parse to kunit.py JSON', log: big, speedGoal: true,
+    kunit: ['parse', big.file, `--json=${out('kunit.json')}`],
+    ours: ['parse', big.file, '--quiet', '--kunit-json', out('ours-kunit.json')], files: [out('ours-kunit.json')] },
+  { id: 'c', what: 'JUnit + TAP + JSON reports', log: big, speedGoal: false, kunit: null,
+    ours: ['parse', big.file, '--quiet', '--junit', reports.junit, '--tap', reports.tap, '--json', reports.json],
+    files: Object.values(reports) },
+  { id: 'a0', what: 'case a, small log (start-up)', log: { file: SMALL, lines: 747 }, speedGoal: false,
+    kunit: ['parse', SMALL], ours: ['parse', SMALL], files: [] },
+];
+
+const problems = [];
+const results = [];
+for (const c of cases) {
+  const tools = [['kunit.py', c.kunit && kunitArgv(c.kunit), []], ['ours', oursArgv(c.ours), c.files]];
+  const runs = { 'kunit.py': [], ours: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const [tool, argv, files] of i % 2 ? [...tools].reverse() : tools) {
+      if (!argv) continue;
+      files.forEach((f) => fs.rmSync(f, { force: true }));
+      process.stderr.write(`bench: ${c.id} ${tool} run ${i + 1}/${RUNS} ... `);
+      const m = measure(argv);
+      console.error(m.error ?? `${m.wall_s} s, ${m.maxrss_mb} MB, exit ${m.exit}`);
+      // exit 1 is fine: the fixture has a failing Rust test, and both tools then exit 1.
+      if (m.error || m.exit < 0 || m.exit > 1) problems.push(`${c.id} ${tool}: ${m.error ?? `exit ${m.exit}`}`);
+      for (const f of files) {
+        if (!(fs.statSync(f, { throwIfNoEntry: false })?.size > 0)) problems.push(`${c.id} ${tool}: ${f} not written`);
+      }
+      runs[tool].push(m);
+    }
+  }
+  for (const [tool, argv] of tools) {
+    if (!argv) continue;
+    const rs = runs[tool];
+    results.push({ case: c.id, what: c.what, log_lines: c.log.lines, tool, argv, runs: rs,
+      median_wall_s: +median(rs.map((r) => r.wall_s)).toFixed(4), max_rss_mb: Math.max(...rs.map((r) => r.maxrss_mb)),
+      exits: [...new Set(rs.map((r) => r.exit))] });
+  }
+  const [k, o] = ['kunit.py', 'ours'].map((t) => results.find((r) => r.case === c.id && r.tool === t));
+  if (o) {
+    o.speedup = k ? k.median_wall_s / o.median_wall_s : null;
+    o.speed_goal_met = c.speedGoal && k ? o.speedup >= GOAL_SPEEDUP : null;
+    o.rss_goal_met = o.max_rss_mb < GOAL_RSS_MB;
+  }
+}
+
+const env = {
+  date: new Date().toISOString(),
+  commit: capture('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown',
+  node: process.version,
+  python: capture('python3', ['--version']) ?? 'unknown',
+  cpu: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}`,
+  kunit_py: kunit.path ?? `unavailable: ${kunit.error.split('\n')[0]}`,
+  ours: OURS_CMD ? `BENCH_OURS_CMD=${OURS_CMD}` : 'node dist/runner/cli.js',
+  big_log: `${big.file} (${big.lines} lines)`,
+  runs: RUNS,
+};
+const yesNo = (v) => (v === null || v === undefined ? '—' : v ? 'yes' : '**NO**');
+const lines = [
+  `## kunit-bridge parse benchmark`,
+  '',
+  ...Object.entries(env).map(([k, v]) => `- ${k}: ${v}`),
+  '',
+  '| case | what | log lines | tool | median wall s | peak RSS MB | exit | kunit.py/ours | ' +
+    `≥${GOAL_SPEEDUP}× | <${GOAL_RSS_MB} MB |`,
+  '|---|---|--:|---|--:|--:|--:|--:|:-:|:-:|',
+  ...results.map((r) => `| ${r.case} | ${r.what} | ${r.log_lines} | ${r.tool} | ${fmt(r.median_wall_s, 3)} | ` +
+    `${fmt(r.max_rss_mb, 1)} | ${r.exits.join(',')} | ${r.speedup ? `${fmt(r.speedup, 1)}×` : '—'} | ` +
+    `${r.tool === 'ours' ? `${yesNo(r.speed_goal_met)} | ${yesNo(r.rss_goal_met)}` : '— | —'} |`),
+  '',
+  `Goals: ours ≥${GOAL_SPEEDUP}× faster than kunit.py on the big log (cases a, b); ` +
+    `ours peak RSS <${GOAL_RSS_MB} MB.`,
+  'Exit 1 is expected from both tools: the fixture log has a failing Rust test.',
+];
+const incomplete = [...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []),
+  ...(OURS_CMD ? ['BENCH_OURS_CMD set: "ours" is a stand-in'] : []), ...new Set(problems)];
+if (incomplete.length) lines.push('', '**Incomplete run:**', ...incomplete.map((p) => `- ${p}`));
+console.log(lines.join('\n'));
+
+const goalsMet = results.every((r) => r.speed_goal_met !== false && r.rss_goal_met !== false);
+const exitCode = incomplete.length ? 2 : goalsMet ? 0 : 1;
+const jsonFile = path.join(WORK, 'parse-latest.json');
+fs.writeFileSync(jsonFile, `${JSON.stringify({ ...env, goals: { speedup: GOAL_SPEEDUP, rss_mb: GOAL_RSS_MB },
+  incomplete, exit: exitCode, results }, null, 2)}\n`);
+console.log(`\nResults: ${jsonFile}`);
+process.exit(exitCode);

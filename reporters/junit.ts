@@ -1,0 +1,257 @@
+/**
+ * JUnit XML reporter (`--junit FILE`), built with junit-report-builder.
+ *
+ * Layout is flat: one `<testsuite>` per KUnit suite path. Each top-level test
+ * of each document is a suite; a case that has children (a parameterised test,
+ * deeper nesting) becomes its own `<testsuite>` named by its path joined with
+ * `.` (`example.example_params_test`). A suite path seen again in a later
+ * document gets ` #2`, ` #3`, … so suite names and classnames stay unique.
+ *
+ * The default output validates against both the Apache Ant/Surefire
+ * `junit-10.xsd` and Jenkins' `junit-4.xsd`. What those schemas force:
+ * - `<skipped>` carries its reason as text, not a `message` attribute: the
+ *   Jenkins schema types `skipped` as a plain string (no attributes). Jenkins
+ *   falls back to the text when `message` is absent.
+ * - no `skipped` attribute on `<testsuites>` (neither schema has one), and no
+ *   `<properties>` there either: run metadata goes on every `<testsuite>`.
+ * - `time` has at most three decimals and no exponent (`SUREFIRE_TIME`).
+ * - `file`/`line` on `<testcase>` are in neither schema, so
+ *   {@link ReportOptions.junitLocations} (opt-in) makes the file invalid
+ *   against both; GitLab and many other consumers read them anyway.
+ *
+ * Text bodies are added as escaped text, not CDATA: the bundled xmlbuilder 15
+ * splits only the first `]]>` of a CDATA section, so a second one in a kernel
+ * log would end the section early and break the file.
+ */
+import junitReportBuilder from 'junit-report-builder';
+import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
+import { countLeaves, emptyCounts } from '../runner/ktap/model.js';
+import type { Counts, RunResult, TestNode } from '../runner/ktap/model.js';
+import type { FileReporter, ReportOptions } from './types.js';
+
+type XmlElement = ReturnType<TestCase['build']>;
+
+/**
+ * The package's types describe `exports.default`, but its CommonJS build sets
+ * `module.exports` to the builder, which is what an ESM default import yields.
+ * Accept either shape.
+ */
+function resolveBuilder(mod: unknown): Builder {
+  const m = mod as { newBuilder?: unknown; default?: Builder };
+  return typeof m.newBuilder === 'function' ? (m as Builder) : (m.default as Builder);
+}
+const rootBuilder = resolveBuilder(junitReportBuilder);
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+// eslint-disable-next-line no-control-regex
+const INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Make text safe for XML 1.0 and readable in a CI page: drops ANSI/ESC
+ * sequences, then C0 controls other than tab/newline/CR, DEL, lone
+ * surrogates and U+FFFE/U+FFFF.
+ */
+export function cleanXmlText(text: string): string {
+  return text.replace(ANSI, '').replace(INVALID, '');
+}
+
+const ASSERTION = /ASSERTION FAILED|EXPECTATION FAILED|Expected /;
+
+/** Seconds with at most 3 decimals (SUREFIRE_TIME), or undefined when unknown. */
+function seconds(ms: number | undefined): number | undefined {
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return undefined;
+  return Number((ms / 1000).toFixed(3));
+}
+
+/** What one testcase element says, decided from the model only. */
+interface CaseOutcome {
+  kind: 'pass' | 'failure' | 'error' | 'skipped';
+  message?: string;
+  type?: string;
+  body: string;
+  /** Extra first lines for `<system-out>` (e.g. `XFAIL: reason`). */
+  outPrefix?: string;
+}
+
+function withReason(prefix: string, reason: string | undefined): string {
+  return reason ? `${prefix}: ${reason}` : prefix;
+}
+
+function outcome(node: TestNode): CaseOutcome {
+  const log = node.log.join('\n');
+  switch (node.status) {
+    case 'pass':
+      return { kind: 'pass', body: '' };
+    case 'xfail':
+      return { kind: 'pass', body: '', outPrefix: withReason('XFAIL', node.reason) };
+    case 'fail': {
+      const message = node.log.find((l) => ASSERTION.test(l)) ?? node.log.find((l) => l.trim() !== '') ?? 'failed';
+      return { kind: 'failure', type: 'fail', message: message.trim(), body: log };
+    }
+    case 'skip':
+      return { kind: 'skipped', body: node.reason ?? '' };
+    case 'todo':
+      return { kind: 'skipped', body: withReason('TODO', node.reason) };
+    case 'not-run':
+      return { kind: 'skipped', body: 'not run: the run ended before this test' };
+    case 'no-tests':
+      return { kind: 'skipped', body: 'no tests' };
+    case 'crashed': {
+      const trace = node.crash ? node.crash.trace.join('\n') : '';
+      return {
+        kind: 'error', type: 'crashed',
+        message: node.crash?.reason ?? node.reason ?? 'crashed',
+        body: [log, trace].filter((s) => s !== '').join('\n'),
+      };
+    }
+    case 'timeout':
+      return { kind: 'error', type: 'timeout', message: withReason('timed out', node.reason), body: log };
+    case 'incomplete':
+      return { kind: 'error', type: 'incomplete', message: 'no result: output ended before this test finished', body: log };
+    case 'error':
+      return { kind: 'error', type: 'error', message: node.reason ?? 'error', body: log };
+  }
+}
+
+/** Statuses that must show up as a failure/error even on a node that has children. */
+const BAD = new Set(['fail', 'timeout', 'error', 'crashed', 'incomplete']);
+
+function badLeaves(c: Counts): number {
+  return c.failed + c.timeout + c.errors + c.crashed + c.incomplete + c.notRun;
+}
+
+/**
+ * Append the text parts xmlbuilder would otherwise write as CDATA, after the
+ * builder has made the element: reason/body text inside `<skipped>`,
+ * `<failure>`, `<error>`, then `<system-out>` (Jenkins wants that order).
+ */
+function afterBuild(tc: TestCase, extra: (el: XmlElement) => void): void {
+  const build = tc.build.bind(tc);
+  tc.build = (parent) => {
+    const el = build(parent);
+    extra(el);
+    return el;
+  };
+}
+
+function addCase(suite: TestSuite, classname: string, node: TestNode, options: ReportOptions): void {
+  const o = outcome(node);
+  const tc = suite.testCase().className(cleanXmlText(classname)).name(cleanXmlText(node.name));
+  const time = seconds(node.durationMs);
+  if (time !== undefined) tc.time(time);
+  if (o.kind === 'failure') tc.failure(cleanXmlText(o.message ?? ''), o.type);
+  if (o.kind === 'error') tc.error(cleanXmlText(o.message ?? ''), o.type);
+  if (o.kind === 'skipped') tc.skipped();
+  const location = options.junitLocations ? node.location : undefined;
+  if (location) tc.file(cleanXmlText(location.file));
+  const out = cleanXmlText([o.outPrefix ?? '', ...node.log].filter((s) => s !== '').join('\n'));
+  const body = cleanXmlText(o.body);
+  afterBuild(tc, (el) => {
+    if (location) el.att('line', String(location.line));
+    if (body !== '' && o.kind !== 'pass') {
+      for (const child of el.children) {
+        const c = child as XmlElement;
+        if (c.name === o.kind) c.txt(body);
+      }
+    }
+    if (out !== '') el.ele('system-out', {}, out);
+  });
+}
+
+/** Run-level properties shared by every suite (neither schema allows them on the root). */
+function runProperties(result: RunResult): Array<[string, string]> {
+  const props: Array<[string, string]> = Object.entries(result.metadata);
+  props.push(['kunit-bridge.verdict', result.verdict]);
+  for (const [key, value] of Object.entries(result.counts)) props.push([`kunit-bridge.count.${key}`, String(value)]);
+  return props;
+}
+
+/** State of one render: the builder, the name counter, options. */
+interface RenderContext {
+  builder: Builder;
+  seen: Map<string, number>;
+  props: Array<[string, string]>;
+  options: ReportOptions;
+}
+
+function uniqueName(ctx: RenderContext, path: string): string {
+  const n = (ctx.seen.get(path) ?? 0) + 1;
+  ctx.seen.set(path, n);
+  return n === 1 ? path : `${path} #${n}`;
+}
+
+/** Emit `node` as a `<testsuite>` named by `path`, then its nested suites after it. */
+function addSuite(ctx: RenderContext, path: string[], node: TestNode, documentIndex: number): void {
+  const name = uniqueName(ctx, path.join('.'));
+  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
+  const time = seconds(node.durationMs);
+  if (time !== undefined) suite.time(time);
+  for (const [key, value] of ctx.props) suite.property(cleanXmlText(key), cleanXmlText(value));
+  suite.property('kunit-bridge.document', String(documentIndex));
+  suite.property('kunit-bridge.status', node.status);
+  for (const [key, value] of Object.entries(node.attributes)) {
+    suite.property(cleanXmlText(`ktap.${key}`), cleanXmlText(value));
+  }
+
+  if (node.children.length === 0) {
+    // A suite that crashed before its first case (or errored, timed out) must not vanish.
+    if (node.status !== 'pass' && node.status !== 'skip' && node.status !== 'no-tests') {
+      addCase(suite, name, node, ctx.options);
+    }
+    return;
+  }
+  // The node failed on its own (suite_init/exit, a crash after the last case): show it.
+  if (BAD.has(node.status) && badLeaves(countLeaves(node, emptyCounts())) === 0) {
+    addCase(suite, name, node, ctx.options);
+  }
+  const nested: TestNode[] = [];
+  for (const child of node.children) {
+    if (child.children.length > 0) nested.push(child);
+    else addCase(suite, name, child, ctx.options);
+  }
+  for (const child of nested) addSuite(ctx, [...path, child.name], child, documentIndex);
+}
+
+/** A synthetic suite for problems outside any test: a crash after the last test, no KTAP at all. */
+function addRunSuite(ctx: RenderContext, result: RunResult, runName: string): void {
+  const problems: TestNode[] = [];
+  const blank = { log: [], children: [], attributes: {}, line: 0 };
+  if (result.crash) {
+    problems.push({ ...blank, name: 'kernel crash outside any test', status: 'crashed', crash: result.crash, line: result.crash.line });
+  }
+  if (result.verdict === 'no-ktap') {
+    problems.push({ ...blank, name: 'KTAP output', status: 'error', reason: 'no KTAP output found' });
+  }
+  if (problems.length === 0) return;
+  const name = uniqueName(ctx, runName);
+  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
+  for (const [key, value] of ctx.props) suite.property(cleanXmlText(key), cleanXmlText(value));
+  for (const p of problems) addCase(suite, name, p, ctx.options);
+}
+
+/** Render a whole run as a JUnit XML string. */
+function render(result: RunResult, options: ReportOptions = {}): string {
+  const runName = options.runName ?? 'kunit-bridge';
+  const ctx: RenderContext = {
+    builder: rootBuilder.newBuilder().name(cleanXmlText(runName)),
+    seen: new Map(),
+    props: runProperties(result),
+    options,
+  };
+  for (const doc of result.documents) {
+    for (const top of doc.tests) addSuite(ctx, [top.name], top, doc.index);
+  }
+  addRunSuite(ctx, result, runName);
+  // The builder always writes `skipped` on <testsuites>; neither schema allows it.
+  // It is the root's last attribute and the first ` skipped="` in the file
+  // (an attribute value cannot hold a raw `"`).
+  return ctx.builder.build().replace(/ skipped="\d+"/, '') + '\n';
+}
+
+/** JUnit XML: one flat `<testsuite>` per suite path; valid against junit-10.xsd and Jenkins' junit-4.xsd. */
+export const junitReporter: FileReporter = {
+  name: 'junit',
+  description: 'JUnit XML, one <testsuite> per KUnit suite (Jenkins, GitLab, GitHub)',
+  render,
+};

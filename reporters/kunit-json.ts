@@ -1,0 +1,73 @@
+/**
+ * `--kunit-json`: the exact JSON that `kunit.py parse --json` writes (Linux
+ * 6.12 `tools/testing/kunit/kunit_json.py`), so KernelCI tooling that reads
+ * it keeps working: nested test groups `{name, sub_groups, test_cases, arch,
+ * defconfig, build_environment, lab_name, kernel, job, git_branch}`, test
+ * cases `{name, status}` with status PASS | FAIL | SKIP | ERROR, formatted
+ * like Python's `json.dumps(indent=4)` (ASCII only, no final newline).
+ *
+ * Where we differ from kunit.py on purpose (several KTAP documents, tests
+ * that never ran, names of crashed tests) is listed in docs/kunit-py-differences.md.
+ */
+import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
+import type { FileReporter } from './types.js';
+
+interface Group {
+  name: string;
+  sub_groups: Group[];
+  test_cases: { name: string; status: string }[];
+  arch: string;
+  defconfig: string;
+  build_environment: string;
+  lab_name: null;
+  kernel: null;
+  job: null;
+  git_branch: string;
+}
+
+/** kunit.py's status words (kunit_json.py `_status_map`; anything else is FAIL). */
+export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERROR' {
+  switch (status) {
+    case 'pass': case 'xfail': return 'PASS';
+    case 'skip': case 'todo': return 'SKIP';
+    case 'crashed': case 'incomplete': case 'not-run': case 'error': return 'ERROR';
+    default: return 'FAIL';
+  }
+}
+
+function group(name: string, tests: readonly TestNode[], meta: RunResult['metadata']): Group {
+  const g: Group = {
+    name,
+    sub_groups: [],
+    test_cases: [],
+    arch: meta['arch'] ?? '',
+    defconfig: meta['defconfig'] ?? '',
+    build_environment: meta['build_dir'] ?? '',
+    lab_name: null,
+    kernel: null,
+    job: null,
+    git_branch: 'kselftest',
+  };
+  for (const t of tests) {
+    if (t.children.length > 0) g.sub_groups.push(group(t.name, t.children, meta));
+    else g.test_cases.push({ name: t.name, status: kunitStatus(t.status) });
+  }
+  return g;
+}
+
+/** Python's `json.dumps(obj, indent=4)` (ensure_ascii on). */
+export function pythonJson(value: unknown): string {
+  return JSON.stringify(value, null, 4).replace(/[\u007f-\uffff]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code === 0x7f ? c : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+export const kunitJsonReporter: FileReporter = {
+  name: 'kunit-json',
+  description: 'the JSON of `kunit.py parse --json` (KernelCI test groups)',
+  render(result: RunResult): string {
+    const tests = result.documents.flatMap((d) => d.tests);
+    return pythonJson(group('KUnit Test Group', tests, result.metadata));
+  },
+};

@@ -1,0 +1,222 @@
+/**
+ * The KTAP result model: what the parser produces and every reporter reads.
+ *
+ * A parse yields a {@link RunResult}: one or more KTAP documents (one per
+ * `KTAP version` header at the top level — a boot, a module load, a debugfs
+ * re-run), each holding a tree of {@link TestNode}s (suites, test cases,
+ * parameterised cases). Statuses are pessimistic: a test is `crashed` or
+ * `incomplete` until its own result line arrives.
+ */
+
+/** Every status a test can end in. */
+export type TestStatus =
+  /** `ok` without directive (or `# XFAIL`: failed as expected, see `directive`). */
+  | 'pass'
+  /** `not ok` without directive. */
+  | 'fail'
+  /** `# SKIP` directive. */
+  | 'skip'
+  /** `# TODO` directive: known not to work yet; never fails a run. */
+  | 'todo'
+  /** `# XFAIL`: an expected failure (counted as a pass). */
+  | 'xfail'
+  /** `# TIMEOUT` directive, or killed by the runner's stall timer. */
+  | 'timeout'
+  /** `# ERROR` directive: the test could not run properly. */
+  | 'error'
+  /** The kernel crashed (panic, fatal Oops, BUG) while this test ran; no result line came. */
+  | 'crashed'
+  /** The output stopped before this test's result line, with no crash seen (cut short, hung). */
+  | 'incomplete'
+  /** Never started: the run ended before it (named when a plan or list made it known). */
+  | 'not-run'
+  /** A suite or document whose plan is `1..0`, or that held no tests at all. */
+  | 'no-tests';
+
+/** Statuses that make a run fail (exit 1), beyond those that make it incomplete. */
+export const FAILING_STATUSES: ReadonlySet<TestStatus> = new Set(['fail', 'timeout', 'error']);
+/** Statuses that mean the run did not complete (exit 3). */
+export const INCOMPLETE_STATUSES: ReadonlySet<TestStatus> = new Set(['crashed', 'incomplete', 'not-run']);
+
+/** A KTAP directive found after `#` on a result line. */
+export type Directive = 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR';
+
+/** Source location of a test (Rust doctests print `# <name>.location: file:line`). */
+export interface Location {
+  file: string;
+  line: number;
+}
+
+/** What the parser learned about a kernel crash. */
+export interface CrashInfo {
+  /** The first line that identified it, e.g. `Kernel panic - not syncing: Fatal exception`. */
+  reason: string;
+  /** Kind of crash signature. */
+  kind: 'panic' | 'oops' | 'bug' | 'kasan' | 'gpf' | 'rust-panic' | 'other';
+  /** The trace lines, as printed (printk prefix removed), capped. */
+  trace: string[];
+  /** 1-based input line where it started. */
+  line: number;
+}
+
+/** A parser anomaly: bad input is data, never an exception. */
+export interface Diagnostic {
+  /** Stable code, listed in docs/ktap.md. */
+  code: DiagnosticCode;
+  /** Human message. */
+  message: string;
+  /** 1-based input line number (0 when not tied to a line). */
+  line: number;
+  /** Slash-joined path of the test concerned, when known. */
+  path?: string;
+  severity: 'info' | 'warning' | 'error';
+}
+
+export type DiagnosticCode =
+  | 'no-ktap'
+  | 'no-plan'
+  | 'plan-mismatch'
+  | 'duplicate-plan'
+  | 'number-mismatch'
+  | 'name-mismatch'
+  | 'unexpected-line'
+  | 'missing-result'
+  | 'line-truncated'
+  | 'invalid-utf8'
+  | 'crash'
+  | 'oops-recovered'
+  | 'incomplete-output'
+  | 'totals-mismatch'
+  | 'bad-version';
+
+/** One test: a suite, a test case, or a parameterised case. */
+export interface TestNode {
+  name: string;
+  /** The number on its result line (1-based within its parent), when it had one. */
+  number?: number;
+  status: TestStatus;
+  /** The directive on its result line, if any. */
+  directive?: Directive;
+  /** Text after the directive (skip reason, …) or after the crash/timeout marker. */
+  reason?: string;
+  /** Duration in milliseconds, from printk timestamps or caller-supplied arrival times. */
+  durationMs?: number;
+  /** Lines that belong to this test and not to a child: diagnostics (`# …` without the `#`) and other output. */
+  log: string[];
+  /** Subtests (cases of a suite, parameters of a case). */
+  children: TestNode[];
+  /** The `1..N` plan of its subtests, if one was printed. */
+  plan?: number;
+  /** KTAP attributes: `# module: x`, `# speed: slow`, `# <name>.speed: slow`, … */
+  attributes: Record<string, string>;
+  location?: Location;
+  /** Set when a crash ended (or ran through) this test. */
+  crash?: CrashInfo;
+  /** `# <suite>: pass:N fail:N skip:N total:N` as printed by the kernel. */
+  stats?: { pass: number; fail: number; skip: number; total: number };
+  /** 1-based line of the result line (or of the header, when no result came). */
+  line: number;
+  /** Printk time (seconds) at which it started and ended, when known. */
+  startTime?: number;
+  endTime?: number;
+}
+
+/** One top-level KTAP document (`KTAP version 1` … at the outermost indent). */
+export interface KtapDocument {
+  /** 0-based position in the log. */
+  index: number;
+  /** `KTAP version 1` → `{format:'KTAP', version:1}`; absent for headerless output. */
+  format?: 'KTAP' | 'TAP';
+  version?: number;
+  plan?: number;
+  tests: TestNode[];
+  /** Diagnostic lines at document level (`# Totals: …`, …). */
+  log: string[];
+  totals?: { pass: number; fail: number; skip: number; total: number };
+  /** True when the plan was satisfied (or, without a plan, the document ended cleanly). */
+  complete: boolean;
+  startLine: number;
+  endLine: number;
+  attributes: Record<string, string>;
+}
+
+/** Counts of leaf results (test cases; a parameterised test counts its parameters). */
+export interface Counts {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  todo: number;
+  xfail: number;
+  timeout: number;
+  errors: number;
+  crashed: number;
+  incomplete: number;
+  notRun: number;
+}
+
+/** The overall verdict; decides the exit code (see runner/exit-codes.ts). */
+export type Verdict = 'passed' | 'failed' | 'incomplete' | 'no-tests' | 'no-ktap';
+
+/** The finished parse of one console log (or one run's merged streams). */
+export interface RunResult {
+  documents: KtapDocument[];
+  diagnostics: Diagnostic[];
+  /** A crash seen outside any test (e.g. a panic after the last document), if any. */
+  crash?: CrashInfo;
+  counts: Counts;
+  verdict: Verdict;
+  /** Number of input lines read. */
+  lines: number;
+  metadata: Record<string, string>;
+}
+
+/** Events the parser emits while it reads, in input order. */
+export type KtapEvent =
+  | { type: 'document-start'; document: number; line: number; format?: 'KTAP' | 'TAP'; version?: number }
+  | { type: 'plan'; path: string[]; count: number; line: number }
+  /** A test whose children follow (a suite, a parameterised case) has started. */
+  | { type: 'test-start'; path: string[]; line: number; time?: number }
+  /** A test finished; `test` is complete, children included. */
+  | { type: 'test-end'; path: string[]; test: TestNode; document: number }
+  /** A `# …` line or other output that belongs to the test at `path` (empty path: document level). */
+  | { type: 'log'; path: string[]; text: string; line: number; diagnostic: boolean }
+  | { type: 'crash'; path: string[]; crash: CrashInfo }
+  | { type: 'diagnostic'; diagnostic: Diagnostic }
+  | { type: 'document-end'; document: KtapDocument };
+
+/** Empty counts. */
+export function emptyCounts(): Counts {
+  return {
+    total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0,
+    timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0,
+  };
+}
+
+/** Add one leaf status to a counts object. */
+export function countStatus(counts: Counts, status: TestStatus): void {
+  counts.total++;
+  switch (status) {
+    case 'pass': counts.passed++; break;
+    case 'fail': counts.failed++; break;
+    case 'skip': counts.skipped++; break;
+    case 'todo': counts.todo++; break;
+    case 'xfail': counts.xfail++; break;
+    case 'timeout': counts.timeout++; break;
+    case 'error': counts.errors++; break;
+    case 'crashed': counts.crashed++; break;
+    case 'incomplete': counts.incomplete++; break;
+    case 'not-run': counts.notRun++; break;
+    case 'no-tests': counts.total--; break;
+  }
+}
+
+/** Count the leaves under a node (the node itself when it has no children). */
+export function countLeaves(node: TestNode, counts: Counts = emptyCounts()): Counts {
+  if (node.children.length === 0) {
+    countStatus(counts, node.status);
+  } else {
+    for (const child of node.children) countLeaves(child, counts);
+  }
+  return counts;
+}
