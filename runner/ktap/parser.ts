@@ -130,7 +130,7 @@ export class KtapParser {
       case 'plan': this.onPlan(k.count, k.indent, lineNo); break;
       case 'result': this.onResult(k, lineNo); break;
       case 'diag': this.onDiag(k.text, k.indent, lineNo); break;
-      case 'other': this.addOther(body.trimEnd(), lineNo); break;
+      case 'other': this.addOther(this.dedent(body, k.indent), lineNo); break;
     }
   }
 
@@ -297,6 +297,15 @@ export class KtapParser {
     }
     frame.pendingLog.push(text);
     this.emit?.({ type: 'log', path: this.pathOf(frame), text, line: lineNo, diagnostic: true });
+  }
+
+  /** Drop the enclosing test's indentation from a continuation line. */
+  private dedent(body: string, indent: number): string {
+    const top = this.stack[this.stack.length - 1];
+    const cut = Math.min(indent, top === undefined ? 0 : Math.max(0, top.indent));
+    let i = 0;
+    for (let w = 0; i < body.length && w < cut; i++) w += body.charCodeAt(i) === 0x09 ? 4 : 1;
+    return body.slice(i).trimEnd();
   }
 
   private addOther(text: string, lineNo: number): void {

@@ -1,0 +1,169 @@
+/**
+ * TAP 14 reporter (`--tap FILE`).
+ *
+ * One stream for the whole run: its top-level tests are every document's
+ * top-level suites, in order. A test with children is a TAP 14 commented
+ * subtest: an indented `# Subtest: name`, the 4-space indented body (its own
+ * log as comments, `1..N`, its children), then the parent's test point.
+ * A leaf's log lines are `# ` comments just before its test point.
+ *
+ * How KUnit statuses map, chosen so TAP 14 consumers (tap-parser, node-tap,
+ * prove) count honestly — only two directives exist, SKIP and TODO:
+ *
+ * | status                              | line                                   | counts as   |
+ * |-------------------------------------|----------------------------------------|-------------|
+ * | pass                                | `ok N - name`                          | pass        |
+ * | xfail                               | `ok N - name` + YAML `status: xfail`   | pass (as KUnit counts it) |
+ * | fail                                | `not ok N - name` (+ YAML `at:` if located) | failure |
+ * | skip                                | `ok N - name # SKIP reason`            | skip        |
+ * | todo                                | `not ok N - name # TODO reason`        | todo, never a failure |
+ * | not-run                             | `not ok N - name # SKIP not run: …` + YAML | skip, never a pass |
+ * | timeout, error, crashed, incomplete | `not ok N - name` + YAML block         | failure     |
+ * | no-tests                            | subtest with `1..0 # no tests`, `ok N - name # SKIP no tests` | not a leaf |
+ *
+ * xfail is not written as `# TODO`: consumers would count it as todo, not as
+ * the pass KUnit records. not-run is `not ok` so it can never be read as a
+ * pass, and `# SKIP` so it is not a failure of its own (the crash before it is).
+ * Names and directive reasons escape `\` as `\\` and `#` as `\#`; YAML values
+ * are double-quoted JSON strings. A run with no KTAP at all is `Bail out!`.
+ */
+import type { CrashInfo, RunResult, TestNode } from '../runner/ktap/model.js';
+import type { FileReporter } from './types.js';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/** One line of plain text: no ANSI sequences, no control characters, no line breaks. */
+function oneLine(text: string): string {
+  return text.replace(ANSI, '').replace(/\r\n|\r|\n/g, ' ').replace(CONTROL, '');
+}
+
+/** Escape for a test point's description or directive: `\` → `\\`, `#` → `\#`. */
+export function escapeTap(text: string): string {
+  return oneLine(text).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+}
+
+/** A `# ` comment line that no parser can mistake for a `# Subtest:` header. */
+function comment(pad: string, text: string): string {
+  const body = oneLine(text).replace(/^(\s*)Subtest\b/, '$1 Subtest');
+  return `${pad}# ${body}`.trimEnd();
+}
+
+const yamlString = (s: string): string => JSON.stringify(oneLine(s));
+
+const NOT_RUN = 'not run: the run ended before this test';
+
+/** The YAML diagnostic lines for a test, or none. */
+function yaml(node: TestNode): string[] {
+  const out: string[] = [];
+  const crash: CrashInfo | undefined = node.crash;
+  switch (node.status) {
+    case 'xfail':
+    case 'not-run':
+    case 'timeout':
+    case 'error':
+    case 'incomplete':
+    case 'crashed':
+      out.push(`status: ${node.status}`);
+      break;
+    case 'fail':
+      // A failing Rust doctest: say where it is, as node-tap does (`at:`).
+      if (node.location) out.push('status: fail');
+      else return out;
+      break;
+    default:
+      return out;
+  }
+  let reason = node.reason;
+  if (node.status === 'crashed') reason = crash?.reason ?? reason;
+  if (node.status === 'incomplete') reason ??= 'no result: output ended before this test finished';
+  if (node.status === 'timeout') reason ??= 'timed out';
+  if (node.status === 'not-run') reason = NOT_RUN;
+  if (reason) out.push(`reason: ${yamlString(reason)}`);
+  if (node.durationMs !== undefined) out.push(`duration_ms: ${node.durationMs}`);
+  if (node.location) {
+    out.push('at:', `  file: ${yamlString(node.location.file)}`, `  line: ${node.location.line}`);
+  }
+  if (node.status === 'crashed' && crash) {
+    out.push(`crash_kind: ${crash.kind}`, `crash_line: ${crash.line}`);
+    if (crash.trace.length > 0) {
+      out.push('trace:', ...crash.trace.map((l) => `  - ${yamlString(l)}`));
+    }
+  }
+  return out;
+}
+
+/** The test point line for a node (without YAML). */
+function testPoint(node: TestNode, n: number): string {
+  const name = escapeTap(node.name);
+  const head = (ok: boolean): string => `${ok ? 'ok' : 'not ok'} ${n}${name ? ` - ${name}` : ''}`;
+  const directive = (kind: 'SKIP' | 'TODO', reason: string | undefined): string =>
+    reason ? ` # ${kind} ${escapeTap(reason)}` : ` # ${kind}`;
+  switch (node.status) {
+    case 'pass':
+    case 'xfail':
+      return head(true);
+    case 'skip':
+      return head(true) + directive('SKIP', node.reason);
+    case 'no-tests':
+      return head(true) + directive('SKIP', 'no tests');
+    case 'todo':
+      return head(false) + directive('TODO', node.reason);
+    case 'not-run':
+      return head(false) + directive('SKIP', NOT_RUN);
+    case 'fail':
+    case 'timeout':
+    case 'error':
+    case 'crashed':
+    case 'incomplete':
+      return head(false);
+  }
+}
+
+/** Append one test (and, for a subtest, its whole body) at `pad`. */
+function writeNode(lines: string[], node: TestNode, n: number, pad: string): void {
+  if (node.children.length > 0 || node.status === 'no-tests') {
+    const inner = `${pad}    `;
+    lines.push(`${inner}# Subtest: ${oneLine(node.name)}`.trimEnd());
+    for (const l of node.log) lines.push(comment(inner, l));
+    lines.push(node.children.length > 0 ? `${inner}1..${node.children.length}` : `${inner}1..0 # no tests`);
+    node.children.forEach((child, i) => writeNode(lines, child, i + 1, inner));
+  } else {
+    for (const l of node.log) lines.push(comment(pad, l));
+  }
+  lines.push(pad + testPoint(node, n));
+  const diag = yaml(node);
+  if (diag.length > 0) {
+    lines.push(`${pad}  ---`, ...diag.map((d) => `${pad}  ${d}`), `${pad}  ...`);
+  }
+}
+
+/** Render a whole run as one TAP 14 stream. */
+function render(result: RunResult): string {
+  const lines = ['TAP version 14'];
+  if (result.verdict === 'no-ktap') {
+    lines.push('Bail out! no KTAP output found');
+    return lines.join('\n') + '\n';
+  }
+  const total = result.documents.reduce((sum, d) => sum + d.tests.length, 0);
+  lines.push(total > 0 ? `1..${total}` : '1..0 # no tests');
+  let n = 0;
+  for (const doc of result.documents) {
+    for (const test of doc.tests) writeNode(lines, test, ++n, '');
+    for (const l of doc.log) lines.push(comment('', l));
+  }
+  if (result.crash) {
+    lines.push(comment('', `kernel crash outside any test: ${result.crash.reason}`));
+    for (const l of result.crash.trace) lines.push(comment('', l));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** TAP 14: nested subtests, SKIP/TODO directives, YAML diagnostics for crashes and timeouts. */
+export const tapReporter: FileReporter = {
+  name: 'tap',
+  description: 'TAP 14 with nested subtests (one stream for all KTAP documents)',
+  render,
+};

@@ -1,0 +1,41 @@
+/** Writing the file reports a command was asked for. */
+import { reporterByName } from '../reporters/index.js';
+import type { ReportOptions } from '../reporters/types.js';
+import type { RunResult } from './ktap/model.js';
+import { writeFileAtomic } from './write-file.js';
+import { BridgeError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+/** Output paths by reporter name, plus reporter options. */
+export interface ReportRequest extends ReportOptions {
+  junit?: string;
+  tap?: string;
+  json?: string;
+  kunitJson?: string;
+}
+
+const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
+  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'],
+];
+
+/** Render and write every requested report; returns the paths written. */
+export function writeReports(result: RunResult, req: ReportRequest): string[] {
+  const written: string[] = [];
+  let failure: BridgeError | undefined;
+  for (const [field, name] of FIELDS) {
+    const path = req[field];
+    if (typeof path !== 'string' || path === '') continue;
+    const reporter = reporterByName(name)!;
+    try {
+      writeFileAtomic(path, reporter.render(result, req));
+      written.push(path);
+    } catch (err) {
+      // Keep going: every other report is still written.
+      failure ??= new BridgeError('E_REPORT_WRITE', 'reporter', ExitCode.USAGE,
+        `cannot write the ${name} report to ${path}: ${(err as Error).message} (check the directory exists and is writable)`,
+        { cause: err });
+    }
+  }
+  if (failure) throw failure;
+  return written;
+}
