@@ -71,6 +71,8 @@ export class KtapParser {
   private prefix = '';
   /** The current document's lines carry a printk prefix. */
   private printkDoc = false;
+  /** Some document in this log had printk prefixes. */
+  private sawPrintkDoc = false;
   private finished: RunResult | undefined;
   /** Set while {@link abandon} closes frames, so a filled plan does not close the document early. */
   private abandoning = false;
@@ -111,7 +113,8 @@ export class KtapParser {
       return;
     }
     if (this.trace !== undefined && !foreign) {
-      if (this.trace.trace.length < MAX_TRACE_LINES) this.trace.trace.push(body.trimEnd());
+      const t = body.trimEnd();
+      if (t !== '' && this.trace.trace.length < MAX_TRACE_LINES) this.trace.trace.push(t);
       if (crashEnd(body)) this.trace = undefined;
     }
     if (foreign) {
@@ -174,7 +177,9 @@ export class KtapParser {
       return;
     }
     const at = body.indexOf('TAP version ');
-    if (at > 0) {
+    // A custom prefix (`foo: KTAP version 1`) counts only in logs without printk
+    // output; on a kernel console such a line is someone echoing KTAP.
+    if (at > 0 && !this.sawPrintkDoc && !printk) {
       const m = /^(.*?)(K?TAP) version (\d+)\s*$/.exec(body);
       if (m && m[1]!.trim() !== '') {
         this.prefix = m[1]!;
@@ -193,6 +198,7 @@ export class KtapParser {
     frame.format = k.format;
     frame.version = k.version;
     this.printkDoc = printk;
+    if (printk) this.sawPrintkDoc = true;
     this.stack = [frame];
     this.emit?.({ type: 'document-start', document: index, line: lineNo, format: k.format, version: k.version });
   }
@@ -202,7 +208,10 @@ export class KtapParser {
   private onVersion(k: Extract<KtapLine, { kind: 'version' }>, lineNo: number, printk: boolean): void {
     const doc = this.stack[0]!;
     const top = this.top();
-    const newDoc = k.indent <= doc.indent || (doc.childIndent !== undefined && k.indent < doc.childIndent);
+    // A new document: at or left of this one's indent; for suites printed on their
+    // own (debugfs re-runs), each one that starts when nothing is open.
+    const newDoc = k.indent <= doc.indent || (doc.childIndent !== undefined
+      && (k.indent < doc.childIndent || (k.indent === doc.childIndent && this.stack.length === 1)));
     if (newDoc) {
       if (this.crash) this.abandon('crashed', this.crash.info);
       else if (this.openDocumentIsDone()) this.closeDocument(true);
@@ -221,6 +230,11 @@ export class KtapParser {
 
   private onSubtest(name: string, indent: number, lineNo: number): void {
     this.popDeeperThan(indent, lineNo);
+    // `    KTAP version 1` + `    # Subtest: x` with nothing above: a suite printed
+    // on its own (a debugfs re-run), not an indented document.
+    if (this.stack.length === 1 && this.top().indent > 0 && this.top().indent === indent && this.top().results === 0) {
+      this.insertImplicitDocument();
+    }
     const top = this.top();
     if (top.indent === indent && !top.named && top.results === 0) {
       top.named = true;

@@ -1,0 +1,167 @@
+import { Parser } from 'tap-parser';
+import type { FinalResults, Result } from 'tap-parser';
+import { describe, expect, it } from 'vitest';
+import { tapReporter } from '../../reporters/tap.js';
+import type { RunResult } from '../../runner/ktap/model.js';
+import { emptyCounts } from '../../runner/ktap/model.js';
+import { WEIRD_NAME_CLEAN, leafCounts, sampleResult } from '../helpers/sample-result.js';
+
+/** Everything tap-parser saw, from the top parser and every nested subtest parser. */
+interface Parsed {
+  top: FinalResults;
+  /** Every parser's FinalResults, the top one included, with the subtest's name. */
+  finals: Array<{ name: string; level: number; final: FinalResults }>;
+  /** Test points in input order, nested ones included. */
+  asserts: Array<{ level: number; result: Result }>;
+  /** Names announced by `# Subtest:` (the `child` event), in order. */
+  children: string[];
+  bailout?: string;
+}
+
+function parseTap(tap: string): Promise<Parsed> {
+  return new Promise((resolve) => {
+    const parsed: Omit<Parsed, 'top'> = { finals: [], asserts: [], children: [] };
+    const watch = (p: Parser, level: number): void => {
+      p.on('assert', (result: Result) => parsed.asserts.push({ level, result }));
+      p.on('child', (child: Parser) => {
+        parsed.children.push(child.name);
+        watch(child, level + 1);
+      });
+      p.on('bailout', (reason: string) => { parsed.bailout = reason; });
+      p.on('complete', (final: FinalResults) => {
+        parsed.finals.push({ name: p.name, level, final });
+        if (level === 0) resolve({ ...parsed, top: final });
+      });
+    };
+    const parser = new Parser();
+    watch(parser, 0);
+    parser.end(tap);
+  });
+}
+
+/** Leaf tallies in the words tap-parser uses (closing test points of subtests are not leaves). */
+function leafTally(parsed: Parsed): { total: number; pass: number; fail: number; skip: number; todo: number } {
+  const t = { total: 0, pass: 0, fail: 0, skip: 0, todo: 0 };
+  for (const { result: r } of parsed.asserts) {
+    if (r.closingTestPoint) continue;
+    t.total++;
+    if (r.skip) t.skip++;
+    else if (r.todo) t.todo++;
+    else if (r.ok) t.pass++;
+    else t.fail++;
+  }
+  return t;
+}
+
+describe('tapReporter', () => {
+  const result = sampleResult();
+  const tap = tapReporter.render(result);
+
+  it('is named tap and starts as TAP 14', () => {
+    expect(tapReporter.name).toBe('tap');
+    expect(tap.startsWith('TAP version 14\n1..7\n')).toBe(true);
+    // eslint-disable-next-line no-control-regex
+    expect(tap).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+
+  it('parses back without TAP errors, plans satisfied at every level', async () => {
+    const parsed = await parseTap(tap);
+    for (const { name, final } of parsed.finals) {
+      expect(final.failures.filter((f) => 'tapError' in f && f.tapError), name).toEqual([]);
+      expect(final.plan.end, name).toBe(final.count);
+    }
+    expect(parsed.top.count).toBe(7);
+    expect(parsed.top.ok).toBe(false);
+    expect(parsed.children).toEqual([
+      'example', 'example_params_test', 'crashy', 'troubled', 'example', 'rust_doctests_kernel', 'nothing_here',
+    ]);
+  });
+
+  it('keeps leaf counts equal to the model', async () => {
+    const parsed = await parseTap(tap);
+    const model = leafCounts(result);
+    expect(leafTally(parsed)).toEqual({
+      total: model.total,
+      pass: model.passed + model.xfail,
+      fail: model.failed + model.timeout + model.errors + model.crashed + model.incomplete,
+      skip: model.skipped + model.notRun,
+      todo: model.todo,
+    });
+    // and tap-parser's own per-level totals agree once closing test points are taken out
+    let skip = 0;
+    let todo = 0;
+    let count = 0;
+    for (const { final } of parsed.finals) {
+      skip += final.skip;
+      todo += final.todo;
+      count += final.count;
+    }
+    const closing = parsed.asserts.filter((a) => a.result.closingTestPoint).map((a) => a.result);
+    expect(count - closing.length).toBe(model.total);
+    expect(skip - closing.filter((r) => r.skip).length).toBe(model.skipped + model.notRun);
+    expect(todo - closing.filter((r) => r.todo).length).toBe(model.todo);
+  });
+
+  it('never counts a not-run test as passed', async () => {
+    const parsed = await parseTap(tap);
+    const notRun = parsed.asserts.find((a) => a.result.name === 'crashy_after')?.result;
+    expect(notRun?.ok).toBe(false);
+    expect(notRun?.skip).toBe('not run: the run ended before this test');
+    expect(notRun?.diag).toMatchObject({ status: 'not-run' });
+  });
+
+  it('round-trips escaped names and reasons', async () => {
+    const parsed = await parseTap(tap);
+    const names = parsed.asserts.map((a) => a.result.name);
+    expect(names).toContain(WEIRD_NAME_CLEAN);
+    expect(tap).toContain('weird \\# name \\\\ back');
+    const todo = parsed.asserts.find((a) => a.result.name === 'example_todo_test')?.result;
+    expect(todo?.ok).toBe(false);
+    expect(todo?.todo).toBe('not written yet # see bug \\42');
+    const skip = parsed.asserts.find((a) => a.result.name === 'example value 0')?.result;
+    expect(skip?.skip).toBe('unsupported param value 0');
+  });
+
+  it('writes YAML diagnostics for crashes, timeouts, errors, xfail and located failures', async () => {
+    const parsed = await parseTap(tap);
+    const diag = (name: string): unknown => parsed.asserts.find((a) => a.result.name === name)?.result.diag;
+    expect(diag('crashy_boom')).toMatchObject({
+      status: 'crashed', reason: 'Kernel panic - not syncing: Fatal exception', crash_kind: 'panic',
+      trace: expect.arrayContaining(['RIP: 0010:crashy_boom+0x12/0x30', ' <TASK>']),
+    });
+    expect(diag('slow_test')).toMatchObject({ status: 'timeout', reason: 'exceeded 300 seconds' });
+    expect(diag('err_test')).toMatchObject({ status: 'error', reason: 'could not allocate #2' });
+    expect(diag('cut_test')).toMatchObject({ status: 'incomplete' });
+    expect(diag('early_crash')).toMatchObject({ status: 'crashed', reason: 'Oops: general protection fault' });
+    expect(diag('example_xfail_test')).toMatchObject({ status: 'xfail', reason: 'known bug #123' });
+    expect(diag('rust_doctest_kernel_str_rs_3')).toMatchObject({ at: { file: 'rust/kernel/str.rs', line: 123 } });
+    const xfail = parsed.asserts.find((a) => a.result.name === 'example_xfail_test')?.result;
+    expect(xfail?.ok).toBe(true);
+    expect(xfail?.todo).toBe(false);
+  });
+
+  it('puts logs as comments before the result line', () => {
+    expect(tap).toContain(
+      '    #     1 + 1 == 2 (0x2)\n    # bad ]]> twice ]]> <tag> & "q"\n    not ok 2 - example_fail_test\n',
+    );
+    expect(tap).toContain('# suite_init ran\nnot ok 6 - early_crash\n');
+  });
+
+  it('cannot be fooled by a log line that looks like a subtest header', async () => {
+    const r = sampleResult();
+    const first = r.documents[0]?.tests[0]?.children[0];
+    first?.log.push('Subtest: fake');
+    const parsed = await parseTap(tapReporter.render(r));
+    expect(parsed.children).not.toContain('fake');
+    expect(leafTally(parsed).total).toBe(leafCounts(r).total);
+  });
+
+  it('bails out when there was no KTAP at all', async () => {
+    const none: RunResult = {
+      documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'no-ktap', lines: 3, metadata: {},
+    };
+    const parsed = await parseTap(tapReporter.render(none));
+    expect(parsed.bailout).toBe('no KTAP output found');
+    expect(parsed.top.ok).toBe(false);
+  });
+});
