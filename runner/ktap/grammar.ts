@@ -6,7 +6,7 @@
  *
  *     KTAP version 1                  version line (also `TAP version 13|14`)
  *     1..4                            plan
- *     ok 1 name                       result (also `ok 1 - name`, `not ok 2 name`)
+ *     ok 1 name                       result (also `ok 1 - name`, `not ok 2 name`; the number is required)
  *     ok 3 name # SKIP reason         result with directive (SKIP TODO XFAIL TIMEOUT ERROR)
  *     # Subtest: name                 subtest header
  *     # anything else                 diagnostic
@@ -29,7 +29,7 @@ export type KtapLine =
 
 const VERSION = /^(K?TAP) version (\d+)\s*$/;
 const PLAN = /^1\.\.(\d+)\s*(?:#.*)?$/;
-const RESULT = /^(not ok|ok)(?:\s+(\d+))?(?:\s+-)?(?:\s+(.*))?$/;
+const RESULT = /^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*))?$/;
 const DIRECTIVE = /^(SKIP|TODO|XFAIL|TIMEOUT|ERROR)\w*(?:[\s:]+(.*))?$/i;
 
 /** Leading whitespace width (space = 1, tab = 4) and where the text starts. */

@@ -27,7 +27,7 @@ function run(chunks: Iterable<Uint8Array>): { events: string[]; result: RunResul
 function* randomChunks(bytes: Buffer, seed: number, max: number): Generator<Uint8Array> {
   const rnd = mulberry32(seed);
   for (let i = 0; i < bytes.length;) {
-    const n = 1 + Math.floor(rnd() * max);
+    const n = 1 + rnd.int(max);
     // Copy, so a parser that kept a reference to a chunk would be caught.
     yield Uint8Array.from(bytes.subarray(i, i + n));
     i += n;
