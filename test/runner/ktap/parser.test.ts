@@ -258,7 +258,8 @@ describe('events', () => {
     ]);
     const ends = events.filter((e): e is Extract<KtapEvent, { type: 'test-end' }> => e.type === 'test-end');
     expect(ends.map((e) => e.path.join('/'))).toEqual(['example/example_simple_test', 'example/example_fail', 'example/example_skip', 'example']);
-    expect(ends[0]!.test.durationMs).toBe(40);
+    // From the suite's own KTAP header (line 3, 1030 ms) to its first result (line 8, 1080 ms).
+    expect(ends[0]!.test.durationMs).toBe(50);
   });
 
   test('retain: false keeps counts and events but not the tree', () => {
