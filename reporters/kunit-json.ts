@@ -57,10 +57,8 @@ function group(name: string, tests: readonly TestNode[], meta: RunResult['metada
 
 /** Python's `json.dumps(obj, indent=4)` (ensure_ascii on). */
 export function pythonJson(value: unknown): string {
-  return JSON.stringify(value, null, 4).replace(/[\u007f-\uffff]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code === 0x7f ? c : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return JSON.stringify(value, null, 4).replace(/[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export const kunitJsonReporter: FileReporter = {

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { ConsoleView, shouldColor, summarize } from '../../reporters/console.js';
+import { KtapStream, emptyCounts } from '../../runner/ktap/index.js';
+import { kernelFixture } from '../helpers/corpus.js';
+
+function render(file: string, color = false): string {
+  let out = '';
+  const view = new ConsoleView({ write: (t) => { out += t; }, color });
+  const stream = new KtapStream({ onEvent: (e) => view.onEvent(e) });
+  stream.write(readFileSync(file));
+  view.finish(stream.finish());
+  return out;
+}
+
+test('the summary lists suites and tests like kunit.py, failures with their log', () => {
+  const out = render(kernelFixture('x86_64-rust-kunit', 'boot.log'));
+  expect(out).toContain('============= rust_kunit_fixture (4 subtests) ==============');
+  expect(out).toContain('[FAILED] rust_fixture_fail\n    rust_fixture_fail: ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68\n    Expected answer == 43 to be true, but is false\n');
+  expect(out).toContain('[SKIPPED] rust_fixture_skip  # skipped on purpose by the Rust fixture suite');
+  expect(out).toContain('[PASSED] kunit_test_fault_null_dereference');
+  expect(out).toMatch(/Testing complete\. Ran 192 tests: passed: 186, failed: 1, skipped: 5\n$/);
+  expect(out).not.toContain('\x1b[');
+});
+
+test('a crash shows the crashed test, its trace, and what never ran', () => {
+  const out = render(kernelFixture('x86_64-rust-kunit-v2', 'boot-oops-panic-filtered.log'));
+  expect(out).toContain('[CRASHED] oops_test');
+  expect(out).toContain('kernel crash: BUG: kernel NULL pointer dereference');
+  expect(out).toContain('Kernel panic - not syncing: Fatal exception');
+  expect(out).toContain('[NOT RUN] #3');
+  expect(out).toContain('Not run: 1 test never started');
+});
+
+test('colour only when asked', () => {
+  expect(render(kernelFixture('x86_64-rust-kunit', 'boot.log'), true)).toContain('\x1b[31m[FAILED]\x1b[0m');
+  expect(shouldColor({ isTTY: true }, {})).toBe(true);
+  expect(shouldColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+  expect(shouldColor({ isTTY: false }, {})).toBe(false);
+  expect(shouldColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+});
+
+test('summarize names every non-zero count', () => {
+  expect(summarize({ ...emptyCounts(), total: 3, passed: 1, crashed: 1, notRun: 1 })).toBe('Ran 3 tests: passed: 1, crashed: 1, not run: 1');
+});
