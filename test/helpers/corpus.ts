@@ -11,6 +11,8 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED = resolve(REPO, '../shared');
 export const FIXTURES = join(SHARED, 'fixtures');
 export const GOLDEN = join(REPO, 'test/golden');
+/** The JUnit schemas every JUnit report must validate against. */
+export const JUNIT_SCHEMAS = ['junit-10.xsd', 'jenkins-junit.xsd'].map((f) => join(SHARED, 'schemas', f));
 
 export interface CorpusLog {
   name: string;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { junitReporter } from '../../reporters/junit.js';
 import type { RunResult } from '../../runner/ktap/model.js';
 import { emptyCounts } from '../../runner/ktap/model.js';
+import { JUNIT_SCHEMAS } from '../helpers/corpus.js';
+import { validate, xpath } from '../helpers/xmllint.js';
 import { WEIRD_NAME_CLEAN, leafCounts, node, sampleResult } from '../helpers/sample-result.js';
 
-const SCHEMAS = ['junit-10.xsd', 'jenkins-junit.xsd'].map((f) => join('/work/shared/schemas', f));
+const SCHEMAS = JUNIT_SCHEMAS;
 const dir = mkdtempSync(join(tmpdir(), 'kunit-bridge-junit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -17,29 +18,6 @@ function writeXml(xml: string): string {
   const file = join(dir, `report-${++fileNo}.xml`);
   writeFileSync(file, xml);
   return file;
-}
-
-/** Run xmllint; a missing xmllint throws (ENOENT) and so fails the test, never skips it. */
-function xmllint(args: string[]): { ok: boolean; output: string } {
-  try {
-    const out = execFileSync('xmllint', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ok: true, output: out };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { status?: number; stderr?: string };
-    if (err.code === 'ENOENT') throw new Error('xmllint is required (Debian: libxml2-utils)');
-    return { ok: false, output: String(err.stderr ?? err.message) };
-  }
-}
-
-function validate(file: string, schema: string): { ok: boolean; output: string } {
-  return xmllint(['--noout', '--schema', schema, file]);
-}
-
-/** Evaluate an XPath expression that yields a string or number. */
-function xpath(file: string, expr: string): string {
-  const r = xmllint(['--xpath', expr, file]);
-  if (!r.ok) throw new Error(`xpath ${expr} failed: ${r.output}`);
-  return r.output.replace(/\n$/, ''); // xmllint ends its answer with a newline
 }
 
 describe('junitReporter', () => {
