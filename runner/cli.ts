@@ -92,6 +92,12 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+// `kunit-bridge … | head`: a closed pipe is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

@@ -18,6 +18,20 @@ const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
   ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'],
 ];
 
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR': return 'a parent of that path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied (choose a writable directory)';
+    case 'EISDIR': return 'that path is a directory (give a file name)';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EROFS': return 'read-only file system (choose a writable directory)';
+    default: return e.message;
+  }
+}
+
 /** Render and write every requested report; returns the paths written. */
 export function writeReports(result: RunResult, req: ReportRequest): string[] {
   const written: string[] = [];
@@ -32,7 +46,7 @@ export function writeReports(result: RunResult, req: ReportRequest): string[] {
     } catch (err) {
       // Keep going: every other report is still written.
       failure ??= new BridgeError('E_REPORT_WRITE', 'reporter', ExitCode.USAGE,
-        `cannot write the ${name} report to ${path}: ${(err as Error).message} (check the directory exists and is writable)`,
+        `cannot write the ${name} report to ${path}: ${describeFsError(err)}`,
         { cause: err });
     }
   }

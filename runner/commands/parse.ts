@@ -39,14 +39,22 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   const onEvent = view ? (e: KtapEvent) => view.onEvent(e) : undefined;
   const needTree = Object.values(req.reports).some((v) => typeof v === 'string' && v !== '');
   const stream = new KtapStream({ onEvent, retain: needTree });
-  try {
-    for await (const chunk of source) stream.write(chunk as Buffer);
-  } catch (err) {
-    throw inputError(req.input, err);
+  // Only read errors are input errors; a parser exception is a bug and must surface as one.
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await chunks.next();
+    } catch (err) {
+      throw inputError(req.input, err);
+    }
+    if (next.done) break;
+    stream.write(next.value);
   }
   const result = stream.finish();
   result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
-  writeReports(result, req.reports);
+  // The summary first: a report that cannot be written must not hide it.
   view?.finish(result);
+  writeReports(result, req.reports);
   return result;
 }

@@ -44,6 +44,7 @@ const STATUSES: ReadonlySet<TestStatus> = new Set([
   'pass', 'fail', 'skip', 'todo', 'xfail', 'timeout', 'error', 'crashed', 'incomplete', 'not-run', 'no-tests',
 ]);
 const MiB = 1024 * 1024;
+const XML: Checks = { xml: true };
 
 // ---- checks -----------------------------------------------------------------
 
@@ -126,7 +127,14 @@ function xmllint(xml: string): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
-function checkReports(result: RunResult, validateXml: boolean): void {
+interface Checks {
+  /** Validate the JUnit output with xmllint against junit-10.xsd (a subprocess: not for every case). */
+  xml?: boolean;
+  /** Read the TAP output back with tap-parser (default true; quadratic in nesting depth). */
+  tap?: boolean;
+}
+
+function checkReports(result: RunResult, checks: Checks): void {
   const rendered = new Map<string, string>();
   for (const r of FILE_REPORTERS) {
     const out = r.render(result);
@@ -147,11 +155,12 @@ function checkReports(result: RunResult, validateXml: boolean): void {
   const junit = rendered.get('junit')!;
   // eslint-disable-next-line no-control-regex
   expect(junit).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]/);
-  if (validateXml) {
+  if (checks.xml === true) {
     const v = xmllint(junit);
     expect(v.status, v.stderr).toBe(0);
   }
 
+  if (checks.tap === false) return;
   const tap = tapParse(rendered.get('tap')!);
   // The TAP reporter bails out exactly when there was no KTAP at all (by design).
   expect(Boolean(tap.bailout), `bailout: ${String(tap.bailout)}`).toBe(result.verdict === 'no-ktap');
@@ -163,11 +172,11 @@ function checkReports(result: RunResult, validateXml: boolean): void {
 }
 
 /** Parse (must not throw), check the model and every report; returns the result. */
-function hostile(input: string | Uint8Array, validateXml = false): RunResult {
+function hostile(input: string | Uint8Array, checks: Checks = {}): RunResult {
   let result: RunResult | undefined;
   expect(() => { result = parseLog(input); }).not.toThrow();
   checkModel(result!, input);
-  checkReports(result!, validateXml);
+  checkReports(result!, checks);
   return result!;
 }
 
@@ -186,7 +195,7 @@ const joinLines = (lines: string[]): Buffer => Buffer.from(lines.join('\n'), 'la
 
 describe('hostile input: degenerate', () => {
   it('empty input', () => {
-    const r = hostile('', true);
+    const r = hostile('', XML);
     expect(r.verdict).toBe('no-ktap');
     expect(r.lines).toBe(0);
     expect(codes(r)).toEqual(['no-ktap']);
@@ -197,7 +206,7 @@ describe('hostile input: degenerate', () => {
   });
 
   it('only newlines', () => {
-    const r = hostile('\n'.repeat(10_000), true);
+    const r = hostile('\n'.repeat(10_000), XML);
     expect(r.verdict).toBe('no-ktap');
     expect(r.lines).toBe(10_000);
   });
@@ -207,7 +216,7 @@ describe('hostile input: degenerate', () => {
   });
 
   it('a KTAP header and nothing else', () => {
-    const r = hostile('KTAP version 1\n', true);
+    const r = hostile('KTAP version 1\n', XML);
     expect(r.documents).toHaveLength(1);
   });
 });
@@ -215,7 +224,7 @@ describe('hostile input: degenerate', () => {
 describe('hostile input: random bytes', () => {
   for (const seed of [1, 2, 3, 42, 0xdeadbeef]) {
     it(`64 KiB of random bytes (seed ${seed})`, () => {
-      hostile(mulberry32(seed).bytes(64 * 1024), seed === 1);
+      hostile(mulberry32(seed).bytes(64 * 1024), { xml: seed === 1 });
     });
   }
 
@@ -236,7 +245,7 @@ describe('hostile input: random bytes', () => {
         const prefix = rng.int(3) === 0 ? `[ ${i}.000000] ` : '';
         lines.push(prefix + ' '.repeat(rng.int(5) * 2) + kinds[rng.int(kinds.length)]!());
       }
-      hostile(lines.join('\n'), seed === 7);
+      hostile(lines.join('\n'), { xml: seed === 7 });
     });
   }
 });
@@ -247,7 +256,7 @@ describe('hostile input: damaged real logs', () => {
       const rng = mulberry32(seed);
       const buf = Buffer.from(realLog(seed));
       for (let i = 0; i < 200; i++) buf[rng.int(buf.length)] = rng.int(256);
-      hostile(buf, seed === 11);
+      hostile(buf, { xml: seed === 11 });
     });
   }
 
@@ -255,13 +264,13 @@ describe('hostile input: damaged real logs', () => {
     it(`10% of lines deleted (seed ${seed})`, () => {
       const rng = mulberry32(seed);
       const lines = splitLines(realLog(seed)).filter(() => rng.next() >= 0.1);
-      hostile(joinLines(lines), seed === 21);
+      hostile(joinLines(lines), { xml: seed === 21 });
     });
   }
 
   for (const seed of [31, 32, 33]) {
     it(`lines shuffled (seed ${seed})`, () => {
-      hostile(joinLines(mulberry32(seed).shuffle(splitLines(realLog(seed)))), seed === 31);
+      hostile(joinLines(mulberry32(seed).shuffle(splitLines(realLog(seed)))), { xml: seed === 31 });
     });
   }
 
@@ -281,7 +290,7 @@ describe('hostile input: damaged real logs', () => {
     it(`truncated at a random byte (seed ${seed})`, () => {
       const rng = mulberry32(seed);
       const log = realLog(seed);
-      const r = hostile(log.subarray(0, rng.int(log.length)), seed === 51);
+      const r = hostile(log.subarray(0, rng.int(log.length)), { xml: seed === 51 });
       expect(['incomplete', 'no-ktap', 'failed', 'passed', 'no-tests']).toContain(r.verdict);
     });
   }
@@ -306,7 +315,7 @@ describe('hostile input: huge lines', () => {
   const big = 'A'.repeat(4 * MiB);
 
   it('a single 4 MiB line without newline', () => {
-    const r = hostile(big, true);
+    const r = hostile(big, XML);
     expect(r.lines).toBe(1);
     expect(r.verdict).toBe('no-ktap');
     const t = r.diagnostics.filter((d) => d.code === 'line-truncated');
@@ -316,7 +325,7 @@ describe('hostile input: huge lines', () => {
   });
 
   it('a single 4 MiB line with newline', () => {
-    const r = hostile(`${big}\n`, true);
+    const r = hostile(`${big}\n`, XML);
     expect(r.lines).toBe(1);
     expect(codes(r)).toEqual(['line-truncated', 'no-ktap']);
   });
@@ -328,7 +337,7 @@ describe('hostile input: huge lines', () => {
 
   it('a 4 MiB line in the middle of a real log: capped, diagnosed, the rest unaffected', () => {
     const ref = parseLog(clean);
-    const r = hostile(withBig, true);
+    const r = hostile(withBig, XML);
     expect(r.counts).toEqual(ref.counts);
     expect(r.verdict).toBe(ref.verdict);
     expect(shape(r)).toEqual(shape(ref));
@@ -361,7 +370,7 @@ describe('hostile input: huge lines', () => {
     const m = /^(\[[^\]]*\]\s+ok \d+ )/.exec(lines[at]!)!;
     const damaged = [...lines];
     damaged[at] = `${m[1]}${'n'.repeat(4 * MiB)}`;
-    const r = hostile(joinLines(damaged), true);
+    const r = hostile(joinLines(damaged), XML);
     expect(r.counts).toEqual(ref.counts);
     expect(codes(r)).toContain('line-truncated');
   });
@@ -385,7 +394,7 @@ describe('hostile input: bytes inside KTAP lines', () => {
     '    # Subtest: bytes', `    1..${body.length}`, ...body, 'ok 1 bytes', ''].join('\n');
 
   it('NUL bytes inside KTAP lines are dropped', () => {
-    const r = hostile(ktap(['    ok 1 nul\0_in\0_name', '    o\0k 2 split_keyword', '\0    ok 3 leading_nul']), true);
+    const r = hostile(ktap(['    ok 1 nul\0_in\0_name', '    o\0k 2 split_keyword', '\0    ok 3 leading_nul']), XML);
     const names = r.documents[0]!.tests[0]!.children.map((c) => c.name);
     expect(names).toEqual(['nul_in_name', 'split_keyword', 'leading_nul']);
     expect(r.verdict).toBe('passed');
@@ -397,7 +406,7 @@ describe('hostile input: bytes inside KTAP lines', () => {
       Buffer.from('    ok 1 bad_\xc3(_pair\n    ok 2 overlong_\xc0\xaf\n    # diag \xed\xa0\x80 surrogate\n', 'latin1'),
       Buffer.from('    ok 3 truncated_\xe2\x82\nok 1 utf8\n', 'latin1'),
     ]);
-    const r = hostile(bytes, true);
+    const r = hostile(bytes, XML);
     expect(r.counts.total).toBe(3);
     expect(r.counts.passed).toBe(3);
     const cases = r.documents[0]!.tests[0]!.children;
@@ -409,7 +418,7 @@ describe('hostile input: bytes inside KTAP lines', () => {
     const rng = mulberry32(80);
     const junk = ['\0', '\xff', '\xc3', '\x1b[31m', '\x07', '\0\0\0'];
     const lines = splitLines(readFixture(MAIN_LOG)).map((l) => (rng.int(4) === 0 ? junk[rng.int(junk.length)]! + l : l));
-    hostile(joinLines(lines), true);
+    hostile(joinLines(lines), XML);
   });
 });
 
@@ -427,13 +436,13 @@ describe('hostile input: line endings', () => {
   });
 
   it('\\r\\r\\n line endings parse like \\n', () => {
-    const r = hostile(Buffer.from(text.replace(/\n/g, '\r\r\n'), 'latin1'), true);
+    const r = hostile(Buffer.from(text.replace(/\n/g, '\r\r\n'), 'latin1'), XML);
     expect(r.counts).toEqual(ref.counts);
     expect(shape(r)).toEqual(shape(ref));
   });
 
   it('CR-only line endings', () => {
-    hostile(Buffer.from(text.replace(/\n/g, '\r'), 'latin1'), true);
+    hostile(Buffer.from(text.replace(/\n/g, '\r'), 'latin1'), XML);
   });
 
   it('mixed line endings (seed 90)', () => {
@@ -445,37 +454,77 @@ describe('hostile input: line endings', () => {
 });
 
 describe('hostile input: deep nesting', () => {
-  const DEPTH = 1000;
   const pad = (level: number): string => '  '.repeat(level);
-  const open: string[] = ['KTAP version 1', '1..1'];
-  for (let i = 1; i <= DEPTH; i++) open.push(`${pad(i)}KTAP version 1`, `${pad(i)}# Subtest: level${i}`, `${pad(i)}1..1`);
-  const close: string[] = [`${pad(DEPTH + 1)}ok 1 leaf`];
-  for (let i = DEPTH; i >= 1; i--) close.push(`${pad(i - 1)}ok 1 level${i}`);
+  /** `depth` levels, each a `KTAP version` + `# Subtest:` + `1..1` one indent deeper. */
+  function nested(depth: number): { open: string[]; leaf: string; close: string[] } {
+    const open: string[] = ['KTAP version 1', '1..1'];
+    for (let i = 1; i <= depth; i++) open.push(`${pad(i)}KTAP version 1`, `${pad(i)}# Subtest: level${i}`, `${pad(i)}1..1`);
+    const close: string[] = [];
+    for (let i = depth; i >= 1; i--) close.push(`${pad(i - 1)}ok 1 level${i}`);
+    return { open, leaf: `${pad(depth + 1)}ok 1 leaf`, close };
+  }
+  const PANIC = 'Kernel panic - not syncing: Fatal exception';
 
-  it(`${DEPTH} levels of # Subtest:, closed`, () => {
-    const r = hostile([...open, ...close, ''].join('\n'), true);
-    expect(r.verdict).toBe('passed');
-    expect(r.counts.total).toBe(1);
-    let depth = 0;
-    for (let n = r.documents[0]!.tests[0]; n; n = n.children[0]) depth++;
-    expect(depth).toBe(DEPTH + 1);
-  });
+  // tap-parser is quadratic in the nesting depth (about 3.5 s at 1000 levels,
+  // 8-12 s for the longer cut/panic outputs), so at 1000 levels it reads back
+  // only the closed tree; the same shapes at 250 levels are read back in full.
+  for (const [depth, tap] of [[1000, true], [250, true]] as const) {
+    const { open, leaf, close } = nested(depth);
 
-  it(`${DEPTH} levels of # Subtest:, cut short`, () => {
-    const r = hostile([...open, ''].join('\n'), true);
-    expect(r.verdict).toBe('incomplete');
-  });
+    it(`${depth} levels of # Subtest:, closed`, () => {
+      const r = hostile([...open, leaf, ...close, ''].join('\n'), { xml: true, tap });
+      expect(r.verdict).toBe('passed');
+      expect(r.counts.total).toBe(1);
+      expect(r.diagnostics).toEqual([]);
+      let depthSeen = 0;
+      for (let n = r.documents[0]!.tests[0]; n; n = n.children[0]) depthSeen++;
+      expect(depthSeen).toBe(depth + 1);
+    });
+  }
 
-  it(`${DEPTH} levels then a panic`, () => {
-    const r = hostile([...open, `${pad(DEPTH + 1)}Kernel panic - not syncing: Fatal exception`, ''].join('\n'));
-    expect(r.verdict).toBe('incomplete');
-    expect(r.counts.crashed).toBeGreaterThan(0);
-  });
+  for (const [depth, tap] of [[1000, false], [250, true]] as const) {
+    const { open } = nested(depth);
 
-  it('20000 lines of ever-growing indentation without headers', () => {
+    it(`${depth} levels of # Subtest:, cut short`, () => {
+      const r = hostile([...open, ''].join('\n'), { xml: depth === 1000, tap });
+      expect(r.verdict).toBe('incomplete');
+      expect(r.counts.incomplete + r.counts.notRun).toBeGreaterThan(0);
+    });
+
+    it(`${depth} levels of # Subtest:, then a panic`, () => {
+      const r = hostile([...open, `${pad(depth + 1)}${PANIC}`, ''].join('\n'), { tap });
+      expect(r.verdict).toBe('incomplete');
+      expect(r.counts.crashed).toBeGreaterThan(0);
+    });
+  }
+
+  it('3000 plan lines of saw-tooth indentation (0..499), no headers', () => {
     const lines: string[] = ['KTAP version 1'];
-    for (let i = 0; i < 20_000; i++) lines.push(`${' '.repeat(i % 4000)}1..1`);
-    hostile(lines.join('\n'));
+    for (let i = 0; i < 3000; i++) lines.push(`${' '.repeat(i % 500)}1..1`);
+    hostile(lines.join('\n'), { tap: false });
+  });
+
+  it('4000 levels from plan lines alone (4000 lines, 8 MB): every reporter still renders', () => {
+    // Each line one space deeper opens one more level: depth grows with the
+    // square root of the input size, with no header lines at all.
+    const lines: string[] = ['KTAP version 1'];
+    for (let i = 1; i <= 4000; i++) lines.push(`${' '.repeat(i)}1..1`);
+    const r = hostile(lines.join('\n'), { tap: false });
+    expect(r.verdict).toBe('incomplete');
+  });
+});
+
+describe('hostile input: minimal cases found by fuzzing', () => {
+  // A suite whose result line is lost fills the document's plan when the next
+  // shallower line closes it; that line must not then find the stack empty.
+  const suiteWithoutResult = 'KTAP version 1\n1..1\n    # Subtest: a\n    1..1\n    ok 1 t\n';
+  it.each([
+    ['a top-level plan after a suite with no result line', `${suiteWithoutResult}1..1\n`],
+    ['a top-level # Subtest: after a suite with no result line', `${suiteWithoutResult}# Subtest: b\n`],
+    ['a plan-only frame, then a shallower plan', 'KTAP version 1\n1..1\n  1..1\n1..1\n'],
+    ['a plan shallower than an indented header, then a result', '    KTAP version 1\n  1..1\n  # Subtest: s\nok 1 t\n'],
+  ])('%s', (_name, input) => {
+    hostile(input, XML);
   });
 });
 
