@@ -6,12 +6,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { parseCommand } from './commands/parse.js';
+import { runCommand, type RunOutcome } from './commands/run.js';
+import { runView } from './commands/run-view.js';
+import { killAllQemu } from './qemu/process.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { BridgeError } from './errors.js';
 import { shouldColor } from '../reporters/console.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const int = (name: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) fail(`${name} must be a whole number >= ${min}, not "${v}"`);
+  return n;
+};
+const seconds = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) fail(`${name} must be a number of seconds, not "${v}"`);
+  return n;
+};
+const words = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(/\s+/).filter(Boolean)];
+
+function colorFor(opt: unknown): boolean {
+  return opt === 'always' ? true : opt === 'never' ? false : shouldColor(process.stdout);
+}
 
 function fail(message: string): never {
   throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, message);
@@ -68,6 +88,73 @@ Example:
         },
       });
       setExit(exitCodeFor(result.verdict));
+    });
+  program
+    .command('run')
+    .description('boot a kernel with KUnit tests in QEMU, show results live, write the raw console log and reports')
+    .option('--kernel <path>', 'kernel image (default: .kunit/arch/<arch>/boot/…, then arch/<arch>/boot/… in the current directory)')
+    .addOption(new Option('--arch <arch>', 'architecture: x86_64, arm64, riscv64 (default: the host\'s)'))
+    .option('--qemu <path>', 'QEMU binary (default: qemu-system-<arch> on PATH)')
+    .option('--qemu-args <args>', 'extra QEMU arguments (space-separated; repeatable)', words)
+    .option('--memory <MiB>', 'guest memory', int('--memory', 64), 1024)
+    .option('--smp <n>', 'guest CPUs', int('--smp', 1), 1)
+    .option('--initrd <path>', 'initramfs for the guest')
+    .option('--append <args>', 'extra kernel command line (repeatable)', words)
+    .addOption(new Option('--accel <accel>', 'accelerator; auto falls back to TCG when KVM does not boot').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .option('--filter <glob>', 'run only suites/tests matching suite[.test] (kunit.filter_glob)')
+    .option('--filter-attr <expr>', 'attribute filter, e.g. "speed>slow" or "module!=x" (kunit.filter)')
+    .addOption(new Option('--filter-action <action>', 'report filtered-out tests as skipped').choices(['skip']))
+    .option('--list', 'list the suites and tests instead of running them')
+    .option('--timeout <seconds>', 'stop the whole run after this long (0: never)', seconds('--timeout'), 0)
+    .option('--stall-timeout <seconds>', 'no KTAP progress for this long means the kernel hung (0: never)', seconds('--stall-timeout'), 120)
+    .addOption(new Option('--run-isolated <unit>', 'one boot per suite or per test').choices(['suite', 'test']))
+    .option('-j, --jobs <n>', 'QEMU instances at once (default: the number of cores)', int('--jobs', 1))
+    .option('-o, --output <dir>', 'output directory (default: ./kunit-bridge-out/<timestamp>/)')
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--junit-locations', 'add file/line attributes from Rust doctest locations to JUnit test cases')
+    .option('--tap <file>', 'write TAP 14')
+    .option('--json <file>', 'write kunit-bridge native JSON')
+    .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--raw', 'echo the raw console instead of the live view')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
+    .action(async (opts: Record<string, unknown>) => {
+      const ac = new AbortController();
+      const onSignal = (sig: NodeJS.Signals): void => {
+        if (ac.signal.aborted) {
+          killAllQemu();
+          process.exit(sig === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT);
+        }
+        ac.abort(sig);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const view = runView({
+        quiet: opts['quiet'] === true, raw: opts['raw'] === true, tty: process.stdout.isTTY === true,
+        color: colorFor(opts['color']), write: (t) => { process.stdout.write(t); },
+      });
+      const str = (k: string): string | undefined => opts[k] as string | undefined;
+      const outcome: RunOutcome = await runCommand({
+        kernel: str('kernel'), arch: str('arch'), qemu: str('qemu'), qemuArgs: opts['qemuArgs'] as string[] | undefined,
+        memoryMb: opts['memory'] as number, smp: opts['smp'] as number, initrd: str('initrd'),
+        append: opts['append'] as string[] | undefined, accel: opts['accel'] as 'auto' | 'kvm' | 'tcg',
+        filterGlob: str('filter'), filterAttr: str('filterAttr'), filterAction: opts['filterAction'] as 'skip' | undefined,
+        list: opts['list'] === true, timeoutS: opts['timeout'] as number, stallTimeoutS: opts['stallTimeout'] as number,
+        runIsolated: opts['runIsolated'] as 'suite' | 'test' | undefined,
+        jobs: (opts['jobs'] as number | undefined) ?? availableParallelism(), jobsExplicit: opts['jobs'] !== undefined,
+        output: str('output'),
+        reports: {
+          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
+          junitLocations: opts['junitLocations'] === true,
+        },
+        signal: ac.signal, onEvent: view.onEvent, onRaw: view.onRaw, onPlan: view.onPlan,
+      });
+      if (outcome.listed) {
+        for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
+      } else {
+        view.finish(outcome);
+      }
+      setExit(outcome.exitCode);
     });
   return program;
 }

@@ -1,0 +1,219 @@
+/**
+ * `kunit-bridge run`: boot a kernel with KUnit tests in QEMU (one or several
+ * instances), show results live, leave the raw console logs and the reports
+ * behind whatever happens. A library function: no argv, no process.exit.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BridgeError } from '../errors.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { emptyCounts, type KtapEvent, type RunResult } from '../ktap/model.js';
+import { parseTestList, type ListedSuite } from '../ktap/test-list.js';
+import { mergeLanes } from '../merge.js';
+import { buildQemuCommand, type KunitParams } from '../qemu/argv.js';
+import { initialAccel, rememberKvm, type AccelChoice } from '../qemu/accel.js';
+import { findKernel } from '../qemu/find-kernel.js';
+import { hostArch, normalizeArch, PROFILES, type Arch } from '../qemu/profiles.js';
+import { writeReports, type ReportRequest } from '../reports.js';
+import { runSession, type SessionResult } from '../session.js';
+import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
+import { fileHash, readCache, writeCache } from '../cache.js';
+import { jsonReporter } from '../../reporters/json.js';
+import { writeFileAtomic } from '../write-file.js';
+
+export interface RunRequest {
+  kernel?: string;
+  arch?: string;
+  qemu?: string;
+  qemuArgs?: string[];
+  memoryMb?: number;
+  smp?: number;
+  initrd?: string;
+  append?: string[];
+  accel?: AccelChoice;
+  filterGlob?: string;
+  filterAttr?: string;
+  filterAction?: 'skip';
+  /** Print the tests instead of running them. */
+  list?: boolean;
+  /** Whole-run limit, seconds (0: none). */
+  timeoutS?: number;
+  /** No KTAP progress for this long means the kernel hung, seconds (0: none). */
+  stallTimeoutS?: number;
+  runIsolated?: 'suite' | 'test';
+  /** At most this many QEMU instances at once (default: 1). */
+  jobs?: number;
+  /**
+   * The user asked for `jobs` explicitly: shard even without history. Otherwise
+   * a run shards only when recorded timings say the work outweighs a listing boot.
+   */
+  jobsExplicit?: boolean;
+  /** Output directory (default ./kunit-bridge-out/<timestamp>/). */
+  output?: string;
+  reports?: ReportRequest;
+  /** How long a KVM boot may stay silent before falling back to TCG (ms, default 5000). */
+  kvmProbeMs?: number;
+  signal?: AbortSignal;
+  /** Live events of every lane (the console view, the live feed). */
+  onEvent?: (event: KtapEvent, lane: number) => void;
+  /** Raw console bytes (for --raw). */
+  onRaw?: (chunk: Buffer, lane: number) => void;
+  /** One-line warnings and notes (stderr). */
+  warn?: (message: string) => void;
+  /** Told the number of suites once the test list is known. */
+  onPlan?: (lanes: Lane[], suites: ListedSuite[] | undefined) => void;
+  cwd?: string;
+}
+
+export interface RunOutcome {
+  result: RunResult;
+  exitCode: number;
+  outputDir: string;
+  rawLogs: string[];
+  /** `kunit.action=list` output, for --list. */
+  listed?: ListedSuite[];
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+}
+
+function joinFilters(...f: (string | undefined)[]): string | undefined {
+  const parts = f.filter((x): x is string => x !== undefined && x !== '');
+  return parts.length ? parts.join(',') : undefined;
+}
+
+export async function runCommand(req: RunRequest): Promise<RunOutcome> {
+  const warn = req.warn ?? ((m: string) => process.stderr.write(`kunit-bridge: ${m}\n`));
+  const cwd = req.cwd ?? process.cwd();
+  let arch: Arch | undefined;
+  if (req.arch !== undefined) {
+    arch = normalizeArch(req.arch);
+    if (!arch) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `unknown --arch ${req.arch} (use x86_64, arm64 or riscv64)`);
+  } else {
+    arch = hostArch();
+    if (!arch) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `this host (${process.arch}) is not x86_64, arm64 or riscv64: pass --arch`);
+  }
+  const profile = PROFILES[arch];
+  const kernel = findKernel(arch, req.kernel, cwd);
+  const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
+  mkdirSync(outputDir, { recursive: true });
+  const qemu = req.qemu ?? profile.qemu;
+  const first = initialAccel(req.accel ?? 'auto', qemu);
+  if (first.note) warn(first.note);
+  let accel = first.accel;
+  let probe = first.probe;
+  const deadline = req.timeoutS ? Date.now() + req.timeoutS * 1000 : undefined;
+  const rawLogs: string[] = [];
+  let firstCmdline = '';
+
+  const boot = async (logName: string, kunit: KunitParams, lane: number): Promise<SessionResult> => {
+    for (;;) {
+      const cmd = buildQemuCommand({
+        arch: arch!, kernel, accel, memoryMb: req.memoryMb, smp: req.smp, initrd: req.initrd,
+        append: req.append, qemuArgs: req.qemuArgs, qemu, kunit,
+      }, existsSync);
+      firstCmdline ||= cmd.cmdline;
+      const rawLogPath = join(outputDir, logName);
+      const remaining = deadline !== undefined ? Math.max(1, deadline - Date.now()) : 0;
+      const s = await runSession({
+        command: cmd, debianPackage: profile.debianPackage, rawLogPath,
+        timeoutMs: remaining, stallTimeoutMs: (req.stallTimeoutS ?? 0) * 1000,
+        kvmProbeMs: probe ? req.kvmProbeMs ?? 5000 : undefined,
+        onEvent: req.onEvent ? (e) => req.onEvent!(e, lane) : undefined,
+        onRaw: req.onRaw ? (c) => req.onRaw!(c, lane) : undefined,
+        signal: req.signal,
+      });
+      if (s.ending === 'kvm-dead') {
+        const why = s.exit?.code ? `QEMU exited with status ${s.exit.code}: ${s.stderr.trim().split('\n').pop() ?? ''}` : `no kernel output within ${(req.kvmProbeMs ?? 5000) / 1000} s`;
+        warn(`KVM did not boot the kernel (${why}); falling back to TCG`);
+        renameSync(rawLogPath, rawLogPath.replace(/\.log$/, '.kvm-failed.log'));
+        rawLogs.push(rawLogPath.replace(/\.log$/, '.kvm-failed.log'));
+        rememberKvm(qemu, false);
+        accel = 'tcg';
+        probe = false;
+        continue;
+      }
+      rawLogs.push(rawLogPath);
+      if (probe && s.sawKernel) {
+        rememberKvm(qemu, true);
+        probe = false;
+      }
+      if (s.ending === 'qemu-failed') {
+        const last = s.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit status ${s.exit?.code}`;
+        throw new BridgeError('E_QEMU_FAILED', 'qemu', ExitCode.INFRA,
+          `QEMU failed before the kernel printed anything: ${last} (raw log: ${rawLogPath})`);
+      }
+      return s;
+    }
+  };
+
+  const userKunit: KunitParams = { filterGlob: req.filterGlob, filter: req.filterAttr, filterAction: req.filterAction };
+  const kernelHash = fileHash(kernel);
+  const listKey = `lists/${kernelHash.slice(0, 16)}-${Buffer.from(`${req.filterGlob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
+  const getList = async (): Promise<ListedSuite[]> => {
+    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey);
+    if (cached) return cached;
+    const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
+    const listed = parseTestList(readFileSync(join(outputDir, 'console-list.log'), 'utf8'));
+    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey, listed);
+    return listed;
+  };
+
+  if (req.list) {
+    const listed = await getList();
+    const result: RunResult = { documents: [], diagnostics: [], counts: emptyCounts(), verdict: listed.length ? 'passed' : 'no-tests', lines: 0, metadata: {} };
+    return { result, exitCode: req.signal?.aborted ? ExitCode.SIGINT : listed.length ? ExitCode.OK : ExitCode.INCOMPLETE, outputDir, rawLogs, listed };
+  }
+
+  const jobs = Math.max(1, req.jobs ?? 1);
+  const timings = readCache<Record<string, number>>(`timings/${kernelHash.slice(0, 16)}.json`) ?? {};
+  let lanes: Lane[] = [{ index: 0, suites: [], estimatedMs: 0 }];
+  let suites: ListedSuite[] | undefined;
+  const known = Object.values(timings).reduce((a, b) => a + b, 0);
+  if (req.runIsolated || (jobs > 1 && (req.jobsExplicit || known > 3000))) {
+    suites = await getList();
+    if (suites.length === 0 && !req.signal?.aborted) warn('the kernel listed no tests for these filters: running it once as is');
+    const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
+    lanes = suites.length === 0 ? lanes : req.runIsolated ? isolatedLanes(suites, req.runIsolated, cost) : planLanes(suites, jobs, cost, req.filterGlob);
+  }
+  req.onPlan?.(lanes, suites);
+
+  const laneResults: { lane: number; result: RunResult; session?: SessionResult }[] = [];
+  const single = lanes.length === 1;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < lanes.length && !req.signal?.aborted) {
+      const lane = lanes[next++]!;
+      const kunit: KunitParams = single && !req.runIsolated ? userKunit : {
+        ...userKunit,
+        filterGlob: lane.filterGlob ?? req.filterGlob,
+        filter: joinFilters(req.filterAttr, lane.filter),
+      };
+      const name = single ? 'console.log' : `console-lane-${String(lane.index + 1).padStart(2, '0')}.log`;
+      const s = await boot(name, kunit, lane.index);
+      laneResults.push({ lane: lane.index, result: s.result, session: s });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, lanes.length) }, () => worker()));
+  laneResults.sort((a, b) => a.lane - b.lane);
+
+  const result = single && laneResults.length === 1
+    ? laneResults[0]!.result
+    : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites));
+  Object.assign(result.metadata, {
+    arch, kernel, accel, qemu, cmdline: firstCmdline, lanes: String(lanes.length),
+    endings: laneResults.map((l) => l.session?.ending ?? 'exited').join(','),
+  });
+
+  // Timings for the next plan: top-level suite durations.
+  const fresh: Record<string, number> = { ...timings };
+  for (const d of result.documents) for (const t of d.tests) if (t.durationMs !== undefined && t.status !== 'not-run') fresh[t.name] = t.durationMs;
+  writeCache(`timings/${kernelHash.slice(0, 16)}.json`, fresh);
+
+  writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));
+  writeReports(result, req.reports ?? {});
+  let exitCode: number = exitCodeFor(result.verdict);
+  if (req.signal?.aborted) exitCode = req.signal.reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT;
+  return { result, exitCode, outputDir, rawLogs };
+}

@@ -1,0 +1,84 @@
+/**
+ * The QEMU command line, built by a pure function (snapshot-tested): no
+ * shell, no I/O; whether firmware exists is asked through `exists`.
+ */
+import { PROFILES, type Arch } from './profiles.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+/** KUnit's boot parameters (lib/kunit/executor.c, Linux 6.12). */
+export interface KunitParams {
+  /** `kunit.filter_glob=suite[.test]` (glob, character classes allowed). */
+  filterGlob?: string;
+  /** `kunit.filter=attr-expr[,attr-expr…]`, e.g. `module!=memcpy_kunit,speed>slow`. */
+  filter?: string;
+  /** `kunit.filter_action=skip`: report filtered-out tests as skipped instead of leaving them out. */
+  filterAction?: 'skip';
+  /** `kunit.action=list|list_attr`: print the tests instead of running them. */
+  action?: 'list' | 'list_attr';
+}
+
+export interface QemuRequest {
+  arch: Arch;
+  kernel: string;
+  accel: Accel;
+  /** Guest memory in MiB (default 1024). */
+  memoryMb?: number;
+  /** Virtual CPUs (default 1). */
+  smp?: number;
+  initrd?: string;
+  /** Extra kernel command line words, appended last. */
+  append?: string[];
+  kunit?: KunitParams;
+  /** Extra QEMU arguments, appended last. */
+  qemuArgs?: string[];
+  /** QEMU binary to use instead of the profile's. */
+  qemu?: string;
+}
+
+export interface QemuCommand {
+  binary: string;
+  args: string[];
+  /** The kernel command line (also inside `args`). */
+  cmdline: string;
+}
+
+/** Quote a kernel parameter value if it has spaces (the kernel understands "…"). */
+function kparam(name: string, value: string): string {
+  return /\s/.test(value) ? `${name}="${value}"` : `${name}=${value}`;
+}
+
+/** The kernel command line for a KUnit run. */
+export function kernelCmdline(req: QemuRequest): string {
+  const p = PROFILES[req.arch];
+  // kunit_shutdown=reboot + -no-reboot ends QEMU as soon as KUnit is done; poweroff needs ACPI,
+  // which small kernels lack. panic=-1 + -no-reboot turns a panic into a prompt exit.
+  const words = [`console=${p.console}`, 'panic=-1', 'kunit_shutdown=reboot', 'kunit.enable=1'];
+  const k = req.kunit ?? {};
+  if (k.filterGlob) words.push(kparam('kunit.filter_glob', k.filterGlob));
+  if (k.filter) words.push(kparam('kunit.filter', k.filter));
+  if (k.filterAction) words.push(`kunit.filter_action=${k.filterAction}`);
+  if (k.action) words.push(`kunit.action=${k.action}`);
+  words.push(...(req.append ?? []));
+  return words.join(' ');
+}
+
+/** Build the QEMU command. `exists` tells whether a firmware file is installed. */
+export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boolean): QemuCommand {
+  const p = PROFILES[req.arch];
+  const cmdline = kernelCmdline(req);
+  const args = ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', 'stdio'];
+  if (p.machine) args.push('-machine', p.machine);
+  args.push('-accel', req.accel);
+  const cpu = req.accel === 'kvm' ? p.kvmCpu ?? p.cpu : p.cpu;
+  if (cpu) args.push('-cpu', cpu);
+  if (p.firmware && (p.firmware.onlyIf === undefined || p.firmware.onlyIf.some(exists))) {
+    args.push('-bios', p.firmware.bios);
+  }
+  args.push('-m', String(req.memoryMb ?? 1024), '-smp', String(req.smp ?? 1));
+  args.push('-kernel', req.kernel);
+  if (req.initrd) args.push('-initrd', req.initrd);
+  args.push('-append', cmdline);
+  args.push(...(req.qemuArgs ?? []));
+  return { binary: req.qemu ?? p.qemu, args, cmdline };
+}

@@ -1,0 +1,80 @@
+/**
+ * Per-architecture QEMU profiles, as data (like kunit.py's qemu_configs/).
+ * Everything arch-specific lives here; the argv builder is generic.
+ */
+
+export type Arch = 'x86_64' | 'arm64' | 'riscv64';
+export const ARCHES: readonly Arch[] = ['x86_64', 'arm64', 'riscv64'];
+
+export interface ArchProfile {
+  arch: Arch;
+  /** QEMU binary name (looked up on PATH unless --qemu is given). */
+  qemu: string;
+  /** Debian package that provides it, for the "install it" message. */
+  debianPackage: string;
+  /** `-machine` value, if the arch needs one. */
+  machine?: string;
+  /** `-cpu` for TCG, and for KVM. */
+  cpu?: string;
+  kvmCpu?: string;
+  /** Kernel console device. */
+  console: string;
+  /** `-bios` value, and the files that must exist for it to be used. */
+  firmware?: { bios: string; onlyIf?: string[] };
+  /** Kernel image paths, relative to a kernel build tree. */
+  images: string[];
+  /** `uname -m` / process.arch values that mean this arch on the host. */
+  hostNames: string[];
+  /** Extra arguments. */
+  extra?: string[];
+}
+
+export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
+  x86_64: {
+    arch: 'x86_64',
+    qemu: 'qemu-system-x86_64',
+    debianPackage: 'qemu-system-x86',
+    console: 'ttyS0',
+    // qboot boots a kernel in a fraction of SeaBIOS's time; used when installed.
+    firmware: { bios: 'qboot.rom', onlyIf: ['/usr/share/qemu/qboot.rom', '/usr/share/qemu/qboot.bin'] },
+    kvmCpu: 'host',
+    images: ['arch/x86/boot/bzImage', 'arch/x86_64/boot/bzImage'],
+    hostNames: ['x64', 'x86_64', 'amd64'],
+  },
+  arm64: {
+    arch: 'arm64',
+    qemu: 'qemu-system-aarch64',
+    debianPackage: 'qemu-system-arm',
+    machine: 'virt',
+    // Without -cpu, QEMU's virt board is a 32-bit cortex-a15 and a 64-bit kernel prints nothing.
+    cpu: 'cortex-a57',
+    kvmCpu: 'host',
+    console: 'ttyAMA0',
+    images: ['arch/arm64/boot/Image', 'arch/arm64/boot/Image.gz'],
+    hostNames: ['arm64', 'aarch64'],
+  },
+  riscv64: {
+    arch: 'riscv64',
+    qemu: 'qemu-system-riscv64',
+    debianPackage: 'qemu-system-misc',
+    machine: 'virt',
+    console: 'ttyS0',
+    firmware: { bios: 'default' },
+    images: ['arch/riscv/boot/Image', 'arch/riscv/boot/Image.gz'],
+    hostNames: ['riscv64'],
+  },
+};
+
+/** The arch of this host, if it is one we support. */
+export function hostArch(nodeArch: string = process.arch): Arch | undefined {
+  return ARCHES.find((a) => PROFILES[a].hostNames.includes(nodeArch));
+}
+
+/** Accept common spellings: x86_64/x86-64/amd64, arm64/aarch64, riscv64/riscv. */
+export function normalizeArch(name: string): Arch | undefined {
+  const n = name.toLowerCase();
+  if (n === 'x86_64' || n === 'x86-64' || n === 'amd64' || n === 'x64') return 'x86_64';
+  if (n === 'arm64' || n === 'aarch64') return 'arm64';
+  if (n === 'riscv64' || n === 'riscv') return 'riscv64';
+  return undefined;
+}
