@@ -99,7 +99,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
   mkdirSync(outputDir, { recursive: true });
   const qemu = req.qemu ?? profile.qemu;
-  const first = initialAccel(req.accel ?? 'auto', qemu);
+  const first = initialAccel(req.accel ?? 'auto', qemu, arch === hostArch());
   if (first.note) warn(first.note);
   let accel = first.accel;
   let probe = first.probe;
