@@ -38,6 +38,8 @@ export interface ConsoleViewOptions {
   color?: boolean;
   /** Print passing tests too (default true, like kunit.py). */
   showPassed?: boolean;
+  /** Write out after every event (a live run) instead of in large blocks (a replay). */
+  live?: boolean;
 }
 
 /** Streams the summary from parser events; call {@link finish} with the result. */
@@ -45,6 +47,7 @@ export class ConsoleView {
   private readonly out: (text: string) => void;
   private readonly color: boolean;
   private readonly showPassed: boolean;
+  private readonly live: boolean;
   private buf = '';
   private readonly headed = new Set<string>();
   private readonly failures: string[] = [];
@@ -54,6 +57,7 @@ export class ConsoleView {
     this.out = options.write;
     this.color = options.color ?? false;
     this.showPassed = options.showPassed ?? true;
+    this.live = options.live ?? false;
   }
 
   private paint(code: string, text: string): string {
@@ -105,6 +109,7 @@ export class ConsoleView {
       default:
         break;
     }
+    if (this.live) this.flush();
   }
 
   private testEnd(path: string[], test: TestNode): void {

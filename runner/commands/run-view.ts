@@ -26,7 +26,7 @@ export function runView(o: ViewOptions): Pick<RunRequest, 'onEvent' | 'onRaw' | 
       if (o.quiet || o.raw) return;
       multi = lanes.length > 1;
       if (o.tty || multi) progress = new ProgressView({ write: o.write, tty: o.tty, color: o.color, suitesTotal: suites?.length });
-      else consoleView = new ConsoleView({ write: o.write, color: o.color });
+      else consoleView = new ConsoleView({ write: o.write, color: o.color, live: true });
     },
     onEvent(e: KtapEvent, lane: number) {
       consoleView?.onEvent(e);
