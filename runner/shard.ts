@@ -28,6 +28,9 @@ export interface Lane {
   estimatedMs: number;
 }
 
+/** What one more lane is charged in the plan (ms): its boot, and sharing the machine. */
+export const LANE_COST_MS = 300;
+
 /** Estimated cost of a suite in ms: its recorded time, else a guess from its tests. */
 export type CostFn = (suite: ListedSuite) => number;
 
@@ -124,9 +127,9 @@ export function planLanes(suites: ListedSuite[], jobs: number, cost: CostFn = gu
     } else if (h === 0) {
       continue;
     }
-    const span = Math.max(...lanes.map((l) => l.estimatedMs));
-    // A lane costs a boot: prefer fewer lanes unless clearly faster.
-    if (span < bestSpan * 0.95) {
+    // Every lane costs a boot (and shares the machine): charge each one a little.
+    const span = Math.max(...lanes.map((l) => l.estimatedMs)) + LANE_COST_MS * (lanes.length - 1);
+    if (span < bestSpan) {
       best = lanes;
       bestSpan = span;
     }
