@@ -50,6 +50,10 @@ export class ConsoleView {
   private readonly live: boolean;
   private buf = '';
   private readonly headed = new Set<string>();
+  /** The parent path of the last leaf printed, already headed (saves a join per leaf). */
+  private lastParent: string[] = [];
+  /** `[PASSED]` etc., painted once. */
+  private readonly labels: Record<TestStatus, string>;
   private readonly failures: string[] = [];
   private notRun = 0;
 
@@ -58,6 +62,9 @@ export class ConsoleView {
     this.color = options.color ?? false;
     this.showPassed = options.showPassed ?? true;
     this.live = options.live ?? false;
+    const labels = {} as Record<TestStatus, string>;
+    for (const status of Object.keys(LABEL) as TestStatus[]) labels[status] = this.paint(COLOR[status], `[${LABEL[status]}]`);
+    this.labels = labels;
   }
 
   private paint(code: string, text: string): string {
@@ -113,7 +120,7 @@ export class ConsoleView {
   }
 
   private testEnd(path: string[], test: TestNode): void {
-    const label = this.paint(COLOR[test.status], `[${LABEL[test.status]}]`);
+    const label = this.labels[test.status];
     if (test.children.length > 0 || test.plan !== undefined) {
       this.header(path, test.plan);
       this.details(test, '', false);
@@ -121,7 +128,11 @@ export class ConsoleView {
       this.line('');
       return;
     }
-    if (path.length > 1 && !this.headed.has(path.slice(0, -1).join('\u0000'))) this.header(path.slice(0, -1));
+    if (path.length > 1 && !this.sameParent(path)) {
+      const parent = path.slice(0, -1);
+      if (!this.headed.has(parent.join('\u0000'))) this.header(parent);
+      this.lastParent = parent;
+    }
     const bad = test.status !== 'pass' && test.status !== 'skip' && test.status !== 'xfail' && test.status !== 'no-tests';
     if (!bad && test.status === 'pass' && !this.showPassed) return;
     const reason = test.reason ? `  # ${test.reason}` : '';
@@ -131,6 +142,14 @@ export class ConsoleView {
       this.failures.push(path.join('.'));
       this.details(test, '    ', true);
     }
+  }
+
+  /** Is `path`'s parent the last leaf's parent (which has its header)? */
+  private sameParent(path: string[]): boolean {
+    const last = this.lastParent;
+    if (last.length !== path.length - 1) return false;
+    for (let i = 0; i < last.length; i++) if (last[i] !== path[i]) return false;
+    return true;
   }
 
   private details(test: TestNode, indent: string, showCrash: boolean): void {

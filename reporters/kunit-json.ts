@@ -35,7 +35,14 @@ export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERR
   }
 }
 
-function group(name: string, tests: readonly TestNode[], meta: RunResult['metadata']): Group {
+const NON_ASCII = /[\u007f-\uffff]/;
+
+/** Whether any string put in the groups so far needs `\uXXXX` escaping. */
+interface Escapes {
+  needed: boolean;
+}
+
+function group(name: string, tests: readonly TestNode[], meta: RunResult['metadata'], esc: Escapes): Group {
   const g: Group = {
     name,
     sub_groups: [],
@@ -48,17 +55,22 @@ function group(name: string, tests: readonly TestNode[], meta: RunResult['metada
     job: null,
     git_branch: 'kselftest',
   };
+  if (!esc.needed) esc.needed = NON_ASCII.test(name);
   for (const t of tests) {
-    if (t.children.length > 0) g.sub_groups.push(group(t.name, t.children, meta));
-    else g.test_cases.push({ name: t.name, status: kunitStatus(t.status) });
+    if (t.children.length > 0) {
+      g.sub_groups.push(group(t.name, t.children, meta, esc));
+    } else {
+      if (!esc.needed) esc.needed = NON_ASCII.test(t.name);
+      g.test_cases.push({ name: t.name, status: kunitStatus(t.status) });
+    }
   }
   return g;
 }
 
-/** Python's `json.dumps(obj, indent=4)` (ensure_ascii on). */
-export function pythonJson(value: unknown): string {
-  return JSON.stringify(value, null, 4).replace(/[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Python's `json.dumps(obj, indent=4)` (ensure_ascii on); `ascii`: the caller knows every string in `value` is ASCII. */
+export function pythonJson(value: unknown, ascii = false): string {
+  const json = JSON.stringify(value, null, 4);
+  return ascii ? json : json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export const kunitJsonReporter: FileReporter = {
@@ -66,6 +78,10 @@ export const kunitJsonReporter: FileReporter = {
   description: 'the JSON of `kunit.py parse --json` (KernelCI test groups)',
   render(result: RunResult): string {
     const tests = result.documents.flatMap((d) => d.tests);
-    return pythonJson(group('KUnit Test Group', tests, result.metadata));
+    const meta = result.metadata;
+    const esc: Escapes = { needed: [meta['arch'], meta['defconfig'], meta['build_dir']].some((v) => v !== undefined && NON_ASCII.test(v)) };
+    const groups = group('KUnit Test Group', tests, meta, esc);
+    // The replace scans the whole output: skip it when every string put in is ASCII.
+    return pythonJson(groups, !esc.needed);
   },
 };

@@ -8,9 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { parseCommand } from './commands/parse.js';
-import { runCommand, type RunOutcome } from './commands/run.js';
-import { runView } from './commands/run-view.js';
-import { killAllQemu } from './qemu/process.js';
+import type { RunOutcome } from './commands/run.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { BridgeError } from './errors.js';
 import { shouldColor } from '../reporters/console.js';
@@ -119,6 +117,10 @@ Example:
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (opts: Record<string, unknown>) => {
+      // Loaded here, not at startup: `parse` does not need them (they pull in every reporter).
+      const [{ runCommand }, { runView }, { killAllQemu }] = await Promise.all([
+        import('./commands/run.js'), import('./commands/run-view.js'), import('./qemu/process.js'),
+      ]);
       const ac = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
         if (ac.signal.aborted) {

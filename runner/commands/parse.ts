@@ -3,14 +3,17 @@
  * print the summary, write the reports. A library function: no argv, no
  * process.exit; the CLI maps the returned verdict to an exit code.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { KtapStream } from '../ktap/index.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { ConsoleView } from '../../reporters/console.js';
-import { writeReports, type ReportRequest } from '../reports.js';
+import type { ReportRequest } from '../reports.js';
 import { inputError } from '../errors.js';
+
+/** Read size for files: big reads, one reused buffer (the splitter copies what it keeps). */
+const READ_SIZE = 1 << 20;
 
 export interface ParseRequest {
   /** Path of the log, or `-` for stdin. */
@@ -26,35 +29,61 @@ export interface ParseRequest {
 }
 
 export async function parseCommand(req: ParseRequest): Promise<RunResult> {
-  let source: Readable;
-  if (req.stream) source = req.stream;
-  else if (req.input === '-') source = process.stdin;
-  else {
-    // Open first so a missing file is a clear input error, not a stream error.
-    const fh = await open(req.input, 'r').catch((err: unknown) => { throw inputError(req.input, err); });
-    source = createReadStream('', { fd: fh.fd, highWaterMark: 1 << 20 });
-  }
   const write = req.write ?? ((t: string) => { process.stdout.write(t); });
   const view = req.quiet ? undefined : new ConsoleView({ write, color: req.color ?? false });
   const onEvent = view ? (e: KtapEvent) => view.onEvent(e) : undefined;
   const needTree = Object.values(req.reports).some((v) => typeof v === 'string' && v !== '');
-  const stream = new KtapStream({ onEvent, retain: needTree });
-  // Only read errors are input errors; a parser exception is a bug and must surface as one.
+  // The console view reads no `log` events: do not make them.
+  const stream = new KtapStream({ onEvent, retain: needTree, logEvents: false });
+  if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
+  else await readFile(req.input, stream);
+  const result = stream.finish();
+  result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
+  // The summary first: a report that cannot be written must not hide it.
+  view?.finish(result);
+  if (needTree) {
+    // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
+    const { writeReports } = await import('../reports.js');
+    writeReports(result, req.reports);
+  }
+  return result;
+}
+
+/** A file: synchronous reads into one buffer, which is fastest for a local file. */
+async function readFile(path: string, stream: KtapStream): Promise<void> {
+  // Open first so a missing file is a clear input error.
+  const fh = await open(path, 'r').catch((err: unknown) => { throw inputError(path, err); });
+  try {
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fh.fd, buf, 0, READ_SIZE, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw inputError(path, err);
+        // A non-blocking descriptor (a pipe or terminal given by path): read it as a stream.
+        await readStream(createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: READ_SIZE }), path, stream);
+        return;
+      }
+      if (n === 0) break;
+      // Only read errors are input errors; a parser exception is a bug and must surface as one.
+      stream.write(buf.subarray(0, n));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readStream(source: Readable, input: string, stream: KtapStream): Promise<void> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     let next: IteratorResult<Buffer>;
     try {
       next = await chunks.next();
     } catch (err) {
-      throw inputError(req.input, err);
+      throw inputError(input, err);
     }
     if (next.done) break;
     stream.write(next.value);
   }
-  const result = stream.finish();
-  result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
-  // The summary first: a report that cannot be written must not hide it.
-  view?.finish(result);
-  writeReports(result, req.reports);
-  return result;
 }

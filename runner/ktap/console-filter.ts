@@ -25,19 +25,99 @@ export interface ConsoleLine {
   printk: boolean;
 }
 
-// `<6>` level, `[  12.345678]` time, `[    T1]`/`[C0]` caller id, then one optional space.
-const PRINTK_PREFIX = /^(?:<\d{1,2}>)?(?:\[\s*(\d+\.\d+)\])?(?:\[\s*[TC]\d+\])?/;
+/** JavaScript's `\s`: ASCII whitespace, line terminators and the Unicode spaces. */
+export function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029
+    || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Finds the printk prefix of a line without allocating: `<6>` level,
+ * `[  12.345678]` time, `[    T1]`/`[C0]` caller id (each optional, in that
+ * order), then one optional space. After {@link scan}, `end` is where the
+ * body starts and `time` the printk time (NaN without one).
+ */
+export class PrintkScanner {
+  end = 0;
+  time = NaN;
+
+  /** True when `line` has a printk prefix. */
+  scan(line: string): boolean {
+    this.time = NaN;
+    this.end = 0;
+    let p = 0;
+    let c = line.charCodeAt(0);
+    if (c === 0x3c /* < */) {
+      let q = 1;
+      if (isDigit(line.charCodeAt(q))) q++;
+      if (q > 1 && isDigit(line.charCodeAt(q))) q++;
+      if (q > 1 && line.charCodeAt(q) === 0x3e /* > */) p = q + 1;
+      c = line.charCodeAt(p);
+    }
+    if (c === 0x5b /* [ */) {
+      p = this.scanTime(line, p);
+      c = line.charCodeAt(p);
+    }
+    if (c === 0x5b) {
+      let q = p + 1;
+      c = line.charCodeAt(q);
+      while (isSpace(c)) c = line.charCodeAt(++q);
+      if (c === 0x54 /* T */ || c === 0x43 /* C */) {
+        const d = ++q;
+        c = line.charCodeAt(q);
+        while (isDigit(c)) c = line.charCodeAt(++q);
+        if (q > d && c === 0x5d /* ] */) p = q + 1;
+      }
+    }
+    if (p === 0) return false;
+    this.end = line.charCodeAt(p) === 0x20 ? p + 1 : p;
+    return true;
+  }
+
+  /** `[\s*\d+.\d+]` at `p`: sets the time and returns the end, or returns `p`. */
+  private scanTime(line: string, p: number): number {
+    let q = p + 1;
+    let c = line.charCodeAt(q);
+    while (isSpace(c)) c = line.charCodeAt(++q);
+    const i0 = q;
+    let int = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      int = int * 10 + c - 0x30;
+      c = line.charCodeAt(++q);
+    }
+    if (q === i0 || c !== 0x2e /* . */) return p;
+    const f0 = ++q;
+    let frac = 0;
+    c = line.charCodeAt(q);
+    while (c >= 0x30 && c <= 0x39) {
+      frac = frac * 10 + c - 0x30;
+      c = line.charCodeAt(++q);
+    }
+    if (q === f0 || c !== 0x5d /* ] */) return p;
+    const digits = q - i0 - 1;
+    // Exact integers divided by an exact power of ten: the same double as Number().
+    this.time = digits <= 15
+      ? (int * POW10[q - f0]! + frac) / POW10[q - f0]!
+      : Number(line.slice(i0, q));
+    return q + 1;
+  }
+}
+
+const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => Number(`1e${i}`));
+
+const scanner = new PrintkScanner();
 
 /** Split a console line into printk time and body. */
 export function stripPrintk(line: string): ConsoleLine {
-  const c = line.charCodeAt(0);
-  if (c !== 0x5b /* [ */ && c !== 0x3c /* < */) return { body: line, printk: false };
-  const m = PRINTK_PREFIX.exec(line);
-  if (m === null || m[0].length === 0) return { body: line, printk: false };
-  let n = m[0].length;
-  if (line.charCodeAt(n) === 0x20) n++;
-  const out: ConsoleLine = { body: line.slice(n), printk: true };
-  if (m[1] !== undefined) out.time = Number(m[1]);
+  if (!scanner.scan(line)) return { body: line, printk: false };
+  const out: ConsoleLine = { body: line.slice(scanner.end), printk: true };
+  if (!Number.isNaN(scanner.time)) out.time = scanner.time;
   return out;
 }
 
@@ -48,34 +128,60 @@ export interface CrashStart {
   fatal: boolean;
 }
 
-/**
- * The crash report signatures, in the order they are tried. Anchored at the
- * start of the (whitespace-trimmed) body.
- */
-const CRASH_SIGNATURES: ReadonlyArray<readonly [RegExp, CrashInfo['kind'], boolean]> = [
-  [/^Kernel panic - not syncing/, 'panic', true],
-  [/^BUG: KASAN:/, 'kasan', false],
-  [/^(?:BUG: KFENCE:|UBSAN:)/, 'other', false],
-  [/^(?:BUG:|kernel BUG at |watchdog: BUG:)/, 'bug', false],
-  [/^(?:Oops(?::| -)|Internal error: Oops)/, 'oops', false],
-  [/^general protection fault/, 'gpf', false],
-  [/^Unable to handle kernel /, 'oops', false],
-  [/^(?:rust_kernel: )?panicked at /, 'rust-panic', false],
-];
+const crash = (kind: CrashInfo['kind'], fatal = false): CrashStart => Object.freeze({ kind, fatal });
+const PANIC = crash('panic', true);
+const KASAN = crash('kasan');
+const OTHER = crash('other');
+const BUG = crash('bug');
+const OOPS = crash('oops');
+const GPF = crash('gpf');
+const RUST_PANIC = crash('rust-panic');
 
-/** Does this line start a crash report? Cheap for ordinary lines. */
-export function crashStart(body: string): CrashStart | undefined {
-  let i = 0;
-  while (i < body.length && (body.charCodeAt(i) === 0x20 || body.charCodeAt(i) === 0x09)) i++;
-  const c = body.charCodeAt(i);
-  // First letters of every signature: K B k w O I g U u r p
-  if (c !== 0x4b && c !== 0x42 && c !== 0x6b && c !== 0x77 && c !== 0x4f && c !== 0x49
-    && c !== 0x67 && c !== 0x55 && c !== 0x72 && c !== 0x70) return undefined;
-  const text = i === 0 ? body : body.slice(i);
-  for (const [re, kind, fatal] of CRASH_SIGNATURES) {
-    if (re.test(text)) return { kind, fatal };
+/**
+ * Does this line start a crash report? Cheap for ordinary lines. The
+ * signatures, anchored at the first character that is not a space or tab
+ * (at or after `from`), and tried in this order:
+ *
+ *     Kernel panic - not syncing                         panic (fatal)
+ *     BUG: KASAN:                                        kasan
+ *     BUG: KFENCE:, UBSAN:                               other
+ *     BUG:, kernel BUG at , watchdog: BUG:               bug
+ *     Oops:, Oops -, Internal error: Oops                oops
+ *     general protection fault                           gpf
+ *     Unable to handle kernel                            oops
+ *     panicked at , rust_kernel: panicked at             rust-panic
+ */
+export function crashStart(body: string, from = 0): CrashStart | undefined {
+  let i = from;
+  let c = body.charCodeAt(i);
+  while (c === 0x20 || c === 0x09) c = body.charCodeAt(++i);
+  switch (c) {
+    case 0x4b: // K
+      return body.startsWith('Kernel panic - not syncing', i) ? PANIC : undefined;
+    case 0x42: // B
+      if (!body.startsWith('BUG:', i)) return undefined;
+      if (body.startsWith(' KASAN:', i + 4)) return KASAN;
+      return body.startsWith(' KFENCE:', i + 4) ? OTHER : BUG;
+    case 0x55: // U
+      if (body.startsWith('UBSAN:', i)) return OTHER;
+      return body.startsWith('Unable to handle kernel ', i) ? OOPS : undefined;
+    case 0x6b: // k
+      return body.startsWith('kernel BUG at ', i) ? BUG : undefined;
+    case 0x77: // w
+      return body.startsWith('watchdog: BUG:', i) ? BUG : undefined;
+    case 0x4f: // O
+      return body.startsWith('Oops:', i) || body.startsWith('Oops -', i) ? OOPS : undefined;
+    case 0x49: // I
+      return body.startsWith('Internal error: Oops', i) ? OOPS : undefined;
+    case 0x67: // g
+      return body.startsWith('general protection fault', i) ? GPF : undefined;
+    case 0x72: // r
+      return body.startsWith('rust_kernel: panicked at ', i) ? RUST_PANIC : undefined;
+    case 0x70: // p
+      return body.startsWith('panicked at ', i) ? RUST_PANIC : undefined;
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 /** Does this line end a crash report's trace? */

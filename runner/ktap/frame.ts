@@ -8,7 +8,7 @@ import type { Directive, Location, TestNode, TestStatus } from './model.js';
 type Stats = { pass: number; fail: number; skip: number; total: number };
 
 interface PendingTestInfo {
-  attributes: Record<string, string>;
+  attributes?: Record<string, string>;
   location?: Location;
 }
 
@@ -24,8 +24,8 @@ export class Frame {
   pendingLog: string[] = [];
   /** Name of the test running at this level, from its diagnostics (`# name: …`). */
   hint: string | undefined;
-  /** Printk time of the last result here (or of the frame's start). */
-  lastTime: number | undefined;
+  /** Printk time of the last result here (or of the frame's start); NaN when unknown. */
+  lastTime: number;
   /** `# <child>: pass:… fail:…` seen since the last result. */
   stats: { name: string; stats: Stats } | undefined;
   /** `# Totals: …` seen since the last result. */
@@ -36,34 +36,51 @@ export class Frame {
   version: number | undefined;
   /** For an implied document: the indent its suites were printed at. */
   childIndent: number | undefined;
+  /**
+   * Pending attributes by test name: the latest test's in `lastName` and
+   * `lastInfo` (the usual case: a test's attributes come just before its
+   * result line), the others in the map. A name is never in both.
+   */
   private pending: Map<string, PendingTestInfo> | undefined;
+  private lastName = '';
+  private lastInfo: PendingTestInfo | undefined;
 
   constructor(node: TestNode, indent: number, isDoc: boolean, docIndex: number) {
     this.node = node;
     this.indent = indent;
     this.isDoc = isDoc;
     this.docIndex = docIndex;
-    this.lastTime = node.startTime;
+    this.lastTime = node.startTime ?? NaN;
   }
 
   /** Attributes and location announced for a test that has not finished yet. */
   pendingAttrs(test: string): PendingTestInfo {
-    this.pending ??= new Map();
-    let p = this.pending.get(test);
-    if (p === undefined) {
-      p = { attributes: {} };
-      this.pending.set(test, p);
+    if (this.lastInfo !== undefined) {
+      if (this.lastName === test) return this.lastInfo;
+      (this.pending ??= new Map()).set(this.lastName, this.lastInfo);
     }
+    let p = this.pending?.get(test);
+    if (p === undefined) p = {};
+    else this.pending!.delete(test);
+    this.lastName = test;
+    this.lastInfo = p;
     return p;
   }
 
   /** Move announced attributes and location onto the finished node. */
   applyPending(node: TestNode): void {
-    if (this.pending === undefined) return;
-    const p = this.pending.get(node.name);
-    if (p === undefined) return;
-    this.pending.delete(node.name);
-    Object.assign(node.attributes, p.attributes);
+    let p: PendingTestInfo | undefined;
+    if (this.lastInfo !== undefined && this.lastName === node.name) {
+      p = this.lastInfo;
+      this.lastInfo = undefined;
+      this.lastName = '';
+    } else {
+      if (this.pending === undefined || this.pending.size === 0) return;
+      p = this.pending.get(node.name);
+      if (p === undefined) return;
+      this.pending.delete(node.name);
+    }
+    if (p.attributes) Object.assign(node.attributes, p.attributes);
     if (p.location) node.location = p.location;
   }
 }

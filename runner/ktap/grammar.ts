@@ -14,7 +14,8 @@
  * each indented by any whitespace (spaces count 1, a tab 4), which gives the
  * nesting. Anything else is "other": kernel messages, assertion text.
  */
-import type { Directive } from './model.js';
+import type { Directive, Location } from './model.js';
+import { isSpace } from './console-filter.js';
 
 export type KtapLine =
   | { kind: 'version'; indent: number; format: 'KTAP' | 'TAP'; version: number }
@@ -29,21 +30,7 @@ export type KtapLine =
 
 const VERSION = /^(K?TAP) version (\d+)\s*$/;
 const PLAN = /^1\.\.(\d+)\s*(?:#.*)?$/;
-const RESULT = /^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*))?$/;
 const DIRECTIVE = /^(SKIP|TODO|XFAIL|TIMEOUT|ERROR)\w*(?:[\s:]+(.*))?$/i;
-
-/** Leading whitespace width (space = 1, tab = 4) and where the text starts. */
-function measureIndent(body: string): [indent: number, start: number] {
-  let indent = 0;
-  let i = 0;
-  for (; i < body.length; i++) {
-    const c = body.charCodeAt(i);
-    if (c === 0x20) indent++;
-    else if (c === 0x09) indent += 4;
-    else break;
-  }
-  return [indent, i];
-}
 
 /** Unescape TAP's `\#` and `\\`. */
 function unescape(text: string): string {
@@ -70,42 +57,111 @@ function splitDescription(rest: string): { name: string; directive?: Directive; 
   return reason ? { name, directive, reason: unescape(reason) } : { name, directive };
 }
 
-/** Classify one line (printk prefix already removed). */
-export function classify(body: string): KtapLine {
-  const [indent, start] = measureIndent(body);
-  const c = body.charCodeAt(start);
-  const text = start === 0 ? body : body.slice(start);
-  switch (c) {
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/** Does `text` hold a character that regex `.` does not match? */
+export function hasLineTerminator(text: string): boolean {
+  return LINE_TERMINATOR.test(text);
+}
+
+/** `(?:\s+(.*))?$` at `pos`: where the captured text starts, {@link NONE} or {@link FAIL}. */
+function tail(line: string, pos: number): number {
+  const n = line.length;
+  if (pos === n) return NONE;
+  let j = pos;
+  while (j < n && isSpace(line.charCodeAt(j))) j++;
+  return j === pos ? FAIL : j;
+}
+const NONE = -1;
+const FAIL = -2;
+const SPECIAL = /[#\\\n\r\u2028\u2029]/;
+
+/**
+ * A result line from `line[at]` (`ok`/`not ok`, `kw` its length):
+ * `^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*))?$` matched by hand.
+ */
+function result(line: string, at: number, kw: number, indent: number): KtapLine | undefined {
+  let q = at + kw;
+  const s0 = q;
+  let c = line.charCodeAt(q);
+  while (isSpace(c)) c = line.charCodeAt(++q);
+  if (q === s0) return undefined;
+  const d0 = q;
+  let number = 0;
+  while (c >= 0x30 && c <= 0x39) {
+    number = number * 10 + c - 0x30;
+    c = line.charCodeAt(++q);
+  }
+  if (q === d0) return undefined;
+  if (q - d0 > 15) number = Number(line.slice(d0, q));
+  let j = q;
+  while (isSpace(line.charCodeAt(j))) j++;
+  let cap = j > q && line.charCodeAt(j) === 0x2d /* - */ ? tail(line, j + 1) : FAIL;
+  if (cap === FAIL) cap = tail(line, q);
+  if (cap === FAIL) return undefined;
+  const ok = kw === 2;
+  if (cap === NONE) return { kind: 'result', indent, ok, number, name: '' };
+  const rest = line.slice(cap);
+  // One scan for the rare characters: `(.*)$` fails on a line terminator; `#` and `\` need the slow path.
+  if (!SPECIAL.test(rest)) return { kind: 'result', indent, ok, number, name: rest.trimEnd() };
+  if (hasLineTerminator(rest)) return undefined;
+  const desc = splitDescription(rest);
+  const out: KtapLine = { kind: 'result', indent, ok, number, name: desc.name };
+  if (desc.directive !== undefined) out.directive = desc.directive;
+  if (desc.reason !== undefined) out.reason = desc.reason;
+  return out;
+}
+
+/** Classify one line, from `from` on (where its printk prefix ended). */
+export function classify(line: string, from = 0): KtapLine {
+  let indent = 0;
+  let i = from;
+  for (;; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x20) indent++;
+    else if (c === 0x09) indent += 4;
+    else break;
+  }
+  switch (line.charCodeAt(i)) {
     case 0x4b: // K
     case 0x54: { // T
-      const m = VERSION.exec(text);
+      const m = VERSION.exec(line.slice(i));
       if (m) return { kind: 'version', indent, format: m[1] as 'KTAP' | 'TAP', version: Number(m[2]) };
       break;
     }
     case 0x31: { // 1
-      const m = PLAN.exec(text);
+      const m = PLAN.exec(line.slice(i));
       if (m) return { kind: 'plan', indent, count: Number(m[1]) };
       break;
     }
     case 0x6f: // o
-    case 0x6e: { // n
-      if (!(text.startsWith('ok') || text.startsWith('not ok'))) break;
-      const m = RESULT.exec(text);
-      if (m === null) break;
-      const desc = splitDescription(m[3] ?? '');
-      const line: KtapLine = { kind: 'result', indent, ok: m[1] === 'ok', name: desc.name };
-      if (m[2] !== undefined) line.number = Number(m[2]);
-      if (desc.directive !== undefined) line.directive = desc.directive;
-      if (desc.reason !== undefined) line.reason = desc.reason;
-      return line;
-    }
+      if (line.startsWith('ok', i)) return result(line, i, 2, indent) ?? { kind: 'other', indent };
+      break;
+    case 0x6e: // n
+      if (line.startsWith('not ok', i)) return result(line, i, 6, indent) ?? { kind: 'other', indent };
+      break;
     case 0x23: { // #
-      const rest = text.charCodeAt(1) === 0x20 ? text.slice(2) : text.slice(1);
-      if (rest.startsWith('Subtest:')) return { kind: 'subtest', indent, name: rest.slice(8).trim() };
-      return { kind: 'diag', indent, text: rest.trimEnd() };
+      const r = line.charCodeAt(i + 1) === 0x20 ? i + 2 : i + 1;
+      if (line.startsWith('Subtest:', r)) return { kind: 'subtest', indent, name: line.slice(r + 8).trim() };
+      return { kind: 'diag', indent, text: line.slice(r).trimEnd() };
     }
   }
   return { kind: 'other', indent };
+}
+
+/** `# <test>.location: file:line` value → location (`^(.*):(\\d+)$`, by hand). */
+export function parseLocation(value: string): Location | undefined {
+  const colon = value.lastIndexOf(':');
+  const n = value.length;
+  if (colon === -1 || colon === n - 1) return undefined;
+  let line = 0;
+  for (let i = colon + 1; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    line = line * 10 + c - 0x30;
+  }
+  if (hasLineTerminator(value)) return undefined; // `.` does not match them
+  return { file: value.slice(0, colon), line: n - colon - 1 > 15 ? Number(value.slice(colon + 1)) : line };
 }
 
 /** `pass:1 fail:0 skip:2 total:3` → counts. */

@@ -19,8 +19,8 @@
  * open subtests, result lines close them. Every anomaly becomes a
  * {@link Diagnostic}; nothing here throws on bad input.
  */
-import { classify, parseStats, SUITE_ATTRIBUTES, type KtapLine } from './grammar.js';
-import { crashEnd, crashStart, MAX_TRACE_LINES, stripPrintk } from './console-filter.js';
+import { classify, parseLocation, parseStats, SUITE_ATTRIBUTES, type KtapLine } from './grammar.js';
+import { crashEnd, crashStart, MAX_TRACE_LINES, PrintkScanner } from './console-filter.js';
 import type { LineInfo } from './line-splitter.js';
 import {
   countStatus, emptyCounts,
@@ -36,6 +36,11 @@ export interface ParserOptions {
   retain?: boolean;
   /** Diagnostics kept per code before they are only counted (default 50). */
   maxDiagnosticsPerCode?: number;
+  /**
+   * Emit `log` events (default true). Turn off when no listener reads them:
+   * one event per log line is most of the parser's allocations.
+   */
+  logEvents?: boolean;
 }
 
 /** How the input ended, when the caller knows better than end-of-file. */
@@ -54,6 +59,9 @@ interface PendingCrash {
 
 export class KtapParser {
   private readonly emit: ((e: KtapEvent) => void) | undefined;
+  /** {@link emit}, or undefined when `log` events are off. */
+  private readonly emitLog: ((e: KtapEvent) => void) | undefined;
+  private readonly scanner = new PrintkScanner();
   private readonly retain: boolean;
   private readonly maxPerCode: number;
   private stack: Frame[] = [];
@@ -63,7 +71,8 @@ export class KtapParser {
   private readonly counts = emptyCounts();
   private docCount = 0;
   private lineNo = 0;
-  private time: number | undefined;
+  /** Printk (or arrival) time of the last line; NaN until known (a double field: no allocation per line). */
+  private time = NaN;
   private crash: PendingCrash | undefined;
   private runCrash: CrashInfo | undefined;
   private trace: CrashInfo | undefined;
@@ -79,6 +88,7 @@ export class KtapParser {
 
   constructor(options: ParserOptions = {}) {
     this.emit = options.onEvent;
+    this.emitLog = options.logEvents === false ? undefined : options.onEvent;
     this.retain = options.retain ?? true;
     this.maxPerCode = options.maxDiagnosticsPerCode ?? 50;
   }
@@ -91,28 +101,33 @@ export class KtapParser {
   push(raw: string, info?: LineInfo, arrivalMs?: number): void {
     if (this.finished) throw new Error('KtapParser.push() after finish()');
     const lineNo = ++this.lineNo;
-    if (info?.truncatedFrom !== undefined) {
-      this.diag('line-truncated', `line of ${info.truncatedFrom} bytes cut to its first bytes`, 'warning');
+    if (info !== undefined) {
+      if (info.truncatedFrom !== undefined) {
+        this.diag('line-truncated', `line of ${info.truncatedFrom} bytes cut to its first bytes`, 'warning');
+      }
+      if (info.invalidUtf8) this.diag('invalid-utf8', 'invalid UTF-8 replaced by U+FFFD', 'info');
     }
-    if (info?.invalidUtf8) this.diag('invalid-utf8', 'invalid UTF-8 replaced by U+FFFD', 'info');
-    const cl = stripPrintk(raw);
-    if (cl.time !== undefined) this.time = cl.time;
+    // The body is raw from `from` on; it is sliced out only where its text is needed.
+    const sc = this.scanner;
+    const printk = sc.scan(raw);
+    let from = sc.end;
+    if (sc.time === sc.time) this.time = sc.time;
     else if (arrivalMs !== undefined) this.time = arrivalMs / 1000;
-    let body = cl.body;
     let foreign = false;
     if (this.stack.length > 0) {
-      if (this.printkDoc && !cl.printk) foreign = true;
+      if (this.printkDoc && !printk) foreign = true;
       else if (this.prefix !== '') {
-        if (body.startsWith(this.prefix)) body = body.slice(this.prefix.length);
+        if (raw.startsWith(this.prefix, from)) from += this.prefix.length;
         else foreign = true;
       }
     }
-    const cs = foreign ? undefined : crashStart(body);
+    const cs = foreign ? undefined : crashStart(raw, from);
     if (cs !== undefined) {
-      this.onCrash(body, cs.kind, cs.fatal, lineNo);
+      this.onCrash(raw.slice(from), cs.kind, cs.fatal, lineNo);
       return;
     }
     if (this.trace !== undefined && !foreign) {
+      const body = raw.slice(from);
       const t = body.trimEnd();
       if (t !== '' && this.trace.trace.length < MAX_TRACE_LINES) this.trace.trace.push(t);
       if (crashEnd(body)) this.trace = undefined;
@@ -121,19 +136,19 @@ export class KtapParser {
       this.addOther(raw, lineNo);
       return;
     }
-    const k = classify(body);
+    const k = classify(raw, from);
     if (k.kind !== 'other') this.trace = undefined;
     if (this.stack.length === 0) {
-      this.outside(body, k, lineNo, cl.printk);
+      this.outside(raw.slice(from), k, lineNo, printk);
       return;
     }
     switch (k.kind) {
-      case 'version': this.onVersion(k, lineNo, cl.printk); break;
+      case 'version': this.onVersion(k, lineNo, printk); break;
       case 'subtest': this.onSubtest(k.name, k.indent, lineNo); break;
       case 'plan': this.onPlan(k.count, k.indent, lineNo); break;
       case 'result': this.onResult(k, lineNo); break;
       case 'diag': this.onDiag(k.text, k.indent, lineNo); break;
-      case 'other': this.addOther(this.dedent(body, k.indent), lineNo); break;
+      case 'other': this.addOther(this.dedent(raw, from, k.indent), lineNo); break;
     }
   }
 
@@ -194,7 +209,7 @@ export class KtapParser {
 
   private openDocument(k: Extract<KtapLine, { kind: 'version' }>, lineNo: number, printk: boolean): void {
     const index = this.docCount++;
-    const frame = newFrame('', k.indent, lineNo, this.time, true, index);
+    const frame = newFrame('', k.indent, lineNo, this.knownTime(), true, index);
     frame.format = k.format;
     frame.version = k.version;
     this.printkDoc = printk;
@@ -282,26 +297,29 @@ export class KtapParser {
     const frame = this.frameFor(indent);
     const colon = text.indexOf(': ');
     if (colon > 0 && text.indexOf(' ') > colon) {
-      const key = text.slice(0, colon);
+      // `key: value`; key is text[0, colon), sliced out only where needed.
       const value = text.slice(colon + 2).trim();
       const stats = value.charCodeAt(0) === 0x70 /* p */ ? parseStats(value) : undefined;
       if (stats) {
+        const key = text.slice(0, colon);
         if (key === 'Totals') frame.totals = stats;
         else frame.stats = { name: key, stats };
       } else {
-        const dot = key.lastIndexOf('.');
+        let dot = colon - 1;
+        while (dot > 0 && text.charCodeAt(dot) !== 0x2e /* . */) dot--;
         if (dot > 0) {
-          const test = key.slice(0, dot);
-          const attr = key.slice(dot + 1);
+          // `<test>.<attr>: value`
+          const test = text.slice(0, dot);
           frame.hint = test;
-          if (attr === 'location') {
-            const m = /^(.*):(\d+)$/.exec(value);
-            if (m) frame.pendingAttrs(test).location = { file: m[1]!, line: Number(m[2]) };
+          if (colon - dot === 9 && text.startsWith('location', dot + 1)) {
+            const location = parseLocation(value);
+            if (location) frame.pendingAttrs(test).location = location;
           } else {
-            frame.pendingAttrs(test).attributes[attr] = value;
+            (frame.pendingAttrs(test).attributes ??= {})[text.slice(dot + 1, colon)] = value;
           }
           return;
         }
+        const key = text.slice(0, colon);
         if (SUITE_ATTRIBUTES.has(key) && frame.results === 0) {
           frame.node.attributes[key] = value;
           return;
@@ -310,23 +328,23 @@ export class KtapParser {
       }
     }
     frame.pendingLog.push(text);
-    this.emit?.({ type: 'log', path: this.pathOf(frame), text, line: lineNo, diagnostic: true });
+    this.emitLog?.({ type: 'log', path: this.pathOf(frame), text, line: lineNo, diagnostic: true });
   }
 
-  /** Drop the enclosing test's indentation from a continuation line. */
-  private dedent(body: string, indent: number): string {
+  /** Drop the enclosing test's indentation from a continuation line (its body starts at `from`). */
+  private dedent(line: string, from: number, indent: number): string {
     const top = this.stack[this.stack.length - 1];
     const cut = Math.min(indent, top === undefined ? 0 : Math.max(0, top.indent));
-    let i = 0;
-    for (let w = 0; i < body.length && w < cut; i++) w += body.charCodeAt(i) === 0x09 ? 4 : 1;
-    return body.slice(i).trimEnd();
+    let i = from;
+    for (let w = 0; i < line.length && w < cut; i++) w += line.charCodeAt(i) === 0x09 ? 4 : 1;
+    return line.slice(i).trimEnd();
   }
 
   private addOther(text: string, lineNo: number): void {
     const top = this.stack[this.stack.length - 1];
     if (top === undefined) return;
     top.pendingLog.push(text);
-    this.emit?.({ type: 'log', path: this.pathOf(top), text, line: lineNo, diagnostic: false });
+    this.emitLog?.({ type: 'log', path: this.pathOf(top), text, line: lineNo, diagnostic: false });
   }
 
   // ---- crashes -------------------------------------------------------------
@@ -386,7 +404,7 @@ export class KtapParser {
 
   private pushFrame(name: string, indent: number, lineNo: number): Frame {
     const top = this.top();
-    const frame = newFrame(name, indent, lineNo, this.time, false, top.docIndex);
+    const frame = newFrame(name, indent, lineNo, this.knownTime(), false, top.docIndex);
     this.stack.push(frame);
     return frame;
   }
@@ -427,10 +445,15 @@ export class KtapParser {
     return doc.node.plan === undefined || doc.results >= doc.node.plan;
   }
 
+  /** The current time, undefined when no line had one. */
+  private knownTime(): number | undefined {
+    return this.time === this.time ? this.time : undefined;
+  }
+
   private finishNode(frame: Frame, node: TestNode, lineNo: number): void {
     const time = this.time;
-    node.endTime = time;
-    if (time !== undefined && node.startTime !== undefined) {
+    node.endTime = this.knownTime();
+    if (time === time && node.startTime !== undefined) {
       node.durationMs = Math.round((time - node.startTime) * 1e6) / 1e3;
     }
     if (node.children.length === 0) countStatus(this.counts, node.status);
@@ -460,7 +483,7 @@ export class KtapParser {
     if (r.number !== undefined) node.number = r.number;
     if (r.directive) node.directive = r.directive;
     if (r.reason) node.reason = r.reason;
-    if (frame.lastTime !== undefined) node.startTime = frame.lastTime;
+    if (frame.lastTime === frame.lastTime) node.startTime = frame.lastTime;
     frame.applyPending(node);
     if (this.crash && this.crash.frame === frame) this.recovered();
     this.finishNode(frame, node, lineNo);
@@ -548,7 +571,7 @@ export class KtapParser {
         if (frame === crashFrame && logStart !== undefined) node.log = frame.pendingLog.slice(0, logStart);
         if (crash) node.crash = crash;
         if (message) node.reason = message;
-        if (frame.lastTime !== undefined) node.startTime = frame.lastTime;
+        if (frame.lastTime === frame.lastTime) node.startTime = frame.lastTime;
         frame.applyPending(node);
         frame.pendingLog = [];
         this.finishNode(frame, node, this.lineNo);
