@@ -14,11 +14,10 @@ import { buildQemuCommand, type KunitParams } from '../qemu/argv.js';
 import { initialAccel, rememberKvm, type AccelChoice } from '../qemu/accel.js';
 import { findKernel } from '../qemu/find-kernel.js';
 import { hostArch, normalizeArch, PROFILES, type Arch } from '../qemu/profiles.js';
-import { writeReports, type ReportRequest } from '../reports.js';
+import type { ReportRequest } from '../reports.js';
 import { runSession, type SessionResult } from '../session.js';
 import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
-import { jsonReporter } from '../../reporters/json.js';
 import { writeFileAtomic } from '../write-file.js';
 
 export interface RunRequest {
@@ -76,6 +75,16 @@ export interface RunOutcome {
 
 function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+}
+
+/**
+ * The report writers pull in every reporter (junit-report-builder among them): about 60 ms.
+ * They are loaded while the first QEMU boots, not before it starts.
+ */
+let reportModules: Promise<[typeof import('../reports.js'), typeof import('../../reporters/json.js')]> | undefined;
+function loadReportModules(): typeof reportModules & object {
+  reportModules ??= Promise.all([import('../reports.js'), import('../../reporters/json.js')]);
+  return reportModules;
 }
 
 function joinFilters(...f: (string | undefined)[]): string | undefined {
@@ -149,14 +158,16 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   };
 
   const userKunit: KunitParams = { filterGlob: req.filterGlob, filter: req.filterAttr, filterAction: req.filterAction };
-  const kernelHash = fileHash(kernel);
-  const listKey = `lists/${kernelHash.slice(0, 16)}-${Buffer.from(`${req.filterGlob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
+  // Hashing the image is only needed for the cache: not before a single-lane boot starts.
+  let hash: string | undefined;
+  const kernelKey = (): string => (hash ??= fileHash(kernel).slice(0, 16));
+  const listKey = (): string => `lists/${kernelKey()}-${Buffer.from(`${req.filterGlob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
   const getList = async (): Promise<ListedSuite[]> => {
-    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey);
+    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey());
     if (cached) return cached;
     const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
     const listed = parseTestList(readFileSync(join(outputDir, 'console-list.log'), 'utf8'));
-    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey, listed);
+    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(), listed);
     return listed;
   };
 
@@ -167,7 +178,9 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   }
 
   const jobs = Math.max(1, req.jobs ?? 1);
-  const timings = readCache<Record<string, number>>(`timings/${kernelHash.slice(0, 16)}.json`) ?? {};
+  const timingsKey = (): string => `timings/${kernelKey()}.json`;
+  // Without -j, a single boot needs no history: read it only when sharding is possible.
+  const timings = jobs > 1 || req.runIsolated ? readCache<Record<string, number>>(timingsKey()) ?? {} : {};
   let lanes: Lane[] = [{ index: 0, suites: [], estimatedMs: 0 }];
   let suites: ListedSuite[] | undefined;
   const known = Object.values(timings).reduce((a, b) => a + b, 0);
@@ -191,7 +204,9 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
         filter: joinFilters(req.filterAttr, lane.filter),
       };
       const name = single ? 'console.log' : `console-lane-${String(lane.index + 1).padStart(2, '0')}.log`;
-      const s = await boot(name, kunit, lane.index);
+      const booting = boot(name, kunit, lane.index);
+      void loadReportModules();
+      const s = await booting;
       laneResults.push({ lane: lane.index, result: s.result, session: s });
     }
   };
@@ -207,10 +222,11 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   });
 
   // Timings for the next plan: top-level suite durations.
-  const fresh: Record<string, number> = { ...timings };
+  const fresh: Record<string, number> = {};
   for (const d of result.documents) for (const t of d.tests) if (t.durationMs !== undefined && t.status !== 'not-run') fresh[t.name] = t.durationMs;
-  writeCache(`timings/${kernelHash.slice(0, 16)}.json`, fresh);
+  writeCache(timingsKey(), { ...readCache<Record<string, number>>(timingsKey()), ...fresh });
 
+  const [{ writeReports }, { jsonReporter }] = await loadReportModules();
   writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));
   writeReports(result, req.reports ?? {});
   let exitCode: number = exitCodeFor(result.verdict);

@@ -87,7 +87,8 @@ export type DiagnosticCode =
   | 'oops-recovered'
   | 'incomplete-output'
   | 'totals-mismatch'
-  | 'bad-version';
+  | 'bad-version'
+  | 'too-deep';
 
 /** One test: a suite, a test case, or a parameterised case. */
 export interface TestNode {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseTestList } from '../../runner/ktap/test-list.js';
+import { parseTestList, type ListedSuite } from '../../runner/ktap/test-list.js';
 import { guessCost, isolatedLanes, planLanes } from '../../runner/shard.js';
 import { REPO } from '../helpers/corpus.js';
 
@@ -55,7 +55,7 @@ describe('lanes', () => {
   });
 
   test('suites without a module attribute are never filtered by module', () => {
-    const rust = [{ name: 'rust_doctests_kernel', attributes: {}, tests: [{ name: 'a', attributes: { speed: 'slow' } }] },
+    const rust: ListedSuite[] = [{ name: 'rust_doctests_kernel', attributes: {}, tests: [{ name: 'a', attributes: { speed: 'slow' } }] },
       { name: 'example', attributes: { module: 'kunit_example_test' }, tests: [{ name: 'b', attributes: {} }] }];
     for (const lane of planLanes(rust, 2)) expect(lane.filter).toBeUndefined();
   });

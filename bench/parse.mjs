@@ -1,4 +1,5 @@
 // Parser benchmark: kunit-bridge's `parse` against the kernel's own kunit.py `parse`.
+// `npm run bench:parse` alone; `npm run bench` runs it, then bench/qemu-run.mjs (bench/index.mjs).
 //
 // What it measures, each case BENCH_RUNS times (default 3), the two tools alternating,
 // every command in its own bench/measure.py process (wall time, peak RSS of that command):
