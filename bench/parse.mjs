@@ -20,33 +20,21 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const SMALL = path.join(SHARED, 'fixtures/kernels/x86_64-rust-kunit/boot.log');
 const MAKE_BIG = path.join(SHARED, 'bench/make-big-ktap.py');
 const MEASURE = path.join(ROOT, 'bench/measure.py');
 const CLI = path.join(ROOT, 'dist/runner/cli.js');
-const WORK = path.resolve(os.tmpdir(), 'kunit-bridge-bench'); // absolute: kunit.py chdirs
 const BIG_LINES = 1_000_000;
 const GOAL_SPEEDUP = 50;
 const GOAL_RSS_MB = 100;
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-if (!Number.isInteger(RUNS) || RUNS < 1) die(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+const RUNS = benchRuns();
 const OURS_CMD = process.env.BENCH_OURS_CMD;
 
-function die(msg) {
-  console.error(`bench: ${msg}`);
-  process.exit(2);
-}
 
-/** Output of a short command, or null if it cannot run or fails. */
-function capture(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8' });
-  return r.status === 0 ? `${r.stdout}${r.stderr}`.trim() : null;
-}
 
 /** The cached 1M-line log; made again if missing, of the wrong size, or from another source. */
 function bigLog() {
@@ -73,15 +61,6 @@ function bigLog() {
   return { file, lines };
 }
 
-/** kunit.py's path from scripts/kunit-py.sh, or { error } with the script's message. */
-function findKunitPy() {
-  const script = path.join(ROOT, 'scripts/kunit-py.sh');
-  if (!fs.existsSync(script)) return { error: 'scripts/kunit-py.sh does not exist' };
-  const r = spawnSync('bash', [script], { cwd: ROOT, encoding: 'utf8' });
-  const found = r.stdout.trim().split('\n').pop();
-  if (r.status === 0 && found && fs.existsSync(found)) return { path: found };
-  return { error: `${r.stderr}${r.stdout}`.trim() || `scripts/kunit-py.sh exited ${r.status}` };
-}
 
 /** One command under measure.py (stdout and stderr to /dev/null): { wall_s, maxrss_mb, exit }. */
 function measure(argv) {

@@ -31,48 +31,28 @@
 // Exit: 0 full run, goals met; 1 full run, a goal missed; 2 incomplete (QEMU, a fixture or
 // kunit.py missing, a command failed or timed out, counts that do not match).
 // Env: BENCH_RUNS=N; BENCH_TIMEOUT_S (per command, default 600).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const KERNELS = path.join(SHARED, 'fixtures/kernels');
 const MEASURE = path.join(ROOT, 'bench/measure.py');
 const CLI = path.join(ROOT, 'dist/runner/cli.js');
 const ARGV_JS = path.join(ROOT, 'dist/runner/qemu/argv.js');
-const WORK = path.resolve(os.tmpdir(), 'kunit-bridge-bench'); // absolute: kunit.py chdirs
 const SCRATCH = path.join(WORK, `run-${process.pid}`);
 const GOAL_OVERHEAD = 1.03; // kunit-bridge --jobs 1 ÷ bare QEMU, at most
 const GOAL_SPEEDUP = 1.6; // kunit.py ÷ kunit-bridge --jobs 2, at least
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-if (!Number.isInteger(RUNS) || RUNS < 1) die(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+const RUNS = benchRuns();
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 600);
 if (!(TIMEOUT_S > 0)) die(`BENCH_TIMEOUT_S must be a positive number, not ${process.env.BENCH_TIMEOUT_S}`);
 
-function die(msg) {
-  console.error(`bench: ${msg}`);
-  process.exit(2);
-}
 
-/** Output of a short command, or null if it cannot run or fails. */
-function capture(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8' });
-  return r.status === 0 ? `${r.stdout}${r.stderr}`.trim() : null;
-}
 
-/** kunit.py's path from scripts/kunit-py.sh, or { error } with the script's message. */
-function findKunitPy() {
-  const script = path.join(ROOT, 'scripts/kunit-py.sh');
-  if (!fs.existsSync(script)) return { error: 'scripts/kunit-py.sh does not exist' };
-  const r = spawnSync('bash', [script], { cwd: ROOT, encoding: 'utf8' });
-  const found = r.stdout.trim().split('\n').pop();
-  if (r.status === 0 && found && fs.existsSync(found)) return { path: found };
-  return { error: `${r.stderr}${r.stdout}`.trim() || `scripts/kunit-py.sh exited ${r.status}` };
-}
 
 // The process group of the command being measured, killed on timeout or if we are interrupted.
 let current = null;
