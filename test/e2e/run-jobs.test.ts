@@ -11,7 +11,17 @@ import { freshCache, runCli, tempDir } from '../helpers/cli.js';
 
 interface Json { counts: Record<string, number>; metadata: Record<string, string>; documents: { tests: Node[] }[] }
 interface Node { name: string; status: string; tests?: Node[] }
-const shape = (n: Node): unknown => [n.name, n.status, (n.tests ?? []).map(shape)];
+/**
+ * stackinit's `*_none` cases check whether uninitialised stack bytes happen to hold a pattern: they
+ * pass or XFAIL-skip depending on what ran before them on that CPU, so a lane that runs other suites
+ * first can flip them (seen in CI). Their names and presence are still compared; only their status
+ * may differ between pass and skip.
+ */
+const STACK_DEPENDENT = /^test_.*_none$/;
+const shape = (n: Node, suite = n.name): unknown => [n.name,
+  suite === 'stackinit' && STACK_DEPENDENT.test(n.name) && (n.status === 'pass' || n.status === 'skip') ? 'pass|skip' : n.status,
+  (n.tests ?? []).map((c) => shape(c, suite))];
+const passOrSkip = (c: Record<string, number>): number => (c['passed'] ?? 0) + (c['skipped'] ?? 0);
 
 test('--jobs 2 gives the same tree as one boot, from two lanes', async () => {
   const kernel = kernelFixture('x86_64-kunit-all', 'bzImage');
@@ -26,9 +36,11 @@ test('--jobs 2 gives the same tree as one boot, from two lanes', async () => {
   const sharded = JSON.parse(readFileSync(join(two, 'results.json'), 'utf8')) as Json;
   // The README's expectation: 390 results, 347 passed, 43 skipped.
   expect(single.counts).toMatchObject({ total: 390, passed: 347, skipped: 43, failed: 0 });
-  expect(sharded.counts).toEqual(single.counts);
+  expect(sharded.counts.total).toBe(single.counts.total);
+  expect(passOrSkip(sharded.counts)).toBe(passOrSkip(single.counts));
+  expect(sharded.counts.failed).toBe(0);
   expect(sharded.metadata['lanes']).toBe('2');
-  expect(sharded.documents[0]!.tests.map(shape)).toEqual(single.documents[0]!.tests.map(shape));
+  expect(sharded.documents[0]!.tests.map((t) => shape(t))).toEqual(single.documents[0]!.tests.map((t) => shape(t)));
   // Timings from the first run put memcpy (over half the time) in a lane of its own.
   expect(readFileSync(join(two, 'console-lane-01.log'), 'utf8')).toContain('module=memcpy_kunit');
 }, 120_000);
