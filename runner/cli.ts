@@ -113,6 +113,9 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--serve <[host:]port>', 'serve a live WebSocket feed and web page (host 127.0.0.1 unless given; 0 = any port)')
+    .option('--serve-token <token>', 'token the feed requires (default: none on loopback, a random one elsewhere)')
+    .option('--serve-linger <seconds>', 'keep serving this long after the run ends', seconds('--serve-linger'), 2)
     .option('--raw', 'echo the raw console instead of the live view')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
@@ -136,7 +139,12 @@ Example:
         color: colorFor(opts['color']), write: (t) => { process.stdout.write(t); },
       });
       const str = (k: string): string | undefined => opts[k] as string | undefined;
-      const outcome: RunOutcome = await runCommand({
+      const say = (line: string): void => { process.stderr.write(`kunit-bridge: ${line}\n`); };
+      const live = opts['serve'] === undefined ? undefined
+        : await (await import('./live/serve.js')).startLive(String(opts['serve']), str('serveToken'), say);
+      let outcome: RunOutcome;
+      try {
+        outcome = await runCommand({
         kernel: str('kernel'), arch: str('arch'), qemu: str('qemu'), qemuArgs: opts['qemuArgs'] as string[] | undefined,
         memoryMb: opts['memory'] as number, smp: opts['smp'] as number, initrd: str('initrd'),
         append: opts['append'] as string[] | undefined, accel: opts['accel'] as 'auto' | 'kvm' | 'tcg',
@@ -149,14 +157,62 @@ Example:
           junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
           junitLocations: opts['junitLocations'] === true,
         },
-        signal: ac.signal, onEvent: view.onEvent, onRaw: view.onRaw, onPlan: view.onPlan,
+        signal: ac.signal,
+        onEvent: live ? (e, lane) => { view.onEvent?.(e, lane); live.onEvent(e, lane); } : view.onEvent,
+        onRaw: view.onRaw,
+        onPlan: live ? (l, s, m) => { view.onPlan?.(l, s, m); live.onPlan(l, s, m); } : view.onPlan,
       });
+      } catch (err) {
+        await live?.finish(undefined, ExitCode.INFRA, 0);
+        throw err;
+      }
+      await live?.finish(outcome, outcome.exitCode, (opts['serveLinger'] as number) * 1000);
       if (outcome.listed) {
         for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
       } else {
         view.finish(outcome);
       }
       setExit(outcome.exitCode);
+    });
+  program
+    .command('watch')
+    .description('follow a run served with `run --serve`: the same live view, reconnecting by itself')
+    .argument('<address>', 'the feed: ws://HOST:PORT (as printed by run --serve)')
+    .option('--token <token>', 'the token the run printed (needed when it is bound beyond loopback)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
+    .action(async (address: string, opts: Record<string, unknown>) => {
+      const [{ watchCommand }, { ConsoleView, summarize }, { ProgressView }] = await Promise.all([
+        import('./commands/watch.js'), import('../reporters/console.js'), import('../reporters/progress.js'),
+      ]);
+      const quiet = opts['quiet'] === true;
+      const tty = process.stdout.isTTY === true;
+      const color = colorFor(opts['color']);
+      const write = (t: string): void => { process.stdout.write(t); };
+      let consoleView: InstanceType<typeof ConsoleView> | undefined;
+      let progress: InstanceType<typeof ProgressView> | undefined;
+      let multi = false;
+      const code = await watchCommand({
+        url: address,
+        token: opts['token'] as string | undefined,
+        onStart(lanes, suitesTotal) {
+          if (quiet || consoleView || progress) return;
+          multi = lanes > 1;
+          if (tty || multi) progress = new ProgressView({ write, tty, color, suitesTotal });
+          else consoleView = new ConsoleView({ write, color, live: true });
+        },
+        onEvent(e, lane) {
+          consoleView?.onEvent(e);
+          progress?.onEvent(e, multi ? lane : undefined);
+        },
+        onEnd(result) {
+          progress?.stop();
+          if (quiet) return;
+          if (consoleView) consoleView.finish(result);
+          else write(`Testing complete. ${summarize(result.counts)}\n`);
+        },
+      });
+      setExit(code);
     });
   return program;
 }

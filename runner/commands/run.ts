@@ -59,8 +59,8 @@ export interface RunRequest {
   onRaw?: (chunk: Buffer, lane: number) => void;
   /** One-line warnings and notes (stderr). */
   warn?: (message: string) => void;
-  /** Told the number of suites once the test list is known. */
-  onPlan?: (lanes: Lane[], suites: ListedSuite[] | undefined) => void;
+  /** Told the lanes (and the kernel's test list, when it was needed) before the tests start. */
+  onPlan?: (lanes: Lane[], suites: ListedSuite[] | undefined, metadata: Record<string, string>) => void;
   cwd?: string;
 }
 
@@ -190,7 +190,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
     lanes = suites.length === 0 ? lanes : req.runIsolated ? isolatedLanes(suites, req.runIsolated, cost) : planLanes(suites, jobs, cost, req.filterGlob);
   }
-  req.onPlan?.(lanes, suites);
+  req.onPlan?.(lanes, suites, { arch, kernel, accel, qemu, outputDir });
 
   const laneResults: { lane: number; result: RunResult; session?: SessionResult }[] = [];
   const single = lanes.length === 1;

@@ -1,0 +1,59 @@
+/**
+ * Wiring a run to the live feed: a LiveFeed fed from the run's events, a
+ * LiveServer on the asked address, and the closing `run-end`.
+ */
+import { BridgeError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { KtapEvent } from '../ktap/model.js';
+import type { ListedSuite } from '../ktap/test-list.js';
+import type { Lane } from '../shard.js';
+import type { RunOutcome } from '../commands/run.js';
+import { LiveFeed } from './feed.js';
+import { messageFor } from './protocol.js';
+import { LiveServer, isLoopback, parseListen } from './server.js';
+
+export interface LiveRun {
+  server: LiveServer;
+  feed: LiveFeed;
+  onEvent(e: KtapEvent, lane: number): void;
+  onPlan(lanes: Lane[], suites: ListedSuite[] | undefined, metadata: Record<string, string>): void;
+  /** Publish `run-end`, let clients drain for `lingerMs`, close. */
+  finish(outcome: RunOutcome | undefined, exitCode: number, lingerMs: number): Promise<void>;
+}
+
+export async function startLive(spec: string, token: string | undefined, say: (line: string) => void): Promise<LiveRun> {
+  const listen = parseListen(spec);
+  if (!listen) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--serve wants [HOST:]PORT, not "${spec}"`);
+  const feed = new LiveFeed();
+  let server: LiveServer;
+  try {
+    server = await LiveServer.start({ feed, host: listen.host, port: listen.port, token });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the port is in use (pick another, or 0 for any)'
+      : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+        : e.code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : e.message;
+    throw new BridgeError('E_LIVE_LISTEN', 'live', ExitCode.INFRA, `cannot serve the live feed on ${spec}: ${why}`);
+  }
+  say(`live: page ${server.pageUrl}  feed ${server.feedUrl}`);
+  if (server.token && !token && !isLoopback(listen.host)) say(`live: bound beyond loopback, token ${server.token} (watch with --token)`);
+  return {
+    server,
+    feed,
+    onEvent(e, lane) {
+      const m = messageFor(e, lane);
+      if (m) feed.publish(m);
+    },
+    onPlan(lanes, suites, metadata) {
+      const start = { type: 'run-start' as const, metadata, lanes: lanes.length };
+      feed.publish(suites ? { ...start, suitesTotal: suites.length } : start);
+    },
+    async finish(outcome, exitCode, lingerMs) {
+      if (outcome) {
+        feed.publish({ type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir });
+      }
+      if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
+      await server.close();
+    },
+  };
+}
