@@ -33,6 +33,8 @@ export class ProgressView {
   private skipped = 0;
   private suitesDone = 0;
   private current = '';
+  /** Paths of the tests that failed, crashed or timed out, in the order they did. */
+  readonly failures: string[] = [];
   private statusShown = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -75,7 +77,10 @@ export class ProgressView {
     else if (BAD.has(t.status)) this.failed++;
     if (e.path.length === 1) this.suitesDone++;
     this.current = name;
-    if (BAD.has(t.status)) this.print(this.failure(name, t));
+    if (BAD.has(t.status)) {
+      this.failures.push(name);
+      this.print(this.failure(name, t));
+    }
     else if (!this.o.tty) this.print(`${this.label(t)} ${name}${t.reason ? `  # ${t.reason}` : ''}\n`);
   }
 

@@ -182,35 +182,17 @@ Example:
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (address: string, opts: Record<string, unknown>) => {
-      const [{ watchCommand }, { ConsoleView, summarize }, { ProgressView }] = await Promise.all([
-        import('./commands/watch.js'), import('../reporters/console.js'), import('../reporters/progress.js'),
-      ]);
-      const quiet = opts['quiet'] === true;
-      const tty = process.stdout.isTTY === true;
-      const color = colorFor(opts['color']);
-      const write = (t: string): void => { process.stdout.write(t); };
-      let consoleView: InstanceType<typeof ConsoleView> | undefined;
-      let progress: InstanceType<typeof ProgressView> | undefined;
-      let multi = false;
+      const [{ watchCommand }, { liveView }] = await Promise.all([import('./commands/watch.js'), import('./commands/run-view.js')]);
+      const view = liveView({
+        quiet: opts['quiet'] === true, tty: process.stdout.isTTY === true, color: colorFor(opts['color']),
+        write: (t) => { process.stdout.write(t); },
+      });
       const code = await watchCommand({
         url: address,
         token: opts['token'] as string | undefined,
-        onStart(lanes, suitesTotal) {
-          if (quiet || consoleView || progress) return;
-          multi = lanes > 1;
-          if (tty || multi) progress = new ProgressView({ write, tty, color, suitesTotal });
-          else consoleView = new ConsoleView({ write, color, live: true });
-        },
-        onEvent(e, lane) {
-          consoleView?.onEvent(e);
-          progress?.onEvent(e, multi ? lane : undefined);
-        },
-        onEnd(result) {
-          progress?.stop();
-          if (quiet) return;
-          if (consoleView) consoleView.finish(result);
-          else write(`Testing complete. ${summarize(result.counts)}\n`);
-        },
+        onStart: (lanes, suitesTotal) => view.onStart(lanes, suitesTotal),
+        onEvent: (e, lane) => view.onEvent(e, lane),
+        onEnd: (result) => view.finish(result),
       });
       setExit(code);
     });

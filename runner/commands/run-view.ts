@@ -1,7 +1,8 @@
 /**
- * What `run` shows while it works: a kunit.py-like stream for one lane off a
- * TTY, the compact progress line on a TTY, plain lines for several lanes, the
- * raw console with --raw, nothing with --quiet; and the closing summary.
+ * What `run` and `watch` show while tests run: a kunit.py-like stream for one
+ * lane off a TTY, the compact progress line on a TTY, plain lines for several
+ * lanes, the raw console with --raw, nothing with --quiet; and the closing
+ * summary.
  */
 import { ConsoleView, summarize } from '../../reporters/console.js';
 import { ProgressView } from '../../reporters/progress.js';
@@ -10,35 +11,58 @@ import type { RunOutcome, RunRequest } from './run.js';
 
 export interface ViewOptions {
   quiet: boolean;
-  raw: boolean;
+  raw?: boolean;
   tty: boolean;
   color: boolean;
   write: (text: string) => void;
 }
 
-/** Hooks to put into a RunRequest, and the closing summary. */
-export function runView(o: ViewOptions): Pick<RunRequest, 'onEvent' | 'onRaw' | 'onPlan'> & { finish(outcome: RunOutcome): void } {
+export interface LiveView {
+  /** The run is planned: how many lanes, and how many suites when known. */
+  onStart(lanes: number, suitesTotal: number | undefined): void;
+  onEvent(e: KtapEvent, lane: number): void;
+  /** Stop redrawing and print the summary. */
+  finish(result: RunResult): void;
+}
+
+export function liveView(o: ViewOptions): LiveView {
   let consoleView: ConsoleView | undefined;
   let progress: ProgressView | undefined;
   let multi = false;
   return {
-    onPlan(lanes, suites) {
-      if (o.quiet || o.raw) return;
-      multi = lanes.length > 1;
-      if (o.tty || multi) progress = new ProgressView({ write: o.write, tty: o.tty, color: o.color, suitesTotal: suites?.length });
+    onStart(lanes, suitesTotal) {
+      if (o.quiet || o.raw || consoleView || progress) return;
+      multi = lanes > 1;
+      if (o.tty || multi) progress = new ProgressView({ write: o.write, tty: o.tty, color: o.color, suitesTotal });
       else consoleView = new ConsoleView({ write: o.write, color: o.color, live: true });
     },
-    onEvent(e: KtapEvent, lane: number) {
+    onEvent(e, lane) {
       consoleView?.onEvent(e);
       progress?.onEvent(e, multi ? lane : undefined);
     },
-    onRaw: o.raw && !o.quiet ? (chunk: Buffer) => { o.write(chunk.toString('utf8')); } : undefined,
-    finish(outcome: RunOutcome) {
+    finish(result) {
       progress?.stop();
       if (o.quiet) return;
-      const r: RunResult = outcome.result;
-      if (consoleView) consoleView.finish(r);
-      else o.write(`Testing complete. ${summarize(r.counts)}\n`);
+      if (consoleView) {
+        consoleView.finish(result);
+        return;
+      }
+      if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
+      o.write(`Testing complete. ${summarize(result.counts)}\n`);
+    },
+  };
+}
+
+/** Hooks to put into a RunRequest, and the closing summary with the output directory. */
+export function runView(o: ViewOptions): Pick<RunRequest, 'onEvent' | 'onRaw' | 'onPlan'> & { finish(outcome: RunOutcome): void } {
+  const view = liveView(o);
+  return {
+    onPlan: (lanes, suites) => view.onStart(lanes.length, suites?.length),
+    onEvent: (e, lane) => view.onEvent(e, lane),
+    onRaw: o.raw && !o.quiet ? (chunk: Buffer) => { o.write(chunk.toString('utf8')); } : undefined,
+    finish(outcome) {
+      view.finish(outcome.result);
+      if (o.quiet) return;
       o.write(`Output: ${outcome.outputDir} (${['results.json', ...outcome.rawLogs.map((p) => p.slice(outcome.outputDir.length + 1))].join(', ')})\n`);
     },
   };
