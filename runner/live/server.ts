@@ -135,8 +135,20 @@ export class LiveServer {
     const attach = (ws: Client, from: number): void => {
       ws.alive = true;
       ws.on('pong', () => { ws.alive = true; });
+      // One console chunk publishes dozens of messages in one go: hold this client's socket
+      // writes until the end of the tick and flush them in one writev, not one syscall each.
+      const socket = (ws as unknown as { _socket?: Duplex })._socket;
+      let corked = false;
       const send = (json: string): void => {
         if (ws.readyState !== ws.OPEN) return;
+        if (socket && !corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(() => {
+            corked = false;
+            socket.uncork();
+          });
+        }
         if (ws.bufferedAmount > maxBuffered) {
           ws.unsubscribe?.();
           ws.close(CLOSE.TOO_SLOW, `too slow: more than ${maxBuffered} bytes behind; reconnect with ?from=<last seq>`);
