@@ -5,7 +5,7 @@
  * noise through), and an optional KVM probe. Always ends with a RunResult
  * reflecting what was seen, whatever happened.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { KtapStream } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import type { QemuCommand } from './qemu/argv.js';
@@ -14,10 +14,11 @@ import { QemuProcess, type QemuExit } from './qemu/process.js';
 export type SessionEnding = 'exited' | 'timeout' | 'stall' | 'interrupted' | 'kvm-dead' | 'qemu-failed';
 
 export interface SessionOptions {
+  /** The QEMU command; its serial console must go to `rawLogPath` (`serialFile` in the argv builder). */
   command: QemuCommand;
   /** Debian package for the "install it" message. */
   debianPackage: string;
-  /** Where the raw console (QEMU's stdout and stderr) is written. */
+  /** The raw console: QEMU writes the serial output there itself; its own stderr is appended at the end. */
   rawLogPath: string;
   /** Kill QEMU after this long in all (0: never). */
   timeoutMs?: number;
@@ -47,7 +48,9 @@ const KERNEL_OUTPUT = /Linux version|\[\s*\d+\.\d+\]|KTAP version|Booting Linux|
 
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const started = Date.now();
-  const raw = openSync(opts.rawLogPath, 'w');
+  // QEMU writes the console to the file; we follow the file. Created first, so it can be opened now.
+  writeFileSync(opts.rawLogPath, '');
+  const raw = openSync(opts.rawLogPath, 'r');
   let ending: SessionEnding = 'exited';
   let sawKernel = false;
   let head = '';
@@ -69,8 +72,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     },
   });
 
-  const onStdout = (chunk: Buffer): void => {
-    writeSync(raw, chunk);
+  const onConsole = (chunk: Buffer): void => {
     opts.onRaw?.(chunk);
     if (!sawKernel) {
       head = (head + chunk.toString('latin1')).slice(-512);
@@ -78,15 +80,36 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     }
     stream.write(chunk);
   };
+  const stderr: Buffer[] = [];
   const onStderr = (chunk: Buffer): void => {
-    writeSync(raw, chunk);
+    stderr.push(chunk);
     opts.onRaw?.(chunk);
   };
+  // Follow the console file: on every change (inotify), and on a timer in case a change is missed.
+  const buf = Buffer.alloc(1 << 16);
+  let offset = 0;
+  const drain = (): void => {
+    for (;;) {
+      const n = readSync(raw, buf, 0, buf.length, offset);
+      if (n <= 0) return;
+      offset += n;
+      onConsole(Buffer.from(buf.subarray(0, n)));
+    }
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(opts.rawLogPath, () => drain());
+  } catch {
+    // no inotify: the timer alone follows the file
+  }
+  const poll = setInterval(drain, 50);
 
   let proc: QemuProcess;
   try {
-    proc = await QemuProcess.start(opts.command, onStdout, onStderr, opts.debianPackage);
+    proc = await QemuProcess.start(opts.command, onConsole, onStderr, opts.debianPackage);
   } catch (err) {
+    clearInterval(poll);
+    watcher?.close();
     closeSync(raw);
     throw err;
   }
@@ -102,6 +125,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   ending = first;
   if (first !== 'exited') await proc.kill();
   const exit = await proc.exited;
+  clearInterval(poll);
+  watcher?.close();
+  drain();
   for (const t of timers) clearTimeout(t);
   clearTimeout(stallTimer);
   opts.signal?.removeEventListener('abort', onAbort);
@@ -123,5 +149,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       result = stream.finish();
   }
   closeSync(raw);
+  // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
+  if (stderr.length > 0) appendFileSync(opts.rawLogPath, Buffer.concat(stderr));
   return { result, ending, exit, stderr: proc.stderrTail, sawKernel, wallMs: Date.now() - started };
 }

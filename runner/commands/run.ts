@@ -118,12 +118,12 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
 
   const boot = async (logName: string, kunit: KunitParams, lane: number): Promise<SessionResult> => {
     for (;;) {
+      const rawLogPath = join(outputDir, logName);
       const cmd = buildQemuCommand({
         arch: arch!, kernel, accel, memoryMb: req.memoryMb, smp: req.smp, initrd: req.initrd,
-        append: req.append, qemuArgs: req.qemuArgs, qemu, kunit,
+        append: req.append, qemuArgs: req.qemuArgs, qemu, kunit, serialFile: rawLogPath,
       }, existsSync);
       firstCmdline ||= cmd.cmdline;
-      const rawLogPath = join(outputDir, logName);
       const remaining = deadline !== undefined ? Math.max(1, deadline - Date.now()) : 0;
       const s = await runSession({
         command: cmd, debianPackage: profile.debianPackage, rawLogPath,

@@ -7,7 +7,7 @@
  * ping/pong heartbeat. The run never waits for a client.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -33,7 +33,10 @@ export interface LiveServerOptions {
   heartbeatMs?: number;
 }
 
-const PAGE_DIR = new URL('../../../runner/live/page/', import.meta.url);
+// The page ships as source: beside this file when run from source (runner/live/server.ts), three
+// levels up from the compiled dist/runner/live/server.js.
+const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/live/page/', import.meta.url)]
+  .find((u) => existsSync(new URL('index.html', u))) ?? new URL('../../../runner/live/page/', import.meta.url);
 const ASSETS: Record<string, string> = {
   '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css',
 };
@@ -139,17 +142,22 @@ export class LiveServer {
       // writes until the end of the tick and flush them in one writev, not one syscall each.
       const socket = (ws as unknown as { _socket?: Duplex })._socket;
       let corked = false;
+      // What the client had not taken when this burst began: the burst itself is not its fault.
+      let backlog = 0;
       const send = (json: string): void => {
         if (ws.readyState !== ws.OPEN) return;
-        if (socket && !corked) {
-          corked = true;
-          socket.cork();
-          process.nextTick(() => {
-            corked = false;
-            socket.uncork();
-          });
+        if (!corked) {
+          backlog = ws.bufferedAmount;
+          if (socket) {
+            corked = true;
+            socket.cork();
+            process.nextTick(() => {
+              corked = false;
+              socket.uncork();
+            });
+          }
         }
-        if (ws.bufferedAmount > maxBuffered) {
+        if (backlog > maxBuffered) {
           ws.unsubscribe?.();
           ws.close(CLOSE.TOO_SLOW, `too slow: more than ${maxBuffered} bytes behind; reconnect with ?from=<last seq>`);
           setTimeout(() => ws.terminate(), 1000).unref();

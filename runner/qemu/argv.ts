@@ -34,6 +34,11 @@ export interface QemuRequest {
   qemuArgs?: string[];
   /** QEMU binary to use instead of the profile's. */
   qemu?: string;
+  /**
+   * Write the serial console to this file instead of stdout. QEMU's UART drops characters when
+   * its output cannot take them fast enough (a busy reader, a full pipe); a file never refuses.
+   */
+  serialFile?: string;
 }
 
 export interface QemuCommand {
@@ -67,7 +72,9 @@ export function kernelCmdline(req: QemuRequest): string {
 export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boolean): QemuCommand {
   const p = PROFILES[req.arch];
   const cmdline = kernelCmdline(req);
-  const args = ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', 'stdio'];
+  // QEMU option values escape a comma by doubling it.
+  const serial = req.serialFile === undefined ? 'stdio' : `file:${req.serialFile.replace(/,/g, ',,')}`;
+  const args = ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', serial];
   if (p.machine) args.push('-machine', p.machine);
   args.push('-accel', req.accel);
   const cpu = req.accel === 'kvm' ? p.kvmCpu ?? p.cpu : p.cpu;
