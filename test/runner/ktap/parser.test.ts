@@ -143,6 +143,17 @@ describe('real consoles', () => {
     expect(find(r, 's').durationMs).toBe(999.8);
   });
 
+  test('a printk timestamp that lost its "]" on a starved UART still reads as one', () => {
+    // Seen in a loaded CI run: `[    0.532009     ok 61 rust_doctest_kernel_rbtree_rs_0`.
+    const r = parseLog(['[    0.5] KTAP version 1', '[    0.5] 1..1', '[    0.500001]     # Subtest: s', '[    0.500002]     1..2',
+      '[    0.500003]     ok 1 a', '[    0.532009     ok 2 b', '[    0.600000] ok 1 s'].join('\n'));
+    expect(r.counts).toMatchObject({ total: 2, passed: 2 });
+    expect(r.diagnostics).toEqual([]);
+    // Only the printk shape (six decimals) is taken: other bracketed text stays text.
+    const text = parseLog(['[    0.5] KTAP version 1', '[    0.5] 1..1', '[    0.5] # x', '[1.5 ok 1 a'].join('\n'));
+    expect(text.verdict).toBe('incomplete');
+  });
+
   test('interleaved kernel messages change nothing and land in the running test\'s log', () => {
     const noisy: string[] = [];
     for (const l of SUITE) {
