@@ -198,6 +198,17 @@ export class LiveServer {
     return this.wss.clients.size;
   }
 
+  /**
+   * Drop every connected client and keep serving: with a close frame (`code`), or cut (`hard`).
+   * Clients resume with `?from=`; used to prove they do.
+   */
+  disconnectAll(code: number = CLOSE.SERVER_STOPPING, reason = 'disconnected', hard = false): void {
+    for (const c of this.wss.clients) {
+      if (hard) c.terminate();
+      else c.close(code, reason);
+    }
+  }
+
   /** Close every client (with `code`) and stop listening. */
   async close(code: number = CLOSE.RUN_FINISHED, reason = 'run finished'): Promise<void> {
     clearInterval(this.heartbeat);

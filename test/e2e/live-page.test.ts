@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import type { WebSocketServer } from 'ws';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { KtapStream, parseLog, type RunResult } from '../../runner/ktap/index.js';
 import { LiveFeed } from '../../runner/live/feed.js';
@@ -193,7 +192,6 @@ test('a run followed live: half before the page connects, the rest after', async
 
 test('cut mid-run (4001, then a dead socket): the page resumes from its last seq, nothing twice', async () => {
   const r = await replayServer('s3cret');
-  const wss = (r.server as unknown as { wss: WebSocketServer }).wss;
   expect(r.server.pageUrl).toContain('token=s3cret');
   const page = await browser.newPage();
   const urls: string[] = [];
@@ -213,14 +211,14 @@ test('cut mid-run (4001, then a dead socket): the page resumes from its last seq
   await expect.poll(() => seq(page)).toBe(first);
 
   // The server gives up on the client as too slow; the run goes on meanwhile.
-  for (const c of wss.clients) c.close(4001, 'too slow (test)');
+  r.server.disconnectAll(4001, 'too slow (test)');
   r.write(third, 2 * third);
   const second = r.feed.lastSeq;
   await expect.poll(() => seq(page), { timeout: 10_000 }).toBe(second);
   expect(urls.length).toBe(2);
 
   // Now the connection just dies (no close frame).
-  for (const c of wss.clients) c.terminate();
+  r.server.disconnectAll(1006, '', true);
   r.write(2 * third, LINES.length);
   r.end();
   await expectFinalPage(page, r.feed);

@@ -92,10 +92,8 @@ test('watch resumes after the server drops it, and ends with run-end', async () 
   for (let i = 0; i < 50; i++) feed.publish(log(i));
   await new Promise((r) => setTimeout(r, 200));
   // Drop every client, as the server does with a slow one; publish more while it is away.
-  await new Promise<void>((r) => {
-    for (const c of (server as unknown as { wss: { clients: Set<WebSocket> } }).wss.clients) c.close(CLOSE.TOO_SLOW, 'test');
-    setTimeout(r, 20);
-  });
+  server.disconnectAll(CLOSE.TOO_SLOW, 'test');
+  await new Promise((r) => setTimeout(r, 20));
   for (let i = 50; i < 100; i++) feed.publish(log(i));
   feed.publish({ type: 'run-end', counts: emptyCounts(), verdict: 'passed', exitCode: 0 });
   expect(await done).toBe(0);
