@@ -205,7 +205,9 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
       };
       const name = single ? 'console.log' : `console-lane-${String(lane.index + 1).padStart(2, '0')}.log`;
       const booting = boot(name, kunit, lane.index);
+      // While QEMU boots: load the report writers and hash the image for the timing cache.
       void loadReportModules();
+      kernelKey();
       const s = await booting;
       laneResults.push({ lane: lane.index, result: s.result, session: s });
     }
