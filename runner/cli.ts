@@ -116,7 +116,7 @@ Example:
     .option('--serve <[host:]port>', 'serve a live WebSocket feed and web page (host 127.0.0.1 unless given; 0 = any port)')
     .option('--serve-token <token>', 'token the feed requires (default: none on loopback, a random one elsewhere)')
     .option('--serve-linger <seconds>', 'keep serving this long after the run ends', seconds('--serve-linger'), 2)
-    .option('--raw', 'echo the raw console instead of the live view')
+    .option('--raw', 'echo the raw console as well')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (opts: Record<string, unknown>) => {

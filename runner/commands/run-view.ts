@@ -1,8 +1,8 @@
 /**
  * What `run` and `watch` show while tests run: a kunit.py-like stream for one
  * lane off a TTY, the compact progress line on a TTY, plain lines for several
- * lanes, the raw console with --raw, nothing with --quiet; and the closing
- * summary.
+ * lanes, the raw console as well with --raw, nothing with --quiet; and the
+ * closing summary.
  */
 import { ConsoleView, summarize } from '../../reporters/console.js';
 import { ProgressView } from '../../reporters/progress.js';
@@ -31,9 +31,11 @@ export function liveView(o: ViewOptions): LiveView {
   let multi = false;
   return {
     onStart(lanes, suitesTotal) {
-      if (o.quiet || o.raw || consoleView || progress) return;
+      if (o.quiet || consoleView || progress) return;
       multi = lanes > 1;
-      if (o.tty || multi) progress = new ProgressView({ write: o.write, tty: o.tty, color: o.color, suitesTotal });
+      // With --raw the console is echoed too: no status line redrawn in its middle.
+      const tty = o.tty && !o.raw;
+      if (tty || multi) progress = new ProgressView({ write: o.write, tty, color: o.color, suitesTotal });
       else consoleView = new ConsoleView({ write: o.write, color: o.color, live: true });
     },
     onEvent(e, lane) {

@@ -46,6 +46,15 @@ describe('x86_64-rust-kunit', () => {
     expect(suiteCounts(results(out))).toEqual(RUST_KUNIT.filter(([n]) => n.startsWith('rust')));
   });
 
+  test('--raw echoes the console as well as the results', async () => {
+    const out = tempDir();
+    const r = await runCli(['run', '--kernel', V1, ...TCG, '-o', out, '-j', '1', '--filter', 'rust_kunit*', '--raw']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\[\s*\d+\.\d+\] Linux version 6\.12/);
+    expect(r.stdout).toContain('[FAILED] rust_fixture_fail');
+    expect(r.stdout).toContain('Testing complete. Ran 4 tests: passed: 2, failed: 1, skipped: 1');
+  });
+
   test('--list prints every suite.test without running them', async () => {
     const out = tempDir();
     const r = await runCli(['run', '--kernel', V1, ...TCG, '-o', out, '--list']);
