@@ -13,6 +13,7 @@
  * (a TTY without NO_COLOR: see {@link shouldColor}).
  */
 import type { Counts, KtapEvent, RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
+import { flakyTests } from '../runner/ktap/model.js';
 
 const WIDTH = 60;
 const LOG_LINES_SHOWN = 60;
@@ -139,7 +140,7 @@ export class ConsoleView {
     this.line(`${label} ${test.name}${reason}`);
     if (test.status === 'not-run') this.notRun++;
     else if (bad) {
-      this.failures.push(path.join('.'));
+      if (!this.failures.includes(path.join('.'))) this.failures.push(path.join('.')); // a repeated suite fails again
       this.details(test, '    ', true);
     }
   }
@@ -181,6 +182,8 @@ export class ConsoleView {
       }
     }
     if (this.failures.length > 0) this.line(this.paint('31', `Failures: ${this.failures.join(', ')}`));
+    const flaky = flakyTests(result);
+    if (flaky.length > 0) this.line(this.paint('33', `Flaky: ${flaky.join(', ')}`));
     if (this.notRun > 0) this.line(this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`));
     this.line(`Testing complete. ${summarize(c)}`);
     this.flush();

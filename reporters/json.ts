@@ -21,6 +21,8 @@ function test(node: TestNode): Record<string, unknown> {
   if (node.stats) out['stats'] = node.stats;
   if (node.plan !== undefined) out['plan'] = node.plan;
   if (node.crash) out['crash'] = node.crash;
+  if (node.flaky) out['flaky'] = true;
+  if (node.attempts) out['attempts'] = node.attempts;
   out['line'] = node.line;
   if (node.log.length > 0) out['log'] = node.log;
   if (node.children.length > 0) out['tests'] = node.children.map(test);
@@ -37,6 +39,7 @@ function document(doc: KtapDocument): Record<string, unknown> {
   out['endLine'] = doc.endLine;
   if (doc.totals) out['totals'] = doc.totals;
   if (Object.keys(doc.attributes).length > 0) out['attributes'] = doc.attributes;
+  if (doc.origin) out['origin'] = doc.origin;
   if (doc.log.length > 0) out['log'] = doc.log;
   out['tests'] = doc.tests.map(test);
   return out;

@@ -78,7 +78,7 @@ export class ProgressView {
     if (e.path.length === 1) this.suitesDone++;
     this.current = name;
     if (BAD.has(t.status)) {
-      this.failures.push(name);
+      if (!this.failures.includes(name)) this.failures.push(name);
       this.print(this.failure(name, t));
     }
     else if (!this.o.tty) this.print(`${this.label(t)} ${name}${t.reason ? `  # ${t.reason}` : ''}\n`);

@@ -26,6 +26,12 @@ const seconds = (name: string) => (v: string): number => {
   return n;
 };
 const words = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(/\s+/).filter(Boolean)];
+const guestWrite = (v: string, prev: [string, string][] = []): [string, string][] => {
+  const eq = v.indexOf('=');
+  if (eq <= 0 || !v.startsWith('/')) fail(`--guest-write wants /ABSOLUTE/PATH=VALUE, not "${v}"`);
+  return [...prev, [v.slice(0, eq), v.slice(eq + 1)]];
+};
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 function colorFor(opt: unknown): boolean {
   return opt === 'always' ? true : opt === 'never' ? false : shouldColor(process.stdout);
@@ -117,6 +123,12 @@ Example:
     .option('--serve-token <token>', 'token the feed requires (default: none on loopback, a random one elsewhere)')
     .option('--serve-linger <seconds>', 'keep serving this long after the run ends', seconds('--serve-linger'), 2)
     .option('--raw', 'echo the raw console as well')
+    .option('--agent', 'run the in-guest agent (host root over 9p, Node in the guest): KTAP over WebSocket, modules, repeats')
+    .option('--modules <path>', 'test modules to load in the guest: a directory (searched for *.ko) or a file; repeatable; implies --agent', collect)
+    .option('--repeat <n>', 'run every suite N times in one boot (attempts 2..N through debugfs) to expose flaky tests; implies --agent', int('--repeat', 1), 1)
+    .option('--guest-write <path=value>', 'write VALUE to PATH in the guest before modules and repeats (e.g. /proc/sys/kernel/panic_on_oops=1); repeatable; implies --agent', guestWrite)
+    .option('--agent-node <path>', 'Node binary for the guest, as seen from inside it (default: this one)')
+    .option('--agent-timeout <seconds>', 'fall back to the serial console if the agent has not connected after this long', seconds('--agent-timeout'), 60)
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (opts: Record<string, unknown>) => {
@@ -157,6 +169,8 @@ Example:
           junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
           junitLocations: opts['junitLocations'] === true,
         },
+        agent: opts['agent'] === true, modules: opts['modules'] as string[] | undefined, repeat: opts['repeat'] as number,
+        agentNode: str('agentNode'), guestWrites: opts['guestWrite'] as [string, string][] | undefined, agentTimeoutS: opts['agentTimeout'] as number,
         signal: ac.signal,
         onEvent: live ? (e, lane) => { view.onEvent?.(e, lane); live.onEvent(e, lane); } : view.onEvent,
         onRaw: view.onRaw,

@@ -27,7 +27,7 @@ export interface LaneResult {
  * a suite no lane reported is added as `not-run`, so nothing silently
  * disappears.
  */
-export function mergeLanes(lanes: LaneResult[], order: string[], expected: string[][] = []): RunResult {
+export function mergeLanes(lanes: LaneResult[], order: string[], expected: string[][] = [], moduleOrder: string[] = []): RunResult {
   const rank = new Map(order.map((name, i) => [name, i]));
   const suites: { node: TestNode; lane: number; doc: number }[] = [];
   const extraDocs: KtapDocument[] = [];
@@ -42,9 +42,12 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     if (result.verdict !== 'no-ktap') sawKtap = true;
     for (const d of result.diagnostics) diagnostics.push({ ...d, message: `lane ${lane + 1}: ${d.message}` });
     result.documents.forEach((doc, i) => {
-      if (!doc.complete) complete = false;
-      if (i === 0) for (const t of doc.tests) suites.push({ node: t, lane, doc: i });
-      else extraDocs.push(doc);
+      if (i === 0 && doc.origin?.kind !== 'module') {
+        if (!doc.complete) complete = false;
+        for (const t of doc.tests) suites.push({ node: t, lane, doc: i });
+      } else {
+        extraDocs.push(lanes.length > 1 ? { ...doc, origin: { ...(doc.origin ?? { kind: 'boot' }), lane } } : doc);
+      }
     });
   }
   const seen = new Set(suites.map((s) => s.node.name));
@@ -62,6 +65,10 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     index: 0, format: 'KTAP', version: 1, plan: tests.length, tests, log: [], complete,
     startLine: 0, endLine: 0, attributes: {},
   };
+  // Module documents in the order the modules were given, whichever lane loaded them.
+  const moduleRank = new Map(moduleOrder.map((m, i) => [m, i]));
+  const rankOf = (d: KtapDocument): number => (d.origin?.module !== undefined ? moduleRank.get(d.origin.module) ?? 1e9 : -1);
+  extraDocs.sort((a, b) => rankOf(a) - rankOf(b));
   const documents = [doc, ...extraDocs.map((d, i) => ({ ...d, index: i + 1 }))];
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);

@@ -5,13 +5,39 @@
  * noise through), and an optional KVM probe. Always ends with a RunResult
  * reflecting what was seen, whatever happened.
  */
-import { appendFileSync, closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { KtapStream } from './ktap/index.js';
+import { appendFileSync, closeSync, openSync, readFileSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { KtapParser, LineSplitter } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
+import { StreamJoin } from './agent/join.js';
 import type { QemuCommand } from './qemu/argv.js';
 import { QemuProcess, type QemuExit } from './qemu/process.js';
 
-export type SessionEnding = 'exited' | 'timeout' | 'stall' | 'interrupted' | 'kvm-dead' | 'qemu-failed';
+export type SessionEnding = 'exited' | 'timeout' | 'stall' | 'interrupted' | 'kvm-dead' | 'qemu-failed' | 'agent-failed' | 'panicked';
+
+/** After the kernel says it panicked, QEMU gets this long to exit by itself (ms). */
+const PANIC_GRACE_MS = 3000;
+const PANIC_LINE = /Kernel panic - not syncing/;
+
+/** What a session offers the in-guest agent's side (runner/agent/lane.ts). */
+export interface AgentFeed {
+  /** Lines from the agent, in order, each once. */
+  lines(lines: readonly string[]): void;
+  /** Documents the parser has started so far (steps are mapped to the documents they printed). */
+  documents(): number;
+  /** End the session now (the agent failed to start): QEMU is killed. */
+  fail(): void;
+}
+
+export interface AgentHooks {
+  /** Called when the session starts. */
+  attach(feed: AgentFeed): void;
+  /** Every serial console line (init's and the agent's messages are only there). */
+  consoleLine(text: string): void;
+  /** A joined line: step markers count as progress for the stall timer. */
+  isProgress(text: string): boolean;
+  /** Called when QEMU is gone: true when the agent delivered everything (no serial tail needed). */
+  complete(): boolean;
+}
 
 export interface SessionOptions {
   /** The QEMU command; its serial console must go to `rawLogPath` (`serialFile` in the argv builder). */
@@ -30,6 +56,11 @@ export interface SessionOptions {
   /** Every raw chunk of console output (for --raw). */
   onRaw?: (chunk: Buffer) => void;
   signal?: AbortSignal;
+  /**
+   * Agent mode: the agent's lines feed the parser from its first line on (the console's before
+   * that), and the console's tail joins in if the agent's stream ends early (runner/agent/join.ts).
+   */
+  agent?: AgentHooks;
 }
 
 export interface SessionResult {
@@ -40,6 +71,8 @@ export interface SessionResult {
   stderr: string;
   /** The guest printed something that looks like kernel output. */
   sawKernel: boolean;
+  /** The console said `Kernel panic - not syncing`. */
+  panicked: boolean;
   wallMs: number;
 }
 
@@ -59,17 +92,39 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const stop = (why: SessionEnding): void => stopping?.(why);
 
   let stallTimer: NodeJS.Timeout | undefined;
+  let ended = false;
   const armStall = (): void => {
-    if (!opts.stallTimeoutMs) return;
+    if (!opts.stallTimeoutMs || ended) return;
     clearTimeout(stallTimer);
     stallTimer = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
   };
-  const stream = new KtapStream({
-    clock: () => Date.now(),
+  let documents = 0;
+  const parser = new KtapParser({
     onEvent: (e) => {
+      if (e.type === 'document-start') documents++;
       if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
       opts.onEvent?.(e);
     },
+  });
+  const agent = opts.agent;
+  const join = agent ? new StreamJoin((text, info) => {
+    if (agent.isProgress(text)) armStall();
+    parser.push(text, info, Date.now());
+  }) : undefined;
+  // panic=-1 reboots at once (and -no-reboot ends QEMU), but a kernel can override it (a panic
+  // timeout of its own, an arch whose reset hangs): nothing useful comes after a panic, so QEMU
+  // is stopped if it has not gone within the grace.
+  let panicTimer: NodeJS.Timeout | undefined;
+  const watchPanic = (text: string): void => {
+    if (panicTimer === undefined && PANIC_LINE.test(text)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
+  };
+  const splitter = new LineSplitter(join
+    ? (text, info) => { watchPanic(text); agent!.consoleLine(text); join.serial(text, info); }
+    : (text, info) => { watchPanic(text); parser.push(text, info, Date.now()); });
+  agent?.attach({
+    lines: (lines) => { for (const l of lines) join!.agent(l); },
+    documents: () => documents,
+    fail: () => stop('agent-failed'),
   });
 
   const onConsole = (chunk: Buffer): void => {
@@ -78,7 +133,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       head = (head + chunk.toString('latin1')).slice(-512);
       sawKernel = KERNEL_OUTPUT.test(head);
     }
-    stream.write(chunk);
+    splitter.push(chunk);
   };
   const stderr: Buffer[] = [];
   const onStderr = (chunk: Buffer): void => {
@@ -129,10 +184,22 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   watcher?.close();
   drain();
   for (const t of timers) clearTimeout(t);
+  ended = true;
   clearTimeout(stallTimer);
+  clearTimeout(panicTimer);
   opts.signal?.removeEventListener('abort', onAbort);
 
   if (ending === 'exited' && !sawKernel && exit.code !== 0) ending = opts.kvmProbeMs ? 'kvm-dead' : 'qemu-failed';
+  splitter.end();
+  if (join && join.current === 'agent' && !agent!.complete()) {
+    // The agent's stream ended early (a panic, a hang, a killed guest): what the console has
+    // after the agent's last line joins the same stream. The console log holds it all.
+    join.switchTo('serial');
+    const tail = new LineSplitter((text, info) => join.serial(text, info));
+    tail.push(readFileSync(opts.rawLogPath));
+    tail.end();
+  }
+  const stream = { finish: (o?: Parameters<KtapParser['finish']>[0]): RunResult => parser.finish(o) };
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
   let result: RunResult;
   switch (ending) {
@@ -151,5 +218,5 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   closeSync(raw);
   // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
   if (stderr.length > 0) appendFileSync(opts.rawLogPath, Buffer.concat(stderr));
-  return { result, ending, exit, stderr: proc.stderrTail, sawKernel, wallMs: Date.now() - started };
+  return { result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
 }

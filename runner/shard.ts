@@ -26,6 +26,8 @@ export interface Lane {
   suites: string[];
   /** Estimated cost (ms). */
   estimatedMs: number;
+  /** With the agent: the lane boots with no built-in suite and only loads test modules. */
+  modulesOnly?: boolean;
 }
 
 /** What one more lane is charged in the plan (ms): its boot, and sharing the machine. */

@@ -7,6 +7,7 @@
 import { ConsoleView, summarize } from '../../reporters/console.js';
 import { ProgressView } from '../../reporters/progress.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
+import { flakyTests } from '../ktap/model.js';
 import type { RunOutcome, RunRequest } from './run.js';
 
 export interface ViewOptions {
@@ -50,6 +51,8 @@ export function liveView(o: ViewOptions): LiveView {
         return;
       }
       if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
+      const flaky = flakyTests(result);
+      if (flaky.length > 0) o.write(`Flaky: ${flaky.join(', ')}\n`);
       o.write(`Testing complete. ${summarize(result.counts)}\n`);
     },
   };

@@ -4,7 +4,7 @@
  * behind whatever happens. A library function: no argv, no process.exit.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { emptyCounts, type KtapEvent, type RunResult } from '../ktap/model.js';
@@ -19,6 +19,10 @@ import { runSession, type SessionResult } from '../session.js';
 import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
 import { writeFileAtomic } from '../write-file.js';
+import { AgentLane, ModuleQueue } from '../agent/lane.js';
+import { AgentServer } from '../agent/server.js';
+import { foldAttempts } from '../agent/attempts.js';
+import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, type AgentFiles } from '../agent/boot.js';
 
 export interface RunRequest {
   kernel?: string;
@@ -62,7 +66,27 @@ export interface RunRequest {
   /** Told the lanes (and the kernel's test list, when it was needed) before the tests start. */
   onPlan?: (lanes: Lane[], suites: ListedSuite[] | undefined, metadata: Record<string, string>) => void;
   cwd?: string;
+  /**
+   * Boot into the in-guest agent (the host's root over 9p, Node in the guest): KTAP over
+   * WebSocket from /dev/kmsg, module loads, repeats. Implied by `modules` and `repeat` > 1.
+   */
+  agent?: boolean;
+  /** Test modules to load in the guest: directories (searched recursively) or .ko files. */
+  modules?: string[];
+  /** Run every suite this many times in one boot (attempts 2..N through debugfs). */
+  repeat?: number;
+  /** Node binary the guest runs the agent with (default: this one). */
+  agentNode?: string;
+  /** No word from the agent this long after QEMU starts: fall back to the console (seconds, default 60). */
+  agentTimeoutS?: number;
+  /** Files to write in the guest after boot, before modules and repeats: [path, value]. */
+  guestWrites?: [string, string][];
+  /** Tests: cut the agent's connection every this many lines (see AgentChannelOptions). */
+  agentCutEveryLines?: number;
 }
+
+/** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
+const NO_SUITE_GLOB = 'kunit-bridge-no-builtin-suites';
 
 export interface RunOutcome {
   result: RunResult;
@@ -116,23 +140,69 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const rawLogs: string[] = [];
   let firstCmdline = '';
 
-  const boot = async (logName: string, kunit: KunitParams, lane: number): Promise<SessionResult> => {
+  const repeat = Math.max(1, req.repeat ?? 1);
+  const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  let useAgent = (req.agent === true || modules.length > 0 || repeat > 1 || (req.guestWrites?.length ?? 0) > 0) && !req.list;
+  let files: AgentFiles | undefined;
+  if (useAgent) {
+    files = agentFiles();
+    const config = kernelConfig(kernel);
+    const gaps = config ? agentConfigGaps(config, arch, modules.length > 0) : [];
+    if (gaps.length > 0) {
+      warn(`the kernel's config lacks ${gaps.join(', ')}: the in-guest agent cannot run in it (docs/agent.md); running over the serial console only`
+        + (modules.length ? `; the ${modules.length} module(s) are not loaded` : '') + (repeat > 1 ? '; no repeats' : ''));
+      useAgent = false;
+    }
+  }
+  const queue = new ModuleQueue(useAgent ? modules : []);
+  const agentServer = useAgent ? await AgentServer.start() : undefined;
+  const agentFailures: string[] = [];
+  let lanesTotal = 1;
+  try {
+
+  const boot = async (logName: string, kunit: KunitParams, lane: number, agentOpts?: { resetGlob?: string }): Promise<SessionResult> => {
     for (;;) {
       const rawLogPath = join(outputDir, logName);
+      const agentLane = agentServer && agentOpts ? new AgentLane({
+        server: agentServer, logPath: rawLogPath.replace(/console(-lane-\d+)?\.log$/, 'agent$1.log'), modules: queue, repeat,
+        helloTimeoutMs: (req.agentTimeoutS ?? 60) * 1000, writes: req.guestWrites ?? [],
+        ...(agentOpts.resetGlob !== undefined ? { resetGlob: agentOpts.resetGlob } : {}),
+        ...(req.agentCutEveryLines ? { cutEveryLines: req.agentCutEveryLines } : {}),
+      }) : undefined;
       const cmd = buildQemuCommand({
         arch: arch!, kernel, accel, memoryMb: req.memoryMb, smp: req.smp, initrd: req.initrd,
         append: req.append, qemuArgs: req.qemuArgs, qemu, kunit, serialFile: rawLogPath,
+        ...(agentLane ? { agent: { initArgs: agentInitArgs(files!, req.agentNode ?? process.execPath, agentServer!.port, agentLane.channel.token) } } : {}),
       }, existsSync);
       firstCmdline ||= cmd.cmdline;
       const remaining = deadline !== undefined ? Math.max(1, deadline - Date.now()) : 0;
-      const s = await runSession({
-        command: cmd, debianPackage: profile.debianPackage, rawLogPath,
-        timeoutMs: remaining, stallTimeoutMs: (req.stallTimeoutS ?? 0) * 1000,
-        kvmProbeMs: probe ? req.kvmProbeMs ?? 5000 : undefined,
-        onEvent: req.onEvent ? (e) => req.onEvent!(e, lane) : undefined,
-        onRaw: req.onRaw ? (c) => req.onRaw!(c, lane) : undefined,
-        signal: req.signal,
-      });
+      const onEvent = agentLane
+        ? (e: KtapEvent): void => { agentLane.onEvent(e); req.onEvent?.(e, lane); }
+        : req.onEvent ? (e: KtapEvent): void => req.onEvent!(e, lane) : undefined;
+      let s: SessionResult;
+      try {
+        s = await runSession({
+          command: cmd, debianPackage: profile.debianPackage, rawLogPath,
+          timeoutMs: remaining, stallTimeoutMs: (req.stallTimeoutS ?? 0) * 1000,
+          kvmProbeMs: probe ? req.kvmProbeMs ?? 5000 : undefined,
+          onEvent,
+          onRaw: req.onRaw ? (c) => req.onRaw!(c, lane) : undefined,
+          signal: req.signal,
+          ...(agentLane ? { agent: agentLane.hooks() } : {}),
+        });
+      } catch (err) {
+        agentLane?.release();
+        throw err;
+      }
+      if (agentLane) {
+        agentLane.settle(s.ending, s.panicked);
+        if (agentLane.failure && s.ending !== 'kvm-dead' && s.ending !== 'qemu-failed') {
+          const where = lanesTotal > 1 ? `lane ${lane + 1}: ` : '';
+          agentFailures.push(agentLane.failure);
+          warn(`${where}${agentLane.failure}; ${agentLane.channel.firstHelloAt === undefined ? 'the results' : 'the rest'} come from the serial console (${rawLogPath})`);
+        }
+        s.result = agentLane.fold(s.result);
+      }
       if (s.ending === 'kvm-dead') {
         const why = s.exit?.code ? `QEMU exited with status ${s.exit.code}: ${s.stderr.trim().split('\n').pop() ?? ''}` : `no kernel output within ${(req.kvmProbeMs ?? 5000) / 1000} s`;
         warn(`KVM did not boot the kernel (${why}); falling back to TCG`);
@@ -144,6 +214,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
         continue;
       }
       rawLogs.push(rawLogPath);
+      if (agentLane) rawLogs.push(agentLane.logPath);
       if (probe && s.sawKernel) {
         rememberKvm(qemu, true);
         probe = false;
@@ -184,13 +255,21 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   let lanes: Lane[] = [{ index: 0, suites: [], estimatedMs: 0 }];
   let suites: ListedSuite[] | undefined;
   const known = Object.values(timings).reduce((a, b) => a + b, 0);
-  if (req.runIsolated || (jobs > 1 && (req.jobsExplicit || known > 3000))) {
+  // With test modules, -j first spreads the modules (each lane boots, then takes modules from a
+  // shared queue); the built-in suites are split only when their history says they are heavy.
+  const modulesToShare = queue.all.length > 0;
+  if (req.runIsolated || (jobs > 1 && ((req.jobsExplicit && !modulesToShare) || known > 3000))) {
     suites = await getList();
     if (suites.length === 0 && !req.signal?.aborted) warn('the kernel listed no tests for these filters: running it once as is');
     const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
     lanes = suites.length === 0 ? lanes : req.runIsolated ? isolatedLanes(suites, req.runIsolated, cost) : planLanes(suites, jobs, cost, req.filterGlob);
   }
-  req.onPlan?.(lanes, suites, { arch, kernel, accel, qemu, outputDir });
+  if (modulesToShare && req.jobsExplicit) {
+    const extra = Math.min(jobs - lanes.length, queue.all.length - 1);
+    for (let i = 0; i < extra; i++) lanes.push({ index: lanes.length, suites: [], estimatedMs: 0, modulesOnly: true });
+  }
+  lanesTotal = lanes.length;
+  req.onPlan?.(lanes, suites, { arch, kernel, accel, qemu, outputDir, ...(useAgent ? { agent: 'yes', modules: String(queue.all.length), repeat: String(repeat) } : {}) });
 
   const laneResults: { lane: number; result: RunResult; session?: SessionResult }[] = [];
   const single = lanes.length === 1;
@@ -198,13 +277,16 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const worker = async (): Promise<void> => {
     while (next < lanes.length && !req.signal?.aborted) {
       const lane = lanes[next++]!;
-      const kunit: KunitParams = single && !req.runIsolated ? userKunit : {
+      const kunit: KunitParams = single && !req.runIsolated ? userKunit : lane.modulesOnly ? { filterGlob: NO_SUITE_GLOB } : {
         ...userKunit,
         filterGlob: lane.filterGlob ?? req.filterGlob,
         filter: joinFilters(req.filterAttr, lane.filter),
       };
       const name = single ? 'console.log' : `console-lane-${String(lane.index + 1).padStart(2, '0')}.log`;
-      const booting = boot(name, kunit, lane.index);
+      const booting = boot(name, kunit, lane.index, !useAgent ? undefined
+        : lane.modulesOnly ? { resetGlob: req.filterGlob ?? '*' }
+        // A lane that booted with a glob of its own gives the modules the user's back.
+        : lane.filterGlob !== undefined && lane.filterGlob !== req.filterGlob ? { resetGlob: req.filterGlob ?? '*' } : {});
       // While QEMU boots: load the report writers and hash the image for the timing cache.
       void loadReportModules();
       kernelKey();
@@ -215,12 +297,21 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   await Promise.all(Array.from({ length: Math.min(jobs, lanes.length) }, () => worker()));
   laneResults.sort((a, b) => a.lane - b.lane);
 
-  const result = single && laneResults.length === 1
+  let result = single && laneResults.length === 1
     ? laneResults[0]!.result
-    : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites));
+    : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites), queue.all.map((m) => basename(m)));
+  // Modules no lane loaded (every agent failed, or the run was cut short) are not-run, not absent.
+  const notLoaded = useAgent ? [...queue.left] : modules;
+  if (notLoaded.length > 0) {
+    result = foldAttempts(result, {
+      steps: [], repeat: 1, modulesNotLoaded: notLoaded.map((m) => basename(m)),
+      cutShort: req.signal?.aborted ? 'interrupted' : agentFailures[0] ?? (useAgent ? 'the run ended first' : 'the agent could not run in this kernel'),
+    });
+  }
   Object.assign(result.metadata, {
-    arch, kernel, accel, qemu, cmdline: firstCmdline, lanes: String(lanes.length),
+    arch, kernel, accel, qemu, cmdline: firstCmdline.replace(/--token \S+/, '--token …'), lanes: String(lanes.length),
     endings: laneResults.map((l) => l.session?.ending ?? 'exited').join(','),
+    ...(useAgent ? { transport: 'agent', repeat: String(repeat), modules: String(modules.length) } : { transport: 'serial' }),
   });
 
   // Timings for the next plan: top-level suite durations.
@@ -234,4 +325,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   let exitCode: number = exitCodeFor(result.verdict);
   if (req.signal?.aborted) exitCode = req.signal.reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT;
   return { result, exitCode, outputDir, rawLogs };
+  } finally {
+    await agentServer?.stop();
+  }
 }

@@ -120,6 +120,34 @@ export interface TestNode {
   /** Printk time (seconds) at which it started and ended, when known. */
   startTime?: number;
   endTime?: number;
+  /**
+   * With `run --repeat N`: the outcome of every attempt, the first (the boot or
+   * the module load) included. `status` is then the worst of them.
+   */
+  attempts?: Attempt[];
+  /** Passed in some attempts and failed in others. */
+  flaky?: boolean;
+}
+
+/** One attempt of a repeated test or suite. */
+export interface Attempt {
+  /** 1-based. */
+  attempt: number;
+  status: TestStatus;
+  reason?: string;
+  durationMs?: number;
+  /** False when the kernel did not really run it again (a test skipped before is reported skipped, empty reason). */
+  ran?: boolean;
+}
+
+/** Where a document came from, when the runner knows (the agent's steps). */
+export interface DocumentOrigin {
+  /** `boot`: the built-in suites at boot; `module`: loading a module. */
+  kind: 'boot' | 'module';
+  /** The module's file, for `module`. */
+  module?: string;
+  /** The lane (QEMU instance), 0-based, when there were several. */
+  lane?: number;
 }
 
 /** One top-level KTAP document (`KTAP version 1` … at the outermost indent). */
@@ -139,6 +167,7 @@ export interface KtapDocument {
   startLine: number;
   endLine: number;
   attributes: Record<string, string>;
+  origin?: DocumentOrigin;
 }
 
 /** Counts of leaf results (test cases; a parameterised test counts its parameters). */
@@ -220,4 +249,21 @@ export function countLeaves(node: TestNode, counts: Counts = emptyCounts()): Cou
     for (const child of node.children) countLeaves(child, counts);
   }
   return counts;
+}
+
+/** Leaf tests that both passed and failed across attempts (`run --repeat`), as `suite.test (2/3 failed)`. */
+export function flakyTests(result: RunResult): string[] {
+  const out: string[] = [];
+  const walk = (n: TestNode, path: string[]): void => {
+    if (n.children.length === 0) {
+      if (!n.flaky) return;
+      const counted = (n.attempts ?? []).filter((a) => a.ran !== false);
+      const bad = counted.filter((a) => !['pass', 'xfail', 'skip', 'todo', 'no-tests'].includes(a.status)).length;
+      out.push(`${[...path, n.name].join('.')} (${bad}/${counted.length} failed)`);
+      return;
+    }
+    for (const c of n.children) walk(c, [...path, n.name]);
+  };
+  for (const d of result.documents) for (const t of d.tests) walk(t, []);
+  return out;
 }

@@ -39,6 +39,11 @@ export interface QemuRequest {
    * its output cannot take them fast enough (a busy reader, a full pipe); a file never refuses.
    */
   serialFile?: string;
+  /**
+   * Boot into the in-guest agent: the host's root read-only over 9p as the guest's root, QEMU's
+   * user network, and `init=/bin/sh -- ARGS` (ARGS: agent/init.sh, Node, the agent and its flags).
+   */
+  agent?: { initArgs: string[] };
 }
 
 export interface QemuCommand {
@@ -53,18 +58,31 @@ function kparam(name: string, value: string): string {
   return /\s/.test(value) ? `${name}="${value}"` : `${name}=${value}`;
 }
 
+/** A word for init's argv on the kernel command line (the kernel understands "…", not escapes). */
+function quoteArg(word: string): string {
+  if (word.includes('"')) throw new Error(`cannot pass ${word} on the kernel command line (it holds a double quote)`);
+  return /\s/.test(word) ? `"${word}"` : word;
+}
+
 /** The kernel command line for a KUnit run. */
 export function kernelCmdline(req: QemuRequest): string {
   const p = PROFILES[req.arch];
   // kunit_shutdown=reboot + -no-reboot ends QEMU as soon as KUnit is done; poweroff needs ACPI,
   // which small kernels lack. panic=-1 + -no-reboot turns a panic into a prompt exit.
-  const words = [`console=${p.console}`, 'panic=-1', 'kunit_shutdown=reboot', 'kunit.enable=1'];
+  // With the agent, init reboots when the agent is done: kunit_shutdown would end the guest
+  // before init runs. printk.devkmsg=on: the agent's marker records are not rate-limited.
+  const words = [`console=${p.console}`, 'panic=-1', ...(req.agent ? ['printk.devkmsg=on'] : ['kunit_shutdown=reboot']), 'kunit.enable=1'];
   const k = req.kunit ?? {};
   if (k.filterGlob) words.push(kparam('kunit.filter_glob', k.filterGlob));
   if (k.filter) words.push(kparam('kunit.filter', k.filter));
   if (k.filterAction) words.push(`kunit.filter_action=${k.filterAction}`);
   if (k.action) words.push(`kunit.action=${k.action}`);
   words.push(...(req.append ?? []));
+  if (req.agent) {
+    words.push('root=hostroot', 'rootfstype=9p', 'rootflags=trans=virtio,version=9p2000.L', 'ro', 'ip=dhcp');
+    // Everything after `--` is init's argv, so this comes last. /bin/sh runs the script even without +x.
+    words.push('init=/bin/sh', '--', ...req.agent.initArgs.map(quoteArg));
+  }
   return words.join(' ');
 }
 
@@ -77,7 +95,7 @@ export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boo
   const args = ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', serial];
   if (p.machine) args.push('-machine', p.machine);
   args.push('-accel', req.accel);
-  const cpu = req.accel === 'kvm' ? p.kvmCpu ?? p.cpu : p.cpu;
+  const cpu = req.accel === 'kvm' ? p.kvmCpu ?? p.cpu : req.agent ? p.agentTcgCpu ?? p.cpu : p.cpu;
   if (cpu) args.push('-cpu', cpu);
   if (p.firmware && (p.firmware.onlyIf === undefined || p.firmware.onlyIf.some(exists))) {
     args.push('-bios', p.firmware.bios);
@@ -86,6 +104,12 @@ export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boo
   args.push('-kernel', req.kernel);
   if (req.initrd) args.push('-initrd', req.initrd);
   args.push('-append', cmdline);
+  if (req.agent) {
+    args.push(
+      '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0',
+    );
+  }
   args.push(...(req.qemuArgs ?? []));
   return { binary: req.qemu ?? p.qemu, args, cmdline };
 }

@@ -1,0 +1,74 @@
+/**
+ * One line stream from two sources that carry the same kernel log: the
+ * serial console and the in-guest agent (/dev/kmsg rendered as console
+ * lines, byte-identical to the console's). Pure.
+ *
+ * The serial console feeds the parser until the agent's first line arrives
+ * (the live view has the boot from the start); from then on the agent does,
+ * beginning just after the last line the console gave (found by printk
+ * time, then by text among the lines of that same time). If the agent's
+ * stream ends early (a panic, a killed guest), the console's lines after
+ * the agent's last one are joined on the same way.
+ */
+import type { LineInfo } from '../ktap/line-splitter.js';
+
+export type LineSource = 'serial' | 'agent';
+export type JoinSink = (text: string, info: LineInfo | undefined, source: LineSource) => void;
+
+const PRINTK_TIME = /^\[\s*(\d+)\.(\d{6})\]/;
+
+/** A line's printk time in microseconds, or undefined. */
+export function printkMicros(text: string): number | undefined {
+  const m = PRINTK_TIME.exec(text);
+  return m ? Number(m[1]) * 1e6 + Number(m[2]) : undefined;
+}
+
+export class StreamJoin {
+  private source: LineSource = 'serial';
+  /** Dropping the new source's lines until it passes the position. */
+  private catchingUp = false;
+  /** Printk time of the last line fed, and the texts fed at that time. */
+  private posTime = -1;
+  private posTexts = new Set<string>();
+  /** Lines fed per source (for the run's metadata). */
+  readonly fed: Record<LineSource, number> = { serial: 0, agent: 0 };
+
+  constructor(private readonly sink: JoinSink) {}
+
+  get current(): LineSource {
+    return this.source;
+  }
+
+  /** A line from the serial console. */
+  serial(text: string, info?: LineInfo): void {
+    this.offer('serial', text, info);
+  }
+
+  /** A line from the agent; the first one hands the stream over to the agent. */
+  agent(text: string): void {
+    if (this.source === 'serial') this.switchTo('agent');
+    this.offer('agent', text, undefined);
+  }
+
+  /** The agent's stream ended early: go on with the serial lines after its last one. */
+  switchTo(source: LineSource): void {
+    if (this.source === source) return;
+    this.source = source;
+    this.catchingUp = true;
+  }
+
+  private offer(from: LineSource, text: string, info: LineInfo | undefined): void {
+    if (from !== this.source) return;
+    const t = printkMicros(text);
+    if (this.catchingUp) {
+      if (t === undefined || t < this.posTime || (t === this.posTime && this.posTexts.has(text))) return;
+      this.catchingUp = false;
+    }
+    if (t !== undefined) {
+      if (t !== this.posTime) { this.posTime = t; this.posTexts.clear(); }
+      this.posTexts.add(text);
+    }
+    this.fed[from]++;
+    this.sink(text, info, from);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * One guest with the agent in it: the channel to it, the steps it is handed
+ * (filter_glob for a module-only lane, its share of the modules from the
+ * queue all lanes take from, then the re-runs for --repeat), the watch for
+ * an agent that never starts, and the fold of its steps into the result.
+ */
+import type { AgentStep, StepOutcome } from '../../agent/protocol.js';
+import { INIT_PREFIX, MARKER_PREFIX, AGENT_LOG_PREFIX } from '../../agent/protocol.js';
+import type { KtapEvent, RunResult } from '../ktap/model.js';
+import type { AgentFeed, AgentHooks, SessionEnding } from '../session.js';
+import { foldAttempts, type StepRecord } from './attempts.js';
+import type { AgentChannel, AgentServer } from './server.js';
+
+/** Modules waiting to be loaded, shared by every lane of a run (work stealing). */
+export class ModuleQueue {
+  private readonly pending: string[];
+  readonly all: readonly string[];
+
+  constructor(modules: readonly string[]) {
+    this.all = [...modules];
+    this.pending = [...modules];
+  }
+
+  take(): string | undefined {
+    return this.pending.shift();
+  }
+
+  /** Give back modules a lane took but could not load (its agent never started). */
+  giveBack(modules: readonly string[]): void {
+    this.pending.unshift(...modules);
+  }
+
+  get left(): readonly string[] {
+    return this.pending;
+  }
+}
+
+export interface AgentLaneOptions {
+  server: AgentServer;
+  logPath: string;
+  modules: ModuleQueue;
+  /** Attempts per suite (--repeat), default 1. */
+  repeat?: number;
+  /** The lane booted with a glob that matches nothing: set this glob before loading modules. */
+  resetGlob?: string;
+  /** Files to write in the guest first (path, value), e.g. sysctls. */
+  writes?: readonly (readonly [string, string])[];
+  /** No hello within this long after QEMU starts: the agent failed (ms). */
+  helloTimeoutMs: number;
+  cutEveryLines?: number;
+}
+
+/** Console lines that tell why a guest never ran the agent. */
+const FAILURE_LINE = new RegExp([
+  `^${INIT_PREFIX}(error|agent-exit)`, `^${AGENT_LOG_PREFIX}connect`, 'Requested init .* failed', 'Cannot open root device',
+  'Unable to mount root', 'No working init found', '9pnet.*(no channels|error)', 'Kernel panic - not syncing',
+].join('|'));
+const STRIP_PRINTK = /^\[\s*\d+\.\d+\]\s*/;
+
+export class AgentLane {
+  readonly channel: AgentChannel;
+  readonly steps: StepRecord[] = [];
+  /** Why the agent never started, or stopped early (undefined: it did its job). */
+  failure: string | undefined;
+  private feed: AgentFeed | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private lastFailureLine: string | undefined;
+  private readonly taken: string[] = [];
+  private readonly suites: string[] = [];
+  private reruns: { suite: string; attempt: number }[] | undefined;
+  private globSet = false;
+  private writesDone = 0;
+  private readonly missingRunFile = new Set<string>();
+
+  get logPath(): string {
+    return this.opts.logPath;
+  }
+
+  constructor(private readonly opts: AgentLaneOptions) {
+    this.channel = opts.server.open({
+      logPath: opts.logPath,
+      onLines: (lines) => this.feed?.lines(lines),
+      next: (after, outcome) => this.next(after, outcome),
+      onHello: () => clearTimeout(this.helloTimer),
+      ...(opts.cutEveryLines ? { cutEveryLines: opts.cutEveryLines } : {}),
+    });
+  }
+
+  /** Top-level suites, in the order they finished (the re-run list). */
+  onEvent(e: KtapEvent): void {
+    if (e.type === 'test-end' && e.path.length === 1 && !this.reruns && !this.suites.includes(e.test.name)) this.suites.push(e.test.name);
+  }
+
+  hooks(): AgentHooks {
+    return {
+      attach: (feed) => {
+        this.feed = feed;
+        this.helloTimer = setTimeout(() => {
+          if (this.channel.firstHelloAt !== undefined) return;
+          this.failure = `no word from the agent within ${this.opts.helloTimeoutMs / 1000} s${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
+          feed.fail();
+        }, this.opts.helloTimeoutMs);
+      },
+      consoleLine: (text) => {
+        if (this.channel.firstHelloAt === undefined && FAILURE_LINE.test(text.replace(STRIP_PRINTK, ''))) {
+          this.lastFailureLine ??= text.replace(STRIP_PRINTK, '').trim();
+        }
+      },
+      isProgress: (text) => text.includes(`] ${MARKER_PREFIX}step `),
+      complete: () => this.channel.finished,
+    };
+  }
+
+  private next(after: number, outcome: StepOutcome | undefined): AgentStep | undefined {
+    const docs = this.feed?.documents() ?? 0;
+    const done = this.steps.find((s) => s.id === after);
+    if (done) {
+      done.endDoc = docs;
+      if (outcome) done.outcome = outcome;
+      if (done.step.op === 'run' && outcome?.missing) this.missingRunFile.add(done.step.suite);
+    }
+    const issue = (step: AgentStep, attempt?: number): AgentStep => {
+      this.steps.push({ id: after + 1, step, firstDoc: docs, ...(attempt ? { attempt } : {}) });
+      return step;
+    };
+    const write = this.opts.writes?.[this.writesDone];
+    if (write) {
+      this.writesDone++;
+      return issue({ op: 'write', path: write[0], value: write[1] });
+    }
+    if (this.opts.resetGlob !== undefined && !this.globSet) {
+      this.globSet = true;
+      return issue({ op: 'filter_glob', value: this.opts.resetGlob });
+    }
+    const module = this.opts.modules.take();
+    if (module) {
+      this.taken.push(module);
+      return issue({ op: 'insmod', path: module });
+    }
+    const repeat = this.opts.repeat ?? 1;
+    if (repeat > 1) {
+      if (!this.reruns) {
+        this.reruns = [];
+        for (let attempt = 2; attempt <= repeat; attempt++) {
+          for (const suite of this.suites) if (!suite.includes('/')) this.reruns.push({ suite, attempt });
+        }
+      }
+      let r = this.reruns.shift();
+      while (r && this.missingRunFile.has(r.suite)) r = this.reruns.shift();
+      if (r) return issue({ op: 'run', suite: r.suite }, r.attempt);
+    }
+    return undefined;
+  }
+
+  /** Called when the session ended: sets `failure`; modules it never got to go back to the queue. */
+  settle(ending: SessionEnding, panicked = false): void {
+    this.release();
+    if (this.channel.firstHelloAt === undefined) {
+      this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
+      this.opts.modules.giveBack(this.taken.splice(0));
+    } else if (!this.channel.finished && ending !== 'interrupted') {
+      this.failure = `the agent's stream ended before its work was done (${panicked || ending === 'panicked' ? 'the kernel panicked' : ending === 'exited' ? 'the guest stopped' : ending})`;
+    }
+  }
+
+  release(): void {
+    clearTimeout(this.helloTimer);
+    this.opts.server.release(this.channel);
+  }
+
+  /** The lane's result with its steps folded in. */
+  fold(result: RunResult, modulesNotLoaded: readonly string[] = []): RunResult {
+    const folded = foldAttempts(result, {
+      steps: this.steps, repeat: this.opts.repeat ?? 1, modulesNotLoaded,
+      ...(this.failure ? { cutShort: this.failure } : {}),
+    });
+    folded.metadata = {
+      ...folded.metadata,
+      agent: this.channel.firstHelloAt === undefined ? 'not started' : this.channel.finished ? 'finished' : 'lost',
+      agentLines: String(this.channel.have), agentConnects: String(this.channel.connects),
+      agentDuplicatesIgnored: String(this.channel.duplicates),
+      ...(this.channel.cuts ? { agentCuts: String(this.channel.cuts) } : {}),
+    };
+    return folded;
+  }
+}
