@@ -65,6 +65,7 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     index: 0, format: 'KTAP', version: 1, plan: tests.length, tests, log: [], complete,
     startLine: 0, endLine: 0, attributes: {},
   };
+  if (lanes.some((l) => l.result.documents[0]?.origin)) doc.origin = { kind: 'boot' };
   // Module documents in the order the modules were given, whichever lane loaded them.
   const moduleRank = new Map(moduleOrder.map((m, i) => [m, i]));
   const rankOf = (d: KtapDocument): number => (d.origin?.module !== undefined ? moduleRank.get(d.origin.module) ?? 1e9 : -1);
