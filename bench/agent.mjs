@@ -1,0 +1,135 @@
+// Agent benchmark (`npm run bench:agent`; part of `npm run bench`): what the in-guest agent costs
+// and what repeating in one boot buys, side by side with kunit.py, on x86_64-rust-kunit-v2 (TCG).
+//
+// Commands, each BENCH_RUNS times (default 3), the order rotated every repetition, each in its own
+// bench/measure.py process (wall time, peak RSS):
+//   kunit.py exec            one boot, the 195 built-in tests
+//   kunit.py exec ×3         three boots in a row: three attempts of every test, kunit.py's way
+//   serial                   kunit-bridge run --jobs 1 (the console only)
+//   agent                    kunit-bridge run --agent (KTAP from /dev/kmsg over WebSocket)
+//   repeat 3                 kunit-bridge run --repeat 3 (three attempts of every suite, one boot)
+//   modules                  kunit-bridge run --modules DIR --jobs 1 (195 + 72 tests)
+//   modules -j2              the same with --jobs 2 (a second, module-only lane)
+// Equal work is checked on every run: kunit.py's "Ran N tests" and results.json's counts.
+// Prints a markdown table (median, min–max) and the ratios; writes $TMPDIR/kunit-bridge-bench/agent-latest.json.
+// Exit: 0 complete; 2 incomplete (a tool missing, a command failed, counts that do not match).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
+
+const KDIR = path.resolve(ROOT, '..', 'shared', 'fixtures', 'kernels', 'x86_64-rust-kunit-v2');
+const IMAGE = path.join(KDIR, 'bzImage');
+const MODULES = path.join(KDIR, 'modules');
+const CLI = path.join(ROOT, 'dist/runner/cli.js');
+const MEASURE = path.join(ROOT, 'bench/measure.py');
+const SCRATCH = path.join(WORK, `agent-${process.pid}`);
+const RUNS = benchRuns();
+
+if (!fs.existsSync(IMAGE)) die(`${IMAGE} is missing`);
+if (!fs.existsSync(CLI)) die(`${CLI} missing: run \`npm run build\` first`);
+if (!capture('qemu-system-x86_64', ['--version'])) die('qemu-system-x86_64 not found: apt-get install -y qemu-system-x86');
+fs.mkdirSync(SCRATCH, { recursive: true });
+const kunit = findKunitPy();
+if (kunit.error) console.error(`bench: kunit.py unavailable, running kunit-bridge only:\n${kunit.error}\n`);
+
+let seq = 0;
+const fresh = (name) => {
+  const d = path.join(SCRATCH, `${String(++seq).padStart(3, '0')}-${name}`);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+};
+
+function measure(argv, { env = {}, stdout = '/dev/null', stderr = '/dev/null' } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv],
+      { cwd: SCRATCH, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => {
+      if (code !== 0) return resolve({ error: err.trim() || `measure.py exited ${code}` });
+      try { resolve(JSON.parse(out)); } catch { resolve({ error: `measure.py printed ${JSON.stringify(out)}` }); }
+    });
+  });
+}
+
+let kunitPyDir;
+if (kunit.path) {
+  kunitPyDir = path.join(SCRATCH, 'kunitpy-build');
+  fs.mkdirSync(path.join(kunitPyDir, 'arch/x86/boot'), { recursive: true });
+  fs.copyFileSync(IMAGE, path.join(kunitPyDir, 'arch/x86/boot/bzImage'));
+  fs.copyFileSync(path.join(KDIR, 'config'), path.join(kunitPyDir, '.config'));
+  fs.chmodSync(path.join(kunitPyDir, '.config'), 0o644);
+  fs.copyFileSync(path.join(path.dirname(kunit.path), 'configs/default.config'), path.join(kunitPyDir, '.kunitconfig'));
+}
+
+const kunitPyTotals = (text) => [...text.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/Testing complete\. Ran (\d+) tests/g)].map((m) => Number(m[1]));
+const cases = [
+  kunit.path && { id: 'kpy', label: 'kunit.py exec', boots: 1, kunitPy: 1 },
+  kunit.path && { id: 'kpy3', label: 'kunit.py exec ×3', boots: 3, kunitPy: 3 },
+  { id: 'serial', label: 'kunit-bridge run (serial)', args: ['-j', '1'], total: 195 },
+  { id: 'agent', label: 'kunit-bridge run --agent', args: ['--agent'], total: 195 },
+  { id: 'repeat3', label: 'kunit-bridge run --repeat 3', args: ['--repeat', '3'], total: 195, attempts: 3 },
+  { id: 'modules', label: 'kunit-bridge run --modules (-j1)', args: ['--modules', MODULES, '-j', '1'], total: 267 },
+  { id: 'modules-j2', label: 'kunit-bridge run --modules -j2', args: ['--modules', MODULES, '-j', '2'], total: 267 },
+].filter(Boolean);
+
+const problems = [];
+const results = Object.fromEntries(cases.map((c) => [c.id, []]));
+for (let i = 0; i < RUNS; i++) {
+  const order = cases.map((_, j) => cases[(i + j) % cases.length]);
+  for (const c of order) {
+    const dir = fresh(c.id);
+    let m;
+    if (c.kunitPy) {
+      const out = path.join(dir, 'stdout.txt');
+      const one = `python3 '${kunit.path}' exec --build_dir='${kunitPyDir}' --arch=x86_64`;
+      m = await measure(['sh', '-c', Array(c.kunitPy).fill(one).join('; ')], { stdout: out, stderr: `${out}.err` });
+      const totals = m.error ? [] : kunitPyTotals(fs.readFileSync(out, 'utf8'));
+      if (!m.error && (totals.length !== c.kunitPy || totals.some((t) => t !== 195))) problems.push(`${c.label}: ran ${totals.join('+') || 'no'} tests, not ${c.kunitPy}×195 (${out})`);
+    } else {
+      const outDir = path.join(dir, 'out');
+      m = await measure([process.execPath, CLI, 'run', '--kernel', IMAGE, '--accel', 'tcg', ...c.args, '-o', outDir, '-q'],
+        { env: { KUNIT_BRIDGE_CACHE: path.join(dir, 'cache') }, stderr: path.join(dir, 'stderr.txt') });
+      let r;
+      try { r = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')); } catch { /* checked below */ }
+      if (!m.error && r?.counts?.total !== c.total) problems.push(`${c.label}: ${r?.counts?.total ?? 'no'} tests, not ${c.total} (${outDir})`);
+      if (!m.error && c.attempts && r?.documents?.[0]?.tests?.[1]?.attempts?.length !== c.attempts) problems.push(`${c.label}: not ${c.attempts} attempts (${outDir})`);
+    }
+    if (m.error) problems.push(`${c.label}: ${m.error}`);
+    results[c.id].push(m);
+    process.stderr.write('.');
+  }
+}
+process.stderr.write('\n');
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
+};
+const stat = (id) => {
+  const w = (results[id] ?? []).filter((m) => !m.error).map((m) => m.wall_s);
+  return w.length ? { median: median(w), min: Math.min(...w), max: Math.max(...w), rss: median(results[id].filter((m) => !m.error).map((m) => m.maxrss_mb)) } : undefined;
+};
+console.log(`\nx86_64-rust-kunit-v2 under TCG, ${RUNS} run(s) each (median wall time, min–max)\n`);
+console.log('| command | wall s | min–max | peak RSS MB |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const c of cases) {
+  const s = stat(c.id);
+  console.log(`| ${c.label} | ${s ? s.median.toFixed(2) : '—'} | ${s ? `${s.min.toFixed(2)}–${s.max.toFixed(2)}` : '—'} | ${s ? s.rss.toFixed(0) : '—'} |`);
+}
+const ratio = (a, b) => { const x = stat(a); const y = stat(b); return x && y ? (x.median / y.median).toFixed(2) : '—'; };
+console.log('');
+console.log(`- agent ÷ serial: ${ratio('agent', 'serial')} (the guest's Node and the 9p root: a fixed cost per boot)`);
+console.log(`- kunit.py exec ×3 ÷ kunit-bridge --repeat 3: ${ratio('kpy3', 'repeat3')} (three attempts of every test)`);
+console.log(`- kunit.py exec ÷ kunit-bridge serial: ${ratio('kpy', 'serial')}`);
+console.log(`- --modules -j1 ÷ -j2: ${ratio('modules', 'modules-j2')}`);
+const out = { date: new Date().toISOString(), runs: RUNS, cases: cases.map((c) => ({ ...c, stat: stat(c.id), raw: results[c.id] })), problems };
+fs.writeFileSync(path.join(WORK, 'agent-latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+if (problems.length) {
+  console.log(`\nIncomplete:\n${problems.map((p) => `- ${p}`).join('\n')}\nScratch files: ${SCRATCH}`);
+  process.exit(2);
+}
+fs.rmSync(SCRATCH, { recursive: true, force: true });
