@@ -178,3 +178,27 @@ describe('junitReporter', () => {
       .toBe('exit_fails: EXPECTATION FAILED at suite_exit');
   });
 });
+
+describe('junitReporter with attempts (run --repeat)', () => {
+  it('marks a flaky failure and lists the attempts in system-out', () => {
+    const flaky = node('sometimes', 'fail', {
+      number: 1, log: ['sometimes: EXPECTATION FAILED at x.c:1'], flaky: true,
+      attempts: [{ attempt: 1, status: 'pass' }, { attempt: 2, status: 'fail' }, { attempt: 3, status: 'pass' }],
+    });
+    const steady = node('steady', 'skip', {
+      number: 2, reason: 'no hw',
+      attempts: [{ attempt: 1, status: 'skip', reason: 'no hw' }, { attempt: 2, status: 'skip', ran: false }],
+    });
+    const suite = node('s', 'fail', { children: [flaky, steady], flaky: true });
+    const counts = { ...emptyCounts(), total: 2, failed: 1, skipped: 1 };
+    const result: RunResult = {
+      documents: [{ index: 0, tests: [suite], log: [], complete: true, startLine: 1, endLine: 1, attributes: {} }],
+      diagnostics: [], counts, verdict: 'failed', lines: 1, metadata: {},
+    };
+    const f = writeXml(junitReporter.render(result));
+    for (const schema of SCHEMAS) expect(validate(f, schema).ok).toBe(true);
+    expect(xpath(f, 'string(//testcase[@name="sometimes"]/failure/@message)')).toBe('flaky: sometimes: EXPECTATION FAILED at x.c:1');
+    expect(xpath(f, 'string(//testcase[@name="sometimes"]/system-out)')).toContain('attempts: 1 pass, 2 fail, 3 pass (flaky)');
+    expect(xpath(f, 'string(//testcase[@name="steady"]/system-out)')).toContain('attempts: 1 skip, 2 not re-run');
+  });
+});
