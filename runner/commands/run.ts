@@ -277,7 +277,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const worker = async (): Promise<void> => {
     while (next < lanes.length && !req.signal?.aborted) {
       const lane = lanes[next++]!;
-      const kunit: KunitParams = single && !req.runIsolated ? userKunit : lane.modulesOnly ? { filterGlob: NO_SUITE_GLOB } : {
+      const kunit: KunitParams = single && !req.runIsolated ? userKunit : lane.modulesOnly ? { ...userKunit, filterGlob: NO_SUITE_GLOB } : {
         ...userKunit,
         filterGlob: lane.filterGlob ?? req.filterGlob,
         filter: joinFilters(req.filterAttr, lane.filter),
@@ -300,6 +300,17 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   let result = single && laneResults.length === 1
     ? laneResults[0]!.result
     : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites), queue.all.map((m) => basename(m)));
+  if (useAgent && laneResults.length > 1) {
+    // The lanes' agent figures, summed; the agent's state is the worst lane's.
+    const metas = laneResults.map((l) => l.result.metadata);
+    const sum = (k: string): string => String(metas.reduce((n, m) => n + Number(m[k] ?? 0), 0));
+    const states = metas.map((m) => m['agent'] ?? 'not started');
+    Object.assign(result.metadata, {
+      agent: ['not started', 'lost', 'finished'].find((st) => states.includes(st)) ?? 'finished',
+      agentLines: sum('agentLines'), agentConnects: sum('agentConnects'), agentDuplicatesIgnored: sum('agentDuplicatesIgnored'),
+      ...(metas.some((m) => m['agentCuts']) ? { agentCuts: sum('agentCuts') } : {}),
+    });
+  }
   // Modules no lane loaded (every agent failed, or the run was cut short) are not-run, not absent.
   const notLoaded = useAgent ? [...queue.left] : modules;
   if (notLoaded.length > 0) {
