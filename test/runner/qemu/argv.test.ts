@@ -37,3 +37,45 @@ test('KUnit filters and list go on the kernel command line, quoted only when nee
   })).toBe('console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1 kunit.filter_glob=rust* '
     + 'kunit.filter="speed>slow, module!=x" kunit.filter_action=skip kunit.action=list_attr printk.time=1');
 });
+
+const initArgs = ['/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', '10.0.2.2', '--port', '40123', '--token', 'tok'];
+
+test('agent: devkmsg on, no kunit_shutdown, the host\'s root over 9p, DHCP, and init\'s argv last', () => {
+  const cmdline = kernelCmdline({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs }, kunit: { filterGlob: 'rust*' }, append: ['quiet'] });
+  expect(cmdline).toBe('console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=1 kunit.filter_glob=rust* quiet '
+    + 'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp '
+    + 'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token tok');
+  expect(cmdline).not.toContain('kunit_shutdown');
+  // Everything after `--` is init's: the words --append adds come before it.
+  expect(cmdline.split(' -- ')[1]!.split(' ')).toEqual(initArgs);
+});
+
+test('agent: a word with a space is quoted; one with a double quote cannot be passed', () => {
+  const cmdline = kernelCmdline({ arch: 'arm64', kernel: 'k', accel: 'tcg', agent: { initArgs: ['/my pkg/init.sh', '/usr/bin/node'] } });
+  expect(cmdline.endsWith('init=/bin/sh -- "/my pkg/init.sh" /usr/bin/node')).toBe(true);
+  expect(cmdline.startsWith('console=ttyAMA0 panic=-1 printk.devkmsg=on kunit.enable=1 ')).toBe(true);
+  expect(() => kernelCmdline({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs: ['say "hi"'] } })).toThrow(/double quote/);
+});
+
+test('agent: the host\'s root read-only over virtio-9p and a user network, before extra QEMU arguments', () => {
+  const cmd = buildQemuCommand({ arch: 'x86_64', kernel: 'bzImage', accel: 'kvm', agent: { initArgs }, qemuArgs: ['-s'] }, none);
+  const at = (flag: string): string => cmd.args[cmd.args.indexOf(flag) + 1]!;
+  expect(at('-virtfs')).toBe('local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
+  expect(at('-netdev')).toBe('user,id=n0');
+  expect(at('-device')).toBe('virtio-net-pci,netdev=n0');
+  expect(at('-append')).toBe(cmd.cmdline);
+  expect(cmd.args.slice(-7)).toEqual(['-virtfs', at('-virtfs'), '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0', '-s']);
+  expect(at('-cpu')).toBe('host');
+  // Without the agent, none of it.
+  const plain = buildQemuCommand({ arch: 'x86_64', kernel: 'bzImage', accel: 'kvm' }, none).args;
+  for (const flag of ['-virtfs', '-netdev', '-device']) expect(plain).not.toContain(flag);
+});
+
+test('x86_64 under TCG uses -cpu max with the agent only (RDRAND: the CRNG is ready at once); other arches keep their CPU', () => {
+  const cpu = (args: string[]): string | undefined => (args.includes('-cpu') ? args[args.indexOf('-cpu') + 1] : undefined);
+  expect(cpu(buildQemuCommand({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs } }, none).args)).toBe('max');
+  expect(cpu(buildQemuCommand({ arch: 'x86_64', kernel: 'k', accel: 'tcg' }, none).args)).toBeUndefined();
+  expect(cpu(buildQemuCommand({ arch: 'x86_64', kernel: 'k', accel: 'kvm', agent: { initArgs } }, none).args)).toBe('host');
+  expect(cpu(buildQemuCommand({ arch: 'arm64', kernel: 'k', accel: 'tcg', agent: { initArgs } }, none).args)).toBe('cortex-a57');
+  expect(cpu(buildQemuCommand({ arch: 'riscv64', kernel: 'k', accel: 'tcg', agent: { initArgs } }, none).args)).toBeUndefined();
+});
