@@ -4,76 +4,23 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
-  AGENT_PATH, AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT,
+  AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT,
   type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
 } from '../../../agent/protocol.js';
 import { AgentServer, type AgentChannel, type AgentChannelOptions } from '../../../runner/agent/server.js';
 import { tempDir } from '../../helpers/cli.js';
-
-/** The agent's side of one connection. */
-class FakeAgent {
-  private readonly frames: RunnerFrame[] = [];
-  private readonly waiters: ((f: RunnerFrame) => void)[] = [];
-  readonly closed: Promise<number>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const f = JSON.parse(String(data)) as RunnerFrame;
-      const w = this.waiters.shift();
-      if (w) w(f);
-      else this.frames.push(f);
-    });
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-  }
-
-  static connect(port: number, token: string, path = AGENT_PATH): Promise<FakeAgent> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}?token=${encodeURIComponent(token)}`);
-    clients.push(ws);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new FakeAgent(ws)));
-      ws.once('error', reject);
-    });
-  }
-
-  send(f: AgentFrame | string): void {
-    this.ws.send(typeof f === 'string' ? f : JSON.stringify(f));
-  }
-
-  /** The next frame from the runner. */
-  next(): Promise<RunnerFrame> {
-    const f = this.frames.shift();
-    if (f) return Promise.resolve(f);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no frame from the runner within 5 s')), 5000);
-      this.waiters.push((frame) => { clearTimeout(timer); resolve(frame); });
-    });
-  }
-
-  async request(f: AgentFrame): Promise<RunnerFrame> {
-    this.send(f);
-    return this.next();
-  }
-
-  /** Connect and say hello: the welcome. */
-  static async hello(port: number, token: string, boot = 'boot-1'): Promise<{ agent: FakeAgent; welcome: RunnerFrame }> {
-    const agent = await FakeAgent.connect(port, token);
-    const welcome = await agent.request({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot, next: 1, uptime: 3.2, node: 'v20' });
-    return { agent, welcome };
-  }
-}
+import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
 
 let server: AgentServer;
-let clients: WebSocket[] = [];
 let dir: string;
 beforeEach(async () => {
   server = await AgentServer.start();
   dir = tempDir('kunit-bridge-agent-server-');
 });
 afterEach(async () => {
-  for (const ws of clients.splice(0)) ws.terminate();
+  closeFakeAgents();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 });

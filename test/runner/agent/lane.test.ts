@@ -1,0 +1,129 @@
+/**
+ * AgentLane: the steps a guest is handed (writes, the glob reset of a
+ * module-only lane, modules from a queue shared by lanes, then re-runs in
+ * attempt-major order), and the hello deadline. A real AgentServer, with
+ * fake agents on loopback.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { AgentStep, RunnerFrame, StepOutcome } from '../../../agent/protocol.js';
+import { AgentLane, ModuleQueue, type AgentLaneOptions } from '../../../runner/agent/lane.js';
+import { AgentServer } from '../../../runner/agent/server.js';
+import type { KtapEvent, TestNode } from '../../../runner/ktap/model.js';
+import { tempDir } from '../../helpers/cli.js';
+import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
+
+let server: AgentServer;
+let dir: string;
+beforeEach(async () => {
+  server = await AgentServer.start();
+  dir = tempDir('kunit-bridge-agent-lane-');
+});
+afterEach(async () => {
+  closeFakeAgents();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let lanes = 0;
+function lane(opts: Partial<AgentLaneOptions>, queue: ModuleQueue): { lane: AgentLane; failed: () => boolean; docs: { n: number } } {
+  const l = new AgentLane({ server, logPath: join(dir, `agent-${++lanes}.log`), modules: queue, helloTimeoutMs: 5000, ...opts });
+  const docs = { n: 0 };
+  let failed = false;
+  l.hooks().attach({ lines: () => {}, documents: () => docs.n, fail: () => { failed = true; } });
+  return { lane: l, failed: () => failed, docs };
+}
+const suiteEnd = (name: string): KtapEvent => ({
+  type: 'test-end', path: [name], document: 0,
+  test: { name, status: 'pass', log: [], children: [], attributes: {}, line: 1 } satisfies TestNode,
+});
+
+/** Walk a fake agent through its steps: the list of steps it was handed until `done`. */
+async function steps(agent: FakeAgent, outcome: (s: AgentStep) => StepOutcome = () => ({ status: 0, ms: 1 }), max = 50): Promise<AgentStep[]> {
+  const got: AgentStep[] = [];
+  let f: RunnerFrame = await agent.request({ t: 'ready', after: 0 });
+  while (f.t === 'step' && got.length < max) {
+    got.push(f.step);
+    f = await agent.request({ t: 'ready', after: f.id, outcome: outcome(f.step) });
+  }
+  expect(f.t).toBe('done');
+  return got;
+}
+
+describe('AgentLane: steps', () => {
+  test('writes first, then the modules, then attempts 2..N of every suite, attempt by attempt', async () => {
+    const queue = new ModuleQueue(['/m/a.ko', '/m/b.ko']);
+    const { lane: l } = lane({ repeat: 3, writes: [['/proc/sys/kernel/panic_on_oops', '1']] }, queue);
+    for (const s of ['example_init', 'alpha', 'beta']) l.onEvent(suiteEnd(s));
+    const { agent } = await FakeAgent.hello(server.port, l.channel.token);
+    // example_init has no debugfs run file: after it is reported missing once, it is not tried again.
+    const got = await steps(agent, (s) => (s.op === 'run' && s.suite === 'example_init' ? { status: 1, ms: 0, missing: true } : { status: 0, ms: 1 }));
+    expect(got).toEqual([
+      { op: 'write', path: '/proc/sys/kernel/panic_on_oops', value: '1' },
+      { op: 'insmod', path: '/m/a.ko' },
+      { op: 'insmod', path: '/m/b.ko' },
+      { op: 'run', suite: 'example_init' }, { op: 'run', suite: 'alpha' }, { op: 'run', suite: 'beta' },
+      { op: 'run', suite: 'alpha' }, { op: 'run', suite: 'beta' },
+    ]);
+    expect(l.steps.filter((s) => s.step.op === 'run').map((s) => s.attempt)).toEqual([2, 2, 2, 3, 3]);
+    expect(queue.left).toEqual([]);
+  });
+
+  test('two lanes share one module queue; a module-only lane sets the glob back first', async () => {
+    const queue = new ModuleQueue(['/m/a.ko', '/m/b.ko', '/m/c.ko']);
+    const one = lane({}, queue).lane;
+    const two = lane({ resetGlob: '*' }, queue).lane;
+    const a = (await FakeAgent.hello(server.port, one.channel.token)).agent;
+    const b = (await FakeAgent.hello(server.port, two.channel.token)).agent;
+    // Interleaved as two guests would be: each takes the next module when it is ready.
+    const a1 = await a.request({ t: 'ready', after: 0 });
+    const b1 = await b.request({ t: 'ready', after: 0 });
+    const b2 = await b.request({ t: 'ready', after: 1, outcome: { status: 0, ms: 1 } });
+    const a2 = await a.request({ t: 'ready', after: 1, outcome: { status: 0, ms: 1 } });
+    const b3 = await b.request({ t: 'ready', after: 2, outcome: { status: 0, ms: 1 } });
+    const a3 = await a.request({ t: 'ready', after: 2, outcome: { status: 0, ms: 1 } });
+    expect([a1, a2, a3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([{ op: 'insmod', path: '/m/a.ko' }, { op: 'insmod', path: '/m/c.ko' }, 'done']);
+    expect([b1, b2, b3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([{ op: 'filter_glob', value: '*' }, { op: 'insmod', path: '/m/b.ko' }, 'done']);
+  });
+
+  test('steps are mapped to the documents printed between being handed out and reported done', async () => {
+    const queue = new ModuleQueue(['/m/a.ko']);
+    const { lane: l, docs } = lane({}, queue);
+    docs.n = 1; // the boot's document
+    const { agent } = await FakeAgent.hello(server.port, l.channel.token);
+    const s1 = await agent.request({ t: 'ready', after: 0 });
+    docs.n = 3; // insmod printed two documents
+    await agent.request({ t: 'ready', after: 1, outcome: { status: 0, ms: 5 } });
+    expect(l.steps).toEqual([{ id: 1, step: (s1 as { step: AgentStep }).step, firstDoc: 1, endDoc: 3, outcome: { status: 0, ms: 5 } }]);
+  });
+});
+
+describe('AgentLane: failures', () => {
+  test('no hello within the deadline: the session is told to fail, the reason quotes the console', async () => {
+    const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]));
+    l.hooks().consoleLine('[    1.900000] 9pnet_virtio: no channels available for device hostroot');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failed()).toBe(true);
+    expect(l.failure).toBe('no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot');
+  });
+
+  test('a hello in time stops the deadline; a stream that ends unfinished is "lost"', async () => {
+    const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]));
+    await FakeAgent.hello(server.port, l.channel.token);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(failed()).toBe(false);
+    l.settle('exited', true);
+    expect(l.failure).toBe("the agent's stream ended before its work was done (the kernel panicked)");
+    expect(l.fold({ documents: [], diagnostics: [], counts: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 }, verdict: 'no-ktap', lines: 0, metadata: {} }).metadata)
+      .toMatchObject({ agent: 'lost', agentConnects: '1', agentLines: '0' });
+  });
+
+  test('an agent that never connected gives its modules back to the queue', async () => {
+    const queue = new ModuleQueue(['/m/a.ko']);
+    const { lane: l } = lane({}, queue);
+    l.settle('agent-failed');
+    expect(l.failure).toBe('the agent never connected');
+    expect(queue.left).toEqual(['/m/a.ko']);
+  });
+});
