@@ -25,7 +25,7 @@
  */
 import junitReportBuilder from 'junit-report-builder';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
-import { countLeaves, emptyCounts } from '../runner/ktap/model.js';
+import { attemptsLine, countLeaves, emptyCounts } from '../runner/ktap/model.js';
 import type { Counts, RunResult, TestNode } from '../runner/ktap/model.js';
 import type { FileReporter, ReportOptions } from './types.js';
 
@@ -135,17 +135,10 @@ function afterBuild(tc: TestCase, extra: (el: XmlElement) => void): void {
   };
 }
 
-/** `attempts: 1 pass, 2 fail, 3 pass (flaky)` for a test run more than once (run --repeat). */
-function attemptsLine(node: TestNode): string {
-  if (!node.attempts || node.attempts.length < 2) return '';
-  const list = node.attempts.map((a) => `${a.attempt} ${a.ran === false ? 'not re-run' : a.status}`).join(', ');
-  return `attempts: ${list}${node.flaky ? ' (flaky)' : ''}`;
-}
-
 function addCase(suite: TestSuite, classname: string, node: TestNode, options: ReportOptions): void {
   const o = outcome(node);
   if (node.flaky && o.message !== undefined) o.message = `flaky: ${o.message}`;
-  const attempts = attemptsLine(node);
+  const attempts = attemptsLine(node) ?? '';
   if (attempts) o.outPrefix = [attempts, o.outPrefix ?? ''].filter((x) => x !== '').join('\n');
   const tc = suite.testCase().className(cleanXmlText(classname)).name(cleanXmlText(node.name));
   const time = seconds(node.durationMs);

@@ -28,6 +28,7 @@
  * are double-quoted JSON strings. A run with no KTAP at all is `Bail out!`.
  */
 import type { CrashInfo, RunResult, TestNode } from '../runner/ktap/model.js';
+import { attemptsLine } from '../runner/ktap/model.js';
 import type { FileReporter } from './types.js';
 
 // eslint-disable-next-line no-control-regex
@@ -132,6 +133,9 @@ function writeNode(lines: string[], node: TestNode, n: number, pad: string): voi
     node.children.forEach((child, i) => writeNode(lines, child, i + 1, inner));
   } else {
     for (const l of node.log) lines.push(comment(pad, l));
+    // run --repeat: every attempt's outcome, before the test point whose status is the worst of them.
+    const attempts = attemptsLine(node);
+    if (attempts) lines.push(comment(pad, attempts));
   }
   lines.push(pad + testPoint(node, n));
   const diag = yaml(node);

@@ -267,3 +267,10 @@ export function flakyTests(result: RunResult): string[] {
   for (const d of result.documents) for (const t of d.tests) walk(t, []);
   return out;
 }
+
+/** `attempts: 1 pass, 2 fail, 3 pass (flaky)` for a test run more than once (`run --repeat`), else undefined. */
+export function attemptsLine(node: TestNode): string | undefined {
+  if (!node.attempts || node.attempts.length < 2) return undefined;
+  const list = node.attempts.map((a) => `${a.attempt} ${a.ran === false ? 'not re-run' : a.status}`).join(', ');
+  return `attempts: ${list}${node.flaky ? ' (flaky)' : ''}`;
+}

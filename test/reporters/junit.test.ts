@@ -7,7 +7,7 @@ import type { RunResult } from '../../runner/ktap/model.js';
 import { emptyCounts } from '../../runner/ktap/model.js';
 import { JUNIT_SCHEMAS } from '../helpers/corpus.js';
 import { validate, xpath } from '../helpers/xmllint.js';
-import { WEIRD_NAME_CLEAN, leafCounts, node, sampleResult } from '../helpers/sample-result.js';
+import { WEIRD_NAME_CLEAN, leafCounts, node, repeatedResult, sampleResult } from '../helpers/sample-result.js';
 
 const SCHEMAS = JUNIT_SCHEMAS;
 const dir = mkdtempSync(join(tmpdir(), 'kunit-bridge-junit-'));
@@ -181,20 +181,7 @@ describe('junitReporter', () => {
 
 describe('junitReporter with attempts (run --repeat)', () => {
   it('marks a flaky failure and lists the attempts in system-out', () => {
-    const flaky = node('sometimes', 'fail', {
-      number: 1, log: ['sometimes: EXPECTATION FAILED at x.c:1'], flaky: true,
-      attempts: [{ attempt: 1, status: 'pass' }, { attempt: 2, status: 'fail' }, { attempt: 3, status: 'pass' }],
-    });
-    const steady = node('steady', 'skip', {
-      number: 2, reason: 'no hw',
-      attempts: [{ attempt: 1, status: 'skip', reason: 'no hw' }, { attempt: 2, status: 'skip', ran: false }],
-    });
-    const suite = node('s', 'fail', { children: [flaky, steady], flaky: true });
-    const counts = { ...emptyCounts(), total: 2, failed: 1, skipped: 1 };
-    const result: RunResult = {
-      documents: [{ index: 0, tests: [suite], log: [], complete: true, startLine: 1, endLine: 1, attributes: {} }],
-      diagnostics: [], counts, verdict: 'failed', lines: 1, metadata: {},
-    };
+    const result = repeatedResult();
     const f = writeXml(junitReporter.render(result));
     for (const schema of SCHEMAS) expect(validate(f, schema).ok).toBe(true);
     expect(xpath(f, 'string(//testcase[@name="sometimes"]/failure/@message)')).toBe('flaky: sometimes: EXPECTATION FAILED at x.c:1');

@@ -3,7 +3,7 @@ import { tapReporter } from '../../reporters/tap.js';
 import type { RunResult } from '../../runner/ktap/model.js';
 import { emptyCounts } from '../../runner/ktap/model.js';
 import { expectedTally, leafTally, parseTap } from '../helpers/tap.js';
-import { WEIRD_NAME_CLEAN, leafCounts, sampleResult } from '../helpers/sample-result.js';
+import { WEIRD_NAME_CLEAN, leafCounts, repeatedResult, sampleResult } from '../helpers/sample-result.js';
 
 describe('tapReporter', () => {
   const result = sampleResult();
@@ -109,5 +109,16 @@ describe('tapReporter', () => {
     const parsed = await parseTap(tapReporter.render(none));
     expect(parsed.bailout).toBe('no KTAP output found');
     expect(parsed.top.ok).toBe(false);
+  });
+});
+
+describe('tapReporter with attempts (run --repeat)', () => {
+  it('lists every attempt in a comment before the test point, and still reads back', async () => {
+    const tap = tapReporter.render(repeatedResult());
+    expect(tap).toContain('    # attempts: 1 pass, 2 fail, 3 pass (flaky)\n    not ok 1 - sometimes');
+    expect(tap).toContain('    # attempts: 1 skip, 2 not re-run\n    ok 2 - steady # SKIP no hw');
+    const parsed = await parseTap(tap);
+    expect(parsed.top.ok).toBe(false);
+    expect(parsed.children).toEqual(['s']);
   });
 });
