@@ -20,7 +20,7 @@ import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
 import { writeFileAtomic } from '../write-file.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
-import { AgentServer } from '../agent/server.js';
+import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
 import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, type AgentFiles } from '../agent/boot.js';
 
@@ -155,7 +155,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     }
   }
   const queue = new ModuleQueue(useAgent ? modules : []);
-  const agentServer = useAgent ? await AgentServer.start() : undefined;
+  // `ws` and the server only when needed: a serial run starts QEMU without loading them (27 ms).
+  const agentServer: AgentServer | undefined = useAgent ? await (await import('../agent/server.js')).AgentServer.start() : undefined;
   const agentFailures: string[] = [];
   let lanesTotal = 1;
   try {
