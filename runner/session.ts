@@ -33,7 +33,10 @@ export interface AgentHooks {
   attach(feed: AgentFeed): void;
   /** Every serial console line (init's and the agent's messages are only there). */
   consoleLine(text: string): void;
-  /** A joined line: step markers count as progress for the stall timer. */
+  /**
+   * A line that counts as progress for the stall timer besides KTAP: the step markers, and while
+   * the guest starts the agent (seconds without KTAP), init's and the agent's console lines.
+   */
   isProgress(text: string): boolean;
   /** Called when QEMU is gone: true when the agent delivered everything (no serial tail needed). */
   complete(): boolean;
@@ -119,7 +122,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     if (panicTimer === undefined && PANIC_LINE.test(text)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
   };
   const splitter = new LineSplitter(join
-    ? (text, info) => { watchPanic(text); agent!.consoleLine(text); join.serial(text, info); }
+    ? (text, info) => {
+      watchPanic(text);
+      agent!.consoleLine(text);
+      if (agent!.isProgress(text)) armStall();
+      join.serial(text, info);
+    }
     : (text, info) => { watchPanic(text); parser.push(text, info, Date.now()); });
   agent?.attach({
     lines: (lines) => { for (const l of lines) join!.agent(l); },

@@ -106,7 +106,7 @@ export class AgentLane {
           this.lastFailureLine ??= text.replace(STRIP_PRINTK, '').trim();
         }
       },
-      isProgress: (text) => text.includes(`] ${MARKER_PREFIX}step `),
+      isProgress: (text) => text.includes(`] ${MARKER_PREFIX}step `) || text.startsWith(INIT_PREFIX) || text.startsWith(AGENT_LOG_PREFIX),
       complete: () => this.channel.finished,
     };
   }

@@ -127,3 +127,14 @@ describe('AgentLane: failures', () => {
     expect(queue.left).toEqual(['/m/a.ko']);
   });
 });
+
+describe('AgentLane: progress for the stall timer', () => {
+  test('step markers, and init\'s and the agent\'s console lines, count; kernel noise does not', () => {
+    const hooks = lane({}, new ModuleQueue([])).lane.hooks();
+    expect(hooks.isProgress('[    5.028290] kunit-bridge: step 1 begin insmod /m/a.ko')).toBe(true);
+    expect(hooks.isProgress('kunit-bridge-init: exec-node 1.72')).toBe(true);
+    expect(hooks.isProgress('kunit-bridge-agent: connected 1660 ms after start')).toBe(true);
+    expect(hooks.isProgress('[    5.700000] clocksource: Switched to clocksource tsc')).toBe(false);
+    expect(hooks.isProgress('[    5.700000] kunit-bridge: done steps=0')).toBe(false);
+  });
+});
