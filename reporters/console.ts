@@ -168,7 +168,7 @@ export class ConsoleView {
   }
 
   /** Print the closing summary and flush. */
-  finish(result: RunResult): void {
+  finish(result: RunResult, flaky: string[] = flakyTests(result)): void {
     this.line(this.rule(''));
     const c = result.counts;
     if (result.verdict === 'no-ktap') {
@@ -182,7 +182,6 @@ export class ConsoleView {
       }
     }
     if (this.failures.length > 0) this.line(this.paint('31', `Failures: ${this.failures.join(', ')}`));
-    const flaky = flakyTests(result);
     if (flaky.length > 0) this.line(this.paint('33', `Flaky: ${flaky.join(', ')}`));
     if (this.notRun > 0) this.line(this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`));
     this.line(`Testing complete. ${summarize(c)}`);

@@ -206,7 +206,7 @@ Example:
         token: opts['token'] as string | undefined,
         onStart: (lanes, suitesTotal) => view.onStart(lanes, suitesTotal),
         onEvent: (e, lane) => view.onEvent(e, lane),
-        onEnd: (result) => view.finish(result),
+        onEnd: (result, flaky) => view.finish(result, flaky),
       });
       setExit(code);
     });

@@ -23,7 +23,8 @@ export interface LiveView {
   onStart(lanes: number, suitesTotal: number | undefined): void;
   onEvent(e: KtapEvent, lane: number): void;
   /** Stop redrawing and print the summary. */
-  finish(result: RunResult): void;
+  /** The closing summary; `flaky` defaults to what the result's tree says (watch has no tree). */
+  finish(result: RunResult, flaky?: string[]): void;
 }
 
 export function liveView(o: ViewOptions): LiveView {
@@ -43,15 +44,14 @@ export function liveView(o: ViewOptions): LiveView {
       consoleView?.onEvent(e);
       progress?.onEvent(e, multi ? lane : undefined);
     },
-    finish(result) {
+    finish(result, flaky = flakyTests(result)) {
       progress?.stop();
       if (o.quiet) return;
       if (consoleView) {
-        consoleView.finish(result);
+        consoleView.finish(result, flaky);
         return;
       }
       if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
-      const flaky = flakyTests(result);
       if (flaky.length > 0) o.write(`Flaky: ${flaky.join(', ')}\n`);
       o.write(`Testing complete. ${summarize(result.counts)}\n`);
     },

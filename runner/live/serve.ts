@@ -4,7 +4,7 @@
  */
 import { BridgeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { KtapEvent } from '../ktap/model.js';
+import { flakyTests, type KtapEvent } from '../ktap/model.js';
 import type { ListedSuite } from '../ktap/test-list.js';
 import type { Lane } from '../shard.js';
 import type { RunOutcome } from '../commands/run.js';
@@ -50,7 +50,11 @@ export async function startLive(spec: string, token: string | undefined, say: (l
     },
     async finish(outcome, exitCode, lingerMs) {
       if (outcome) {
-        feed.publish({ type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir });
+        const flaky = flakyTests(outcome.result);
+        feed.publish({
+          type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir,
+          ...(flaky.length > 0 ? { flaky } : {}),
+        });
       }
       if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
       await server.close();
