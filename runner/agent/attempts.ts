@@ -40,6 +40,9 @@ const RANK: Record<TestStatus, number> = {
 const PASSED: ReadonlySet<TestStatus> = new Set(['pass', 'xfail']);
 const FAILED: ReadonlySet<TestStatus> = new Set(['fail', 'error', 'timeout', 'crashed', 'incomplete']);
 
+/** The reason of an attempt the run ended before. */
+const NEVER_RAN = 'the run ended before this attempt';
+
 const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 function attemptOf(node: TestNode, attempt: number, before?: Attempt): Attempt {
@@ -58,14 +61,16 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
   const attempts: Attempt[] = [first];
   reruns.forEach((r, i) => {
     const prev = attempts[attempts.length - 1];
-    attempts.push(r ? attemptOf(r, i + 2, prev?.ran === false ? first : prev) : { attempt: i + 2, status: 'not-run' });
+    attempts.push(r ? attemptOf(r, i + 2, prev?.ran === false ? first : prev) : { attempt: i + 2, status: 'not-run', reason: NEVER_RAN });
   });
   for (const child of node.children) {
     // A crash before a test's result line leaves a `#N` placeholder in that attempt's tree.
     applyAttempts(child, reruns.map((r) => r?.children.find((c) => c.name === child.name)
       ?? r?.children.find((c) => c.name === `#${child.number}`)));
   }
-  const counted = attempts.filter((a) => a.ran !== false);
+  // The worst outcome among the attempts that ran: one that never ran (the run ended first) changes
+  // no status; it makes the run incomplete instead (see foldAttempts).
+  const counted = attempts.filter((a) => a.ran !== false && !(a.attempt > 1 && a.status === 'not-run' && a.reason === NEVER_RAN));
   let worst = counted[0]!;
   for (const a of counted) if (RANK[a.status] > RANK[worst.status]) worst = a;
   node.attempts = attempts;
@@ -139,6 +144,7 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
     });
   }
 
+  let attemptsMissing = false;
   if (opts.repeat > 1) {
     const noRunFile = new Set<string>();
     for (const s of opts.steps) {
@@ -155,6 +161,7 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
         for (let k = 2; k <= opts.repeat; k++) list.push(byAttempt?.get(k));
         applyAttempts(suite, list);
         if (list.some((r) => r === undefined)) {
+          attemptsMissing = true;
           note('warning', 'missing-result', `${suite.name}: ${list.filter((r) => r === undefined).length} of ${opts.repeat} attempts did not run${opts.cutShort ? ` (${opts.cutShort})` : ''}`, suite.name);
         }
       }
@@ -164,5 +171,8 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
   documents.forEach((d, i) => { d.index = i; });
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
-  return { ...result, documents, diagnostics, counts, verdict: verdictFor(counts, documents, result.verdict !== 'no-ktap') };
+  let verdict = verdictFor(counts, documents, result.verdict !== 'no-ktap');
+  // Attempts asked for and never run: the statuses show what ran; the run is still not complete.
+  if (attemptsMissing && (verdict === 'passed' || verdict === 'failed' || verdict === 'no-tests')) verdict = 'incomplete';
+  return { ...result, documents, diagnostics, counts, verdict };
 }

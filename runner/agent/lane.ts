@@ -70,6 +70,7 @@ export class AgentLane {
   private reruns: { suite: string; attempt: number }[] | undefined;
   private globSet = false;
   private writesDone = 0;
+  private interrupted = false;
   private readonly missingRunFile = new Set<string>();
 
   get logPath(): string {
@@ -155,8 +156,9 @@ export class AgentLane {
   /** Called when the session ended: sets `failure`; modules it never got to go back to the queue. */
   settle(ending: SessionEnding, panicked = false): void {
     this.release();
+    if (ending === 'interrupted') this.interrupted = true;
     if (this.channel.firstHelloAt === undefined) {
-      this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
+      if (ending !== 'interrupted') this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
       this.opts.modules.giveBack(this.taken.splice(0));
     } else if (!this.channel.finished && ending !== 'interrupted') {
       this.failure = `the agent's stream ended before its work was done (${panicked || ending === 'panicked' ? 'the kernel panicked' : ending === 'exited' ? 'the guest stopped' : ending})`;
@@ -172,7 +174,7 @@ export class AgentLane {
   fold(result: RunResult, modulesNotLoaded: readonly string[] = []): RunResult {
     const folded = foldAttempts(result, {
       steps: this.steps, repeat: this.opts.repeat ?? 1, modulesNotLoaded,
-      ...(this.failure ? { cutShort: this.failure } : {}),
+      ...(this.failure || this.interrupted ? { cutShort: this.failure ?? 'interrupted' } : {}),
     });
     folded.metadata = {
       ...folded.metadata,

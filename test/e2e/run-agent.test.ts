@@ -4,11 +4,12 @@
  * WebSocket. Compared with the serial console of the same kernel (a plain
  * run, and the console log the agent run leaves beside its own log).
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { kernelFixture } from '../helpers/corpus.js';
-import { freshCache, runCli, tempDir } from '../helpers/cli.js';
+import { REPO, kernelFixture } from '../helpers/corpus.js';
+import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { parseLog } from '../../runner/ktap/index.js';
 import { runCommand } from '../../runner/commands/run.js';
 import type { RunResult, TestNode } from '../../runner/ktap/model.js';
@@ -209,3 +210,35 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     expect(readFileSync(join(dir, 'console.log'), 'utf8')).toContain('Kernel panic - not syncing: Fatal exception');
   }, 60_000);
 });
+
+test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, exit 130', async () => {
+  const dir = tempDir();
+  const kernel = join(dir, 'bzImage-agent-signal-test'); // a unique path: this run's QEMU can be told apart
+  copyFileSync(KERNEL, kernel);
+  copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), join(dir, 'config'));
+  const out = join(dir, 'out');
+  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernel, '--accel', 'tcg', '--repeat', '50', '-o', out],
+    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // Wait until the re-runs are under way: each one is a KTAP document of its own.
+  const deadline = Date.now() + 60_000;
+  while (!/KTAP document 30 /.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(processesWith('bzImage-agent-signal-test').length).toBeGreaterThan(0);
+  child.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(processesWith('bzImage-agent-signal-test')).toEqual([]);
+  expect(stderr).not.toMatch(/agent never connected|stream ended/);
+  const j = readJson(out);
+  expect(j.verdict).toBe('incomplete');
+  // What the tests did stays in the counts; the attempts the run did not reach are listed as such.
+  expect(j.counts).toMatchObject({ total: 195, passed: 187, failed: 1, skipped: 7, notRun: 0 });
+  const fixture = j.documents[0]!.tests.find((s) => s.name === 'kunit_bridge_fixture')!;
+  expect(fixture.attempts!.length).toBe(50);
+  expect(fixture.attempts![1]!.status).toBe('pass');
+  expect(fixture.attempts![49]!.status).toBe('not-run');
+  expect(j.diagnostics.some((d) => /attempts did not run \(interrupted\)/.test(d.message))).toBe(true);
+}, 90_000);
