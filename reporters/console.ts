@@ -104,6 +104,9 @@ export class ConsoleView {
     switch (e.type) {
       case 'document-start':
         this.line(this.rule(e.document === 0 ? '' : `KTAP document ${e.document + 1} (line ${e.line})`));
+        // A suite again in a later document (a debugfs re-run, run --repeat) gets its header again.
+        this.headed.clear();
+        this.lastParent = [];
         break;
       case 'plan':
         if (e.path.length > 0) this.header(e.path, e.count);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { ConsoleView, shouldColor, summarize } from '../../reporters/console.js';
 import { KtapStream, emptyCounts } from '../../runner/ktap/index.js';
-import { kernelFixture } from '../helpers/corpus.js';
+import { REPO, kernelFixture } from '../helpers/corpus.js';
 
 function render(file: string, color = false): string {
   let out = '';
@@ -42,4 +43,12 @@ test('colour only when asked', () => {
 
 test('summarize names every non-zero count', () => {
   expect(summarize({ ...emptyCounts(), total: 3, passed: 1, crashed: 1, notRun: 1 })).toBe('Ran 3 tests: passed: 1, crashed: 1, not run: 1');
+});
+
+test('a suite run again in a later document (debugfs re-run, run --repeat) gets its header again; a failure is listed once', () => {
+  const out = render(join(REPO, 'test/fixtures/agent/modules-repeat3-console.log'));
+  // Three attempts: the boot, then two debugfs re-runs.
+  expect(out.match(/=+ kunit_bridge_fixture \(3 subtests\) =+/g)).toHaveLength(3);
+  expect(out.match(/=+ rust_kunit_fixture_mod \(3 subtests\) =+/g)).toHaveLength(3);
+  expect(out).toContain('Failures: rust_kunit_fixture.rust_fixture_fail, rust_kunit_fixture_mod.rust_mod_fail\n');
 });
