@@ -129,6 +129,9 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   }
   const profile = PROFILES[arch];
   const kernel = findKernel(arch, req.kernel, cwd);
+  // Usage errors before anything is started or created.
+  const repeat = Math.max(1, req.repeat ?? 1);
+  const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
   const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
   mkdirSync(outputDir, { recursive: true });
   const qemu = req.qemu ?? profile.qemu;
@@ -140,8 +143,6 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const rawLogs: string[] = [];
   let firstCmdline = '';
 
-  const repeat = Math.max(1, req.repeat ?? 1);
-  const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
   let useAgent = (req.agent === true || modules.length > 0 || repeat > 1 || (req.guestWrites?.length ?? 0) > 0) && !req.list;
   let files: AgentFiles | undefined;
   if (useAgent) {
