@@ -70,7 +70,9 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
   }
   // The worst outcome among the attempts that ran: one that never ran (the run ended first) changes
   // no status; it makes the run incomplete instead (see foldAttempts).
-  const counted = attempts.filter((a) => a.ran !== false && !(a.attempt > 1 && a.status === 'not-run' && a.reason === NEVER_RAN));
+  // (`not-run` in a later attempt: that attempt never reached the test, whether the whole attempt was
+  // missed or the run stopped in the middle of it.)
+  const counted = attempts.filter((a) => a.ran !== false && !(a.attempt > 1 && a.status === 'not-run'));
   let worst = counted[0]!;
   for (const a of counted) if (RANK[a.status] > RANK[worst.status]) worst = a;
   node.attempts = attempts;

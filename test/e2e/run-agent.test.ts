@@ -235,7 +235,11 @@ test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, 
   const j = readJson(out);
   expect(j.verdict).toBe('incomplete');
   // What the tests did stays in the counts; the attempts the run did not reach are listed as such.
-  expect(j.counts).toMatchObject({ total: 195, passed: 187, failed: 1, skipped: 7, notRun: 0 });
+  // (The attempt under way when Ctrl-C came may leave one test `incomplete`: it was cut off.)
+  expect(j.counts).toMatchObject({ total: 195, notRun: 0, crashed: 0 });
+  const n = (k: string): number => j.counts[k] ?? 0;
+  expect(n('incomplete')).toBeLessThanOrEqual(1);
+  expect(n('passed') + n('failed') + n('skipped') + n('incomplete')).toBe(195);
   const fixture = j.documents[0]!.tests.find((s) => s.name === 'kunit_bridge_fixture')!;
   expect(fixture.attempts!.length).toBe(50);
   expect(fixture.attempts![1]!.status).toBe('pass');

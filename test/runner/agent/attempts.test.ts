@@ -132,6 +132,22 @@ describe('foldAttempts: --repeat', () => {
     expect(r.verdict).toBe('incomplete');
   });
 
+  test('an attempt stopped in the middle: the test it was running is incomplete, the ones it never reached keep their status', () => {
+    // Attempt 2 of s stops after `a` (Ctrl-C, a killed guest): the parser marks b incomplete, c not-run.
+    const cut = ['    KTAP version 1', '    # Subtest: s', '    1..3', '    ok 1 a'];
+    const r = foldAttempts(parseLog([...BOOT, ...cut].join('\n')), { steps: reruns([['s', 2]]), repeat: 2, cutShort: 'interrupted' });
+    const s2 = r.documents[0]!.tests[0]!;
+    expect(statuses(child(s2, 'a'))).toEqual(['pass', 'pass']);
+    expect(child(s2, 'c').status).toBe('skip');
+    // b was running when the output stopped: that is an outcome of its own (incomplete), not a gap.
+    expect(statuses(child(s2, 'b'))).toEqual(['pass', 'incomplete']);
+    expect(child(s2, 'b').status).toBe('incomplete');
+    // c was never reached in attempt 2 (and was skipped, not re-run, anyway).
+    expect(statuses(child(s2, 'c'))).toEqual(['skip', 'not-run']);
+    expect(r.counts.notRun).toBe(0);
+    expect(r.verdict).toBe('incomplete');
+  });
+
   test('a suite without a debugfs run file ran once: no attempts, an info diagnostic, no warning', () => {
     const r = foldAttempts(parse(BOOT, tAgain(), tAgain()), {
       steps: [
