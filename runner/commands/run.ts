@@ -149,6 +149,9 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     files = agentFiles();
     const config = kernelConfig(kernel);
     const gaps = config ? agentConfigGaps(config, arch, modules.length > 0) : [];
+    if (gaps.length === 0 && repeat > 1 && config && !/^CONFIG_KUNIT_DEBUGFS=y$/m.test(config)) {
+      warn('--repeat needs CONFIG_KUNIT_DEBUGFS (the suites\' debugfs run files), which the kernel\'s config lacks: every suite will run once');
+    }
     if (gaps.length > 0) {
       warn(`the kernel's config lacks ${gaps.join(', ')}: the in-guest agent cannot run in it (docs/agent.md); running over the serial console only`
         + (modules.length ? `; the ${modules.length} module(s) are not loaded` : '') + (repeat > 1 ? '; no repeats' : ''));

@@ -5,7 +5,7 @@
  * run, and the console log the agent run leaves beside its own log).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
@@ -246,3 +246,14 @@ test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, 
   expect(fixture.attempts![49]!.status).toBe('not-run');
   expect(j.diagnostics.some((d) => /attempts did not run \(interrupted\)/.test(d.message))).toBe(true);
 }, 90_000);
+
+test('--repeat with a kernel config without KUNIT_DEBUGFS: a warning before the boot', async () => {
+  const dir = tempDir();
+  const kernel = join(dir, 'bzImage');
+  copyFileSync(KERNEL, kernel);
+  writeFileSync(join(dir, 'config'), readFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), 'utf8').replace(/^CONFIG_KUNIT_DEBUGFS=y$/m, '# CONFIG_KUNIT_DEBUGFS is not set'));
+  // QEMU itself is replaced by `false`: only what happens before the boot is looked at.
+  const r = await runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--qemu', '/bin/false', '--repeat', '2', '-o', join(dir, 'out')]);
+  expect(r.stderr).toContain("kunit-bridge: --repeat needs CONFIG_KUNIT_DEBUGFS (the suites' debugfs run files), which the kernel's config lacks: every suite will run once\n");
+  expect(r.code).toBe(4);
+});
