@@ -45,7 +45,7 @@ async function replayServer(token?: string): Promise<{
   feed: LiveFeed; server: LiveServer; stream: KtapStream;
   /** Publish run-start. */ begin(): void;
   /** Feed lines [from, to) of the log to the parser. */ write(from: number, to: number): void;
-  /** Finish the parse and publish run-end. */ end(): RunResult;
+  /** Finish the parse and publish run-end. */ end(flaky?: string[]): RunResult;
 }> {
   const feed = new LiveFeed();
   const server = await LiveServer.start({ feed, host: '127.0.0.1', port: 0, ...(token ? { token } : {}) });
@@ -67,9 +67,9 @@ async function replayServer(token?: string): Promise<{
     write(from, to) {
       for (const line of LINES.slice(from, to)) stream.write(line);
     },
-    end() {
+    end(flaky) {
       const result = stream.finish();
-      feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 1 });
+      feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 1, ...(flaky ? { flaky } : {}) });
       return result;
     },
   };
@@ -140,6 +140,7 @@ test('a finished run: counts, verdict, the failure and its log, the filter', asy
   const { page, errors } = await openPage(r.server.pageUrl, { viewport: { width: 1280, height: 900 } });
   await expectFinalPage(page, r.feed);
   expect(await page.getByTestId('meta').textContent()).toMatch(/x86_64[\s\S]*tcg[\s\S]*1/);
+  expect(await page.getByTestId('flaky').isHidden()).toBe(true);
 
   // Passing suites are folded; the failing one is open.
   expect(await page.locator('[data-path="example/example_simple_test"]').isVisible()).toBe(false);
@@ -161,6 +162,21 @@ test('a finished run: counts, verdict, the failure and its log, the filter', asy
   await expect.poll(() => rowPaths(page, true)).toEqual([FAIL_PATH]);
   await page.getByTestId('failures-only').uncheck();
   await expect.poll(async () => (await rowPaths(page, true)).length).toBeLessThan(all.length); // folded again
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('a repeated run that found flaky tests lists them when it ends', async () => {
+  const r = await replayServer();
+  r.begin();
+  r.write(0, LINES.length);
+  r.end(['rust_kunit_fixture.rust_fixture_add (1/3 failed)', 'example.example_simple_test (2/3 failed)']);
+  const { page, errors } = await openPage(r.server.pageUrl);
+  await expectFinalPage(page, r.feed);
+  const flaky = page.getByTestId('flaky');
+  expect(await flaky.isVisible()).toBe(true);
+  expect(await flaky.locator('li').allTextContents()).toEqual(['rust_kunit_fixture.rust_fixture_add (1/3 failed)', 'example.example_simple_test (2/3 failed)']);
+  expect(await page.locator('#flaky-count').textContent()).toBe('(2)');
   expect(errors).toEqual([]);
   await page.close();
 });

@@ -547,7 +547,18 @@
     if (run.start && !run.end) updateElapsed();
   }, 1000);
 
+  /** The flaky tests `run --repeat` found, from run-end. */
+  function updateFlaky() {
+    const flaky = (run.end && Array.isArray(run.end.flaky)) ? run.end.flaky : [];
+    const list = $('flaky-list');
+    list.textContent = '';
+    for (const f of flaky) list.append(el('li', 'fpath', String(f)));
+    $('flaky-count').textContent = flaky.length ? `(${flaky.length})` : '';
+    $('flaky').hidden = flaky.length === 0;
+  }
+
   function updateFailures() {
+    updateFlaky();
     const section = $('failures');
     const list = $('failures-list');
     const failures = [];
