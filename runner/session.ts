@@ -16,7 +16,7 @@ export type SessionEnding = 'exited' | 'timeout' | 'stall' | 'interrupted' | 'kv
 
 /** After the kernel says it panicked, QEMU gets this long to exit by itself (ms). */
 const PANIC_GRACE_MS = 3000;
-const PANIC_LINE = /Kernel panic - not syncing/;
+const PANIC_LINE = 'Kernel panic - not syncing';
 
 /** What a session offers the in-guest agent's side (runner/agent/lane.ts). */
 export interface AgentFeed {
@@ -119,7 +119,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   // is stopped if it has not gone within the grace.
   let panicTimer: NodeJS.Timeout | undefined;
   const watchPanic = (text: string): void => {
-    if (panicTimer === undefined && PANIC_LINE.test(text)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
+    if (panicTimer === undefined && text.includes(PANIC_LINE)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
   };
   const splitter = new LineSplitter(join
     ? (text, info) => {
@@ -207,21 +207,20 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     tail.push(readFileSync(opts.rawLogPath));
     tail.end();
   }
-  const stream = { finish: (o?: Parameters<KtapParser['finish']>[0]): RunResult => parser.finish(o) };
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
   let result: RunResult;
   switch (ending) {
     case 'stall':
-      result = stream.finish({ status: 'timeout', message: `no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung` });
+      result = parser.finish({ status: 'timeout', message: `no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung` });
       break;
     case 'timeout':
-      result = stream.finish({ status: 'timeout', message: `the run took longer than ${secs(opts.timeoutMs)} (--timeout)` });
+      result = parser.finish({ status: 'timeout', message: `the run took longer than ${secs(opts.timeoutMs)} (--timeout)` });
       break;
     case 'interrupted':
-      result = stream.finish({ status: 'incomplete', message: 'interrupted' });
+      result = parser.finish({ status: 'incomplete', message: 'interrupted' });
       break;
     default:
-      result = stream.finish();
+      result = parser.finish();
   }
   closeSync(raw);
   // QEMU's own messages (`terminating on signal 15`, errors) go after the console.

@@ -11,16 +11,16 @@
  * the agent's last one are joined on the same way.
  */
 import type { LineInfo } from '../ktap/line-splitter.js';
+import { PrintkScanner } from '../ktap/console-filter.js';
 
 export type LineSource = 'serial' | 'agent';
 export type JoinSink = (text: string, info: LineInfo | undefined, source: LineSource) => void;
 
-const PRINTK_TIME = /^\[\s*(\d+)\.(\d{6})\]/;
+const scanner = new PrintkScanner();
 
-/** A line's printk time in microseconds, or undefined. */
+/** A line's printk time in microseconds (read as the parser reads it), or undefined. */
 export function printkMicros(text: string): number | undefined {
-  const m = PRINTK_TIME.exec(text);
-  return m ? Number(m[1]) * 1e6 + Number(m[2]) : undefined;
+  return scanner.scan(text) && !Number.isNaN(scanner.time) ? Math.round(scanner.time * 1e6) : undefined;
 }
 
 export class StreamJoin {
@@ -32,7 +32,7 @@ export class StreamJoin {
   private posTexts = new Map<string, number>();
   /** While catching up: the lines fed at `posTime` that the new source has not passed yet. */
   private unmatched = new Map<string, number>();
-  /** Lines fed per source (for the run's metadata). */
+  /** Lines fed per source. */
   readonly fed: Record<LineSource, number> = { serial: 0, agent: 0 };
 
   constructor(private readonly sink: JoinSink) {}

@@ -7,6 +7,7 @@
 import type { AgentStep, StepOutcome } from '../../agent/protocol.js';
 import { INIT_PREFIX, MARKER_PREFIX, AGENT_LOG_PREFIX } from '../../agent/protocol.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
+import { stripPrintk } from '../ktap/console-filter.js';
 import type { AgentFeed, AgentHooks, SessionEnding } from '../session.js';
 import { foldAttempts, type StepRecord } from './attempts.js';
 import type { AgentChannel, AgentServer } from './server.js';
@@ -23,11 +24,6 @@ export class ModuleQueue {
 
   take(): string | undefined {
     return this.pending.shift();
-  }
-
-  /** Give back modules a lane took but could not load (its agent never started). */
-  giveBack(modules: readonly string[]): void {
-    this.pending.unshift(...modules);
   }
 
   get left(): readonly string[] {
@@ -55,7 +51,6 @@ const FAILURE_LINE = new RegExp([
   `^${INIT_PREFIX}(error|agent-exit)`, `^${AGENT_LOG_PREFIX}connect`, 'Requested init .* failed', 'Cannot open root device',
   'Unable to mount root', 'No working init found', '9pnet.*(no channels|error)', 'Kernel panic - not syncing',
 ].join('|'));
-const STRIP_PRINTK = /^\[\s*\d+\.\d+\]\s*/;
 
 export class AgentLane {
   readonly channel: AgentChannel;
@@ -65,7 +60,6 @@ export class AgentLane {
   private feed: AgentFeed | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private lastFailureLine: string | undefined;
-  private readonly taken: string[] = [];
   private readonly suites: string[] = [];
   private reruns: { suite: string; attempt: number }[] | undefined;
   private globSet = false;
@@ -103,9 +97,9 @@ export class AgentLane {
         }, this.opts.helloTimeoutMs);
       },
       consoleLine: (text) => {
-        if (this.channel.firstHelloAt === undefined && FAILURE_LINE.test(text.replace(STRIP_PRINTK, ''))) {
-          this.lastFailureLine ??= text.replace(STRIP_PRINTK, '').trim();
-        }
+        if (this.channel.firstHelloAt !== undefined || this.lastFailureLine !== undefined) return;
+        const body = stripPrintk(text).body;
+        if (FAILURE_LINE.test(body)) this.lastFailureLine = body.trim();
       },
       isProgress: (text) => text.includes(`] ${MARKER_PREFIX}step `) || text.startsWith(INIT_PREFIX) || text.startsWith(AGENT_LOG_PREFIX),
       complete: () => this.channel.finished,
@@ -135,7 +129,6 @@ export class AgentLane {
     }
     const module = this.opts.modules.take();
     if (module) {
-      this.taken.push(module);
       return issue({ op: 'insmod', path: module });
     }
     const repeat = this.opts.repeat ?? 1;
@@ -153,13 +146,12 @@ export class AgentLane {
     return undefined;
   }
 
-  /** Called when the session ended: sets `failure`; modules it never got to go back to the queue. */
+  /** Called when the session ended: sets `failure` (an agent that never connected took no module). */
   settle(ending: SessionEnding, panicked = false): void {
     this.release();
     if (ending === 'interrupted') this.interrupted = true;
     if (this.channel.firstHelloAt === undefined) {
       if (ending !== 'interrupted') this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
-      this.opts.modules.giveBack(this.taken.splice(0));
     } else if (!this.channel.finished && ending !== 'interrupted') {
       this.failure = `the agent's stream ended before its work was done (${panicked || ending === 'panicked' ? 'the kernel panicked' : ending === 'exited' ? 'the guest stopped' : ending})`;
     }

@@ -172,11 +172,14 @@ describe('StreamJoin on the recorded run', () => {
 });
 
 describe('StreamJoin in small', () => {
-  test('printkMicros reads the console timestamp', () => {
+  test('printkMicros reads the console timestamp as the parser does', () => {
     expect(printkMicros('[    5.028290] kunit-bridge: step 1')).toBe(5_028_290);
     expect(printkMicros('[123456.000001] x')).toBe(123_456_000_001);
     expect(printkMicros('kunit-bridge-init: start')).toBeUndefined();
-    expect(printkMicros('[ 5.02829] short fraction')).toBeUndefined();
+    // The parser's own printk scanner: a level prefix, and a shorter fraction, read the same way.
+    expect(printkMicros('<6>[    1.000000] x')).toBe(1_000_000);
+    expect(printkMicros('[ 5.02829] short fraction')).toBe(5_028_290);
+    expect(printkMicros('<6>no time')).toBeUndefined();
   });
 
   test('repeated lines of one time are told apart by their count', () => {

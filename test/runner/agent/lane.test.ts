@@ -119,7 +119,7 @@ describe('AgentLane: failures', () => {
       .toMatchObject({ agent: 'lost', agentConnects: '1', agentLines: '0' });
   });
 
-  test('an agent that never connected gives its modules back to the queue', async () => {
+  test('an agent that never connected took no module: they stay in the queue for the others', async () => {
     const queue = new ModuleQueue(['/m/a.ko']);
     const { lane: l } = lane({}, queue);
     l.settle('agent-failed');
