@@ -13,16 +13,14 @@
 // Equal work is checked on every run: kunit.py's "Ran N tests" and results.json's counts.
 // Prints a markdown table (median, min–max) and the ratios; writes $TMPDIR/kunit-bridge-bench/agent-latest.json.
 // Exit: 0 complete; 2 incomplete (a tool missing, a command failed, counts that do not match).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy, killMeasured, measure as measureCommand, median } from './common.mjs';
 
 const KDIR = path.resolve(ROOT, '..', 'shared', 'fixtures', 'kernels', 'x86_64-rust-kunit-v2');
 const IMAGE = path.join(KDIR, 'bzImage');
 const MODULES = path.join(KDIR, 'modules');
 const CLI = path.join(ROOT, 'dist/runner/cli.js');
-const MEASURE = path.join(ROOT, 'bench/measure.py');
 const SCRATCH = path.join(WORK, `agent-${process.pid}`);
 const RUNS = benchRuns();
 
@@ -33,6 +31,14 @@ fs.mkdirSync(SCRATCH, { recursive: true });
 const kunit = findKunitPy();
 if (kunit.error) console.error(`bench: kunit.py unavailable, running kunit-bridge only:\n${kunit.error}\n`);
 
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killMeasured();
+    console.error(`\nbench: interrupted; scratch files left in ${SCRATCH}`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
 let seq = 0;
 const fresh = (name) => {
   const d = path.join(SCRATCH, `${String(++seq).padStart(3, '0')}-${name}`);
@@ -40,20 +46,7 @@ const fresh = (name) => {
   return d;
 };
 
-function measure(argv, { env = {}, stdout = '/dev/null', stderr = '/dev/null' } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv],
-      { cwd: SCRATCH, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => {
-      if (code !== 0) return resolve({ error: err.trim() || `measure.py exited ${code}` });
-      try { resolve(JSON.parse(out)); } catch { resolve({ error: `measure.py printed ${JSON.stringify(out)}` }); }
-    });
-  });
-}
+const measure = (argv, opts = {}) => measureCommand(argv, { cwd: SCRATCH, ...opts });
 
 let kunitPyDir;
 if (kunit.path) {
@@ -105,10 +98,6 @@ for (let i = 0; i < RUNS; i++) {
 }
 process.stderr.write('\n');
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
-};
 const stat = (id) => {
   const w = (results[id] ?? []).filter((m) => !m.error).map((m) => m.wall_s);
   return w.length ? { median: median(w), min: Math.min(...w), max: Math.max(...w), rss: median(results[id].filter((m) => !m.error).map((m) => m.maxrss_mb)) } : undefined;

@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the benchmarks: paths, the run count, kunit.py, errors.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,4 +36,48 @@ export function findKunitPy() {
   const found = r.stdout.trim().split('\n').pop();
   if (r.status === 0 && found && fs.existsSync(found)) return { path: found };
   return { error: `${r.stderr}${r.stdout}`.trim() || `scripts/kunit-py.sh exited ${r.status}` };
+}
+
+/** The median of a list of numbers (NaN when empty). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2 : NaN;
+}
+
+const MEASURE = path.join(ROOT, 'bench/measure.py');
+/** The process group of the command being measured, killed on timeout or by {@link killMeasured}. */
+let current = null;
+
+/** Kill the command being measured, if any (for the benchmarks' signal handlers). */
+export function killMeasured() {
+  if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+
+/**
+ * One command under measure.py: { wall_s, maxrss_mb, exit } or { error }. measure.py runs in a
+ * process group of its own, so a timeout kills the command it started too, and nothing else.
+ */
+export function measure(argv, { cwd, env, stdout = '/dev/null', stderr = '/dev/null', timeoutS = 600 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv],
+      { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    current = child;
+    let out = '';
+    let err = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }, timeoutS * 1000);
+    child.on('error', (e) => { clearTimeout(timer); current = null; resolve({ error: `python3: ${e.message}` }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      current = null;
+      if (timedOut) return resolve({ error: `timed out after ${timeoutS} s (BENCH_TIMEOUT_S)` });
+      if (code !== 0) return resolve({ error: err.trim() || `measure.py exited ${code}` });
+      try { resolve(JSON.parse(out)); } catch { resolve({ error: `measure.py printed ${JSON.stringify(out)}` }); }
+    });
+  });
 }

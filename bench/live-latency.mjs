@@ -37,7 +37,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ROOT, WORK, benchRuns, capture, die } from './common.mjs';
+import { ROOT, WORK, benchRuns, capture, die, median } from './common.mjs';
 
 const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/kernels/x86_64-rust-kunit/boot.log', import.meta.url));
 const CLIENTS_JS = fileURLToPath(new URL('live-clients.mjs', import.meta.url));
@@ -92,10 +92,6 @@ function loadLines() {
 const LINES = loadLines();
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] : NaN);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2 : NaN;
-};
 const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const round = (x, d = 3) => (Number.isFinite(x) ? +x.toFixed(d) : null);
 

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy, median } from './common.mjs';
 
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const SMALL = path.join(SHARED, 'fixtures/kernels/x86_64-rust-kunit/boot.log');
@@ -69,10 +69,6 @@ function measure(argv) {
   return JSON.parse(r.stdout);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
-};
 const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 
 fs.mkdirSync(WORK, { recursive: true });

@@ -31,16 +31,14 @@
 // Exit: 0 full run, goals met; 1 full run, a goal missed; 2 incomplete (QEMU, a fixture or
 // kunit.py missing, a command failed or timed out, counts that do not match).
 // Env: BENCH_RUNS=N; BENCH_TIMEOUT_S (per command, default 600).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, WORK, benchRuns, capture, die, findKunitPy } from './common.mjs';
+import { ROOT, WORK, benchRuns, capture, die, findKunitPy, killMeasured, measure as measureCommand, median } from './common.mjs';
 
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const KERNELS = path.join(SHARED, 'fixtures/kernels');
-const MEASURE = path.join(ROOT, 'bench/measure.py');
 const CLI = path.join(ROOT, 'dist/runner/cli.js');
 const ARGV_JS = path.join(ROOT, 'dist/runner/qemu/argv.js');
 const SCRATCH = path.join(WORK, `run-${process.pid}`);
@@ -54,49 +52,17 @@ if (!(TIMEOUT_S > 0)) die(`BENCH_TIMEOUT_S must be a positive number, not ${proc
 
 
 
-// The process group of the command being measured, killed on timeout or if we are interrupted.
-let current = null;
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+    killMeasured();
     console.error(`\nbench: interrupted; scratch files left in ${SCRATCH}`);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   });
 }
 
-/**
- * One command under measure.py: { wall_s, maxrss_mb, exit } or { error }. measure.py runs in a
- * process group of its own, so a timeout kills the command it started too, and nothing else.
- */
-function measure(argv, { env, stdout = '/dev/null', stderr = '/dev/null' } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv],
-      { cwd: SCRATCH, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    current = child;
-    let out = '';
-    let err = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }, TIMEOUT_S * 1000);
-    child.on('error', (e) => { clearTimeout(timer); current = null; resolve({ error: `python3: ${e.message}` }); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      current = null;
-      if (timedOut) return resolve({ error: `timed out after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)` });
-      if (code !== 0) return resolve({ error: err.trim() || `measure.py exited ${code}` });
-      try { resolve(JSON.parse(out)); } catch { resolve({ error: `measure.py printed ${JSON.stringify(out)}` }); }
-    });
-  });
-}
+/** One command under measure.py, in the scratch directory, with BENCH_TIMEOUT_S. */
+const measure = (argv, opts = {}) => measureCommand(argv, { cwd: SCRATCH, timeoutS: TIMEOUT_S, ...opts });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
-};
 const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const readJson = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return undefined; } };
 
