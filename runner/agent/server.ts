@@ -183,7 +183,7 @@ export class AgentChannel {
         return;
       }
       if (state !== 'bound') {
-        refuse(CLOSE_BAD_FRAME, 'not welcomed', `refused a ${f.t} frame before the connection was welcomed`);
+        refuse(CLOSE_BAD_FRAME, 'not welcomed', 'refused a frame before the connection was welcomed');
         return;
       }
       switch (f.t) {
