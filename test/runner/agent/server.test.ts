@@ -13,6 +13,9 @@ import {
 import { AgentServer, type AgentChannel, type AgentChannelOptions } from '../../../runner/agent/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
+import { HOSTILE_TARGETS, plain, raw, upgrade } from '../../helpers/raw-http.js';
+import { randomFrame, randomRequest } from '../../helpers/agent-fuzz.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 let server: AgentServer;
 let dir: string;
@@ -222,30 +225,11 @@ describe('AgentChannel: steps', () => {
   });
 });
 
-/** Raw bytes to the server on loopback; what it answered (until it closed, or 2 s). */
-function raw(port: number, request: string): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    const s = connect(port, '127.0.0.1', () => s.write(request));
-    s.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.includes('\r\n\r\n')) s.destroy(); // the head is enough
-    });
-    s.on('error', () => {});
-    const timer = setTimeout(() => s.destroy(), 2000);
-    s.on('close', () => { clearTimeout(timer); resolve(got); });
-  });
-}
-const upgrade = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-  + `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
-
 describe('AgentServer: hostile requests', () => {
-  const TARGETS = ['//x:99999/', '//[', '//%', '//', '/%', '/agent?token=%', '/agent?token=%zz&token=x', '*', 'http://[::1', '/agent#x',
-    `/${'a'.repeat(6000)}`, '/agent?token', '/agent/?token=x', '/AGENT?token=x', '/agent?%00=%ff'];
 
-  test.each(TARGETS.map((t) => [t.slice(0, 40), t]))('target %s, as a plain request and as an upgrade: an HTTP answer, and the server goes on', async (_name, target) => {
+  test.each(HOSTILE_TARGETS.map((t) => [t.slice(0, 40), t]))('target %s, as a plain request and as an upgrade: an HTTP answer, and the server goes on', async (_name, target) => {
     const { channel } = open();
-    expect(await raw(server.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(await raw(server.port, plain(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
     expect(await raw(server.port, upgrade(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
     expect(channel.connects).toBe(0);
     expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
@@ -420,4 +404,25 @@ describe('AgentChannel: malformed frames after the welcome', () => {
     expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a frame: .*payload/i)]);
     expect(channel.have).toBe(0);
   });
+});
+
+describe('AgentServer: fuzz (seeded, bounded)', () => {
+  test.each([1, 2, 3])('seed %i: 150 random request heads and 150 peers with random frames, then the agent works and nothing forged is held', async (seed) => {
+    const rng = mulberry32(seed);
+    const { channel, received } = open();
+    const started = Date.now();
+    const heads = await Promise.all(Array.from({ length: 150 }, () => raw(server.port, randomRequest(rng, channel.token))));
+    for (const h of heads) expect(h).toMatch(/^(HTTP\/1\.1 (101|4\d\d) |$)/);
+    for (let i = 0; i < 150; i++) {
+      const peer = await FakeAgent.connect(server.port, channel.token);
+      for (let k = 0; k < 1 + rng.int(3); k++) peer.send(randomFrame(rng));
+      peer.send({ t: 'lines', from: 1, lines: ['forged'] });
+      expect([CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT, 1002, 1007, 1009]).toContain(await peer.closed);
+    }
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    expect(await agent.request({ t: 'lines', from: 1, lines: ['real'] })).toEqual({ t: 'ack', n: 1 });
+    expect(received).toEqual([['real']]);
+    expect(channel.connects).toBe(1);
+  }, 90_000);
 });
