@@ -110,6 +110,14 @@ describe('AgentLane: failures', () => {
     expect(l.failure).toBe('no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot');
   });
 
+  test('an agent that cannot read its token file: the deadline quotes its error line', async () => {
+    const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]), null);
+    l.hooks().consoleLine("kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/run/x/channel-1.token'");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failed()).toBe(true);
+    expect(l.failure).toMatch(/^no word from the agent within 0.15 s; the console said: kunit-bridge-agent: error: cannot read the token file: ENOENT/);
+  });
+
   test('a hello in time stops the deadline; a stream that ends unfinished is "lost"', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]));
     await FakeAgent.hello(server.port, l.channel.token);
