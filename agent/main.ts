@@ -7,7 +7,12 @@
  * written into the kernel log. Runs on the host's Node through the 9p share;
  * started by agent/init.sh.
  *
- *   node main.js --host 10.0.2.2 --port P --token T
+ *   node main.js --host 10.0.2.2 --port P --token-file F
+ *
+ * The token is read from F (a 0600 file the runner removes once this agent
+ * has said hello), never from the command line. Before it connects, the
+ * agent prints a hash of the guest's boot id on the serial console: the
+ * runner takes only a hello for that boot (agent/protocol.ts).
  */
 import { closeSync, constants, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -15,7 +20,8 @@ import { execFile } from 'node:child_process';
 import { consoleLines, parseKmsgRecord } from './kmsg.js';
 import { Outbox } from './outbox.js';
 import {
-  AGENT_LOG_PREFIX, AGENT_PATH, AGENT_PROTOCOL_VERSION, MARKER_PREFIX, describeStep, parseFrame,
+  AGENT_LOG_PREFIX, AGENT_PATH, AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, MARKER_PREFIX, MAX_FRAME_BYTES, MAX_FRAME_CHARS,
+  bootProofLine, clampLine, decodeRunnerFrame, describeStep,
   type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
 } from './protocol.js';
 
@@ -25,13 +31,23 @@ const args = new Map<string, string>();
 for (let i = 2; i + 1 < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
 const HOST = args.get('host') ?? '10.0.2.2';
 const PORT = Number(args.get('port') ?? 0);
-const TOKEN = args.get('token') ?? '';
 const KUNIT_DEBUGFS = '/sys/kernel/debug/kunit';
 const FILTER_GLOB = '/sys/module/kunit/parameters/filter_glob';
 
 /** Agent messages go to stderr: the serial console (init's stdio). */
 const log = (msg: string): void => { process.stderr.write(`${AGENT_LOG_PREFIX}${msg}\n`); };
 const uptime = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+
+let TOKEN: string;
+try {
+  TOKEN = readFileSync(args.get('token-file') ?? '', 'utf8').trim();
+} catch (e) {
+  log(`error: cannot read the token file: ${(e as Error).message}`);
+  process.exit(1);
+}
+const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+// On the serial console, which only this guest writes: the runner binds the channel to this boot.
+process.stderr.write(`${bootProofLine(BOOT_ID)}\n`);
 
 // Writes to /dev/kmsg are rate-limited unless printk_devkmsg is on (the runner puts
 // printk.devkmsg=on on the command line, which also locks it; the sysctl wants the newline).
@@ -44,7 +60,7 @@ try {
 // ---- the kernel log ----------------------------------------------------------------------------
 const kmsg = openSync('/dev/kmsg', constants.O_RDWR | constants.O_NONBLOCK);
 const rbuf = Buffer.alloc(16384);
-const outbox = new Outbox();
+const outbox = new Outbox({ maxChars: MAX_FRAME_CHARS });
 let lastSeq = -1;
 let lost = 0;
 const markerWaiters = new Map<string, () => void>();
@@ -71,7 +87,7 @@ function drain(): void {
     if (lastSeq >= 0 && r.seq !== lastSeq + 1) outbox.push([`${AGENT_LOG_PREFIX}kernel log records lost: seq ${lastSeq} -> ${r.seq}`]);
     lastSeq = r.seq;
     count++;
-    outbox.push(consoleLines(r));
+    outbox.push(consoleLines(r).map(clampLine));
     const waiter = markerWaiters.get(r.text);
     if (waiter) { markerWaiters.delete(r.text); waiter(); }
   }
@@ -126,19 +142,23 @@ setInterval(() => {
 async function connect(): Promise<void> {
   const { WebSocket } = await wsModule;
   const url = `ws://${HOST}:${PORT}${AGENT_PATH}?token=${encodeURIComponent(TOKEN)}`;
-  const ws = new WebSocket(url, { handshakeTimeout: 5000 });
+  const ws = new WebSocket(url, { handshakeTimeout: 5000, maxPayload: MAX_FRAME_BYTES });
   let opened = false;
   let error: string | undefined;
   const me: Socket = { send: (d) => ws.send(d), close: (c) => ws.close(c) };
   ws.on('open', () => {
     opened = true;
     if (connects++ === 0) log(`connected ${Date.now() - t0} ms after start`);
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    ws.send(JSON.stringify({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot, next: outbox.ackedUpTo + 1, uptime: uptime(), node: process.version } satisfies AgentFrame));
+    ws.send(JSON.stringify({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: BOOT_ID, next: outbox.ackedUpTo + 1, uptime: uptime(), node: process.version } satisfies AgentFrame));
   });
-  ws.on('message', (data) => {
-    const f = parseFrame<RunnerFrame>(String(data));
-    if (!f) return;
+  ws.on('message', (data, isBinary) => {
+    const d = isBinary ? { error: 'a binary frame' } : decodeRunnerFrame(String(data));
+    if (d.error !== undefined) {
+      log(`protocol error from the runner: ${d.error}`);
+      ws.close(CLOSE_BAD_FRAME);
+      return;
+    }
+    const f = d.frame;
     switch (f.t) {
       case 'welcome':
         outbox.resume(f.have);

@@ -9,6 +9,8 @@ export interface OutboxOptions {
   batch?: number;
   /** Lines sent but not acked, at most (default 4000). */
   window?: number;
+  /** Characters of the lines of one frame, at most (a frame has at least one line). Default: no limit. */
+  maxChars?: number;
 }
 
 export class Outbox {
@@ -20,10 +22,12 @@ export class Outbox {
   private sent = 0;
   private readonly batch: number;
   private readonly window: number;
+  private readonly maxChars: number;
 
   constructor(options: OutboxOptions = {}) {
     this.batch = options.batch ?? 256;
     this.window = options.window ?? 4000;
+    this.maxChars = options.maxChars ?? Infinity;
   }
 
   /** Number of lines queued so far (the last line's number). */
@@ -71,6 +75,10 @@ export class Outbox {
       const from = this.sent + 1;
       const start = from - this.acked - 1;
       const lines = this.pending.slice(start, start + Math.min(this.batch, this.window - (this.sent - this.acked)));
+      for (let chars = 0, i = 0; i < lines.length; i++) {
+        chars += lines[i]!.length;
+        if (chars > this.maxChars && i > 0) { lines.length = i; break; }
+      }
       frames.push({ from, lines });
       this.sent += lines.length;
     }

@@ -37,8 +37,14 @@ export function agentFiles(): AgentFiles {
 /** Where QEMU's user network puts the host's loopback, seen from the guest. */
 export const GUEST_HOST_ADDRESS = '10.0.2.2';
 
-export function agentInitArgs(files: AgentFiles, node: string, port: number, token: string): string[] {
-  return [files.init, node, files.main, '--host', GUEST_HOST_ADDRESS, '--port', String(port), '--token', token];
+/** Init's argv: the token stays in its file (a command line is readable by every user of the host). */
+export function agentInitArgs(files: AgentFiles, node: string, port: number, tokenFile: string): string[] {
+  return [files.init, node, files.main, '--host', GUEST_HOST_ADDRESS, '--port', String(port), '--token-file', tokenFile];
+}
+
+/** Where the token files go: the temp directory, unless the guest cannot see it (init mounts its own /run). */
+export function tokenBase(tmp: string, outputDir: string): string {
+  return tmp === '/run' || tmp.startsWith('/run/') ? outputDir : tmp;
 }
 
 const MODULE_FILE = /\.ko(\.(xz|gz|zst))?$/;

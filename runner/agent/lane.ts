@@ -5,7 +5,7 @@
  * an agent that never starts, and the fold of its steps into the result.
  */
 import type { AgentStep, StepOutcome } from '../../agent/protocol.js';
-import { INIT_PREFIX, MARKER_PREFIX, AGENT_LOG_PREFIX } from '../../agent/protocol.js';
+import { INIT_PREFIX, MARKER_PREFIX, AGENT_LOG_PREFIX, bootProofIn } from '../../agent/protocol.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { stripPrintk } from '../ktap/console-filter.js';
 import type { AgentFeed, AgentHooks, SessionEnding } from '../session.js';
@@ -43,12 +43,14 @@ export interface AgentLaneOptions {
   writes?: readonly (readonly [string, string])[];
   /** No hello within this long after QEMU starts: the agent failed (ms). */
   helloTimeoutMs: number;
+  /** One-line warnings: peers and frames the channel refused. */
+  warn?: (message: string) => void;
   cutEveryLines?: number;
 }
 
 /** Console lines that tell why a guest never ran the agent. */
 const FAILURE_LINE = new RegExp([
-  `^${INIT_PREFIX}(error|agent-exit)`, `^${AGENT_LOG_PREFIX}connect`, 'Requested init .* failed', 'Cannot open root device',
+  `^${INIT_PREFIX}(error|agent-exit)`, `^${AGENT_LOG_PREFIX}(connect|error)`, 'Requested init .* failed', 'Cannot open root device',
   'Unable to mount root', 'No working init found', '9pnet.*(no channels|error)', 'Kernel panic - not syncing',
 ].join('|'));
 
@@ -77,6 +79,7 @@ export class AgentLane {
       onLines: (lines) => this.feed?.lines(lines),
       next: (after, outcome) => this.next(after, outcome),
       onHello: () => clearTimeout(this.helloTimer),
+      ...(opts.warn ? { warn: opts.warn } : {}),
       ...(opts.cutEveryLines ? { cutEveryLines: opts.cutEveryLines } : {}),
     });
   }
@@ -97,6 +100,8 @@ export class AgentLane {
         }, this.opts.helloTimeoutMs);
       },
       consoleLine: (text) => {
+        const proof = bootProofIn(text);
+        if (proof) this.channel.proveBoot(proof);
         if (this.channel.firstHelloAt !== undefined || this.lastFailureLine !== undefined) return;
         const body = stripPrintk(text).body;
         if (FAILURE_LINE.test(body)) this.lastFailureLine = body.trim();
@@ -174,6 +179,7 @@ export class AgentLane {
       agentLines: String(this.channel.have), agentConnects: String(this.channel.connects),
       agentDuplicatesIgnored: String(this.channel.duplicates),
       ...(this.channel.cuts ? { agentCuts: String(this.channel.cuts) } : {}),
+      ...(this.channel.refused ? { agentRefused: String(this.channel.refused) } : {}),
     };
     return folded;
   }

@@ -4,6 +4,7 @@
  * behind whatever happens. A library function: no argv, no process.exit.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
@@ -22,7 +23,7 @@ import { writeFileAtomic } from '../write-file.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
-import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, type AgentFiles } from '../agent/boot.js';
+import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, tokenBase, type AgentFiles } from '../agent/boot.js';
 
 export interface RunRequest {
   kernel?: string;
@@ -160,7 +161,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   }
   const queue = new ModuleQueue(useAgent ? modules : []);
   // `ws` and the server only when needed: a serial run starts QEMU without loading them (27 ms).
-  const agentServer: AgentServer | undefined = useAgent ? await (await import('../agent/server.js')).AgentServer.start() : undefined;
+  const agentServer: AgentServer | undefined = useAgent ? await (await import('../agent/server.js')).AgentServer.start(tokenBase(tmpdir(), outputDir)) : undefined;
   const agentFailures: string[] = [];
   let lanesTotal = 1;
   try {
@@ -171,13 +172,14 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
       const agentLane = agentServer && agentOpts ? new AgentLane({
         server: agentServer, logPath: rawLogPath.replace(/console(-lane-\d+)?\.log$/, 'agent$1.log'), modules: queue, repeat,
         helloTimeoutMs: (req.agentTimeoutS ?? 60) * 1000, writes: req.guestWrites ?? [],
+        warn: (m) => warn(`${lanesTotal > 1 ? `lane ${lane + 1}: ` : ''}${m}`),
         ...(agentOpts.resetGlob !== undefined ? { resetGlob: agentOpts.resetGlob } : {}),
         ...(req.agentCutEveryLines ? { cutEveryLines: req.agentCutEveryLines } : {}),
       }) : undefined;
       const cmd = buildQemuCommand({
         arch: arch!, kernel, accel, memoryMb: req.memoryMb, smp: req.smp, initrd: req.initrd,
         append: req.append, qemuArgs: req.qemuArgs, qemu, kunit, serialFile: rawLogPath,
-        ...(agentLane ? { agent: { initArgs: agentInitArgs(files!, req.agentNode ?? process.execPath, agentServer!.port, agentLane.channel.token) } } : {}),
+        ...(agentLane ? { agent: { initArgs: agentInitArgs(files!, req.agentNode ?? process.execPath, agentServer!.port, agentLane.channel.tokenFile) } } : {}),
       }, existsSync);
       firstCmdline ||= cmd.cmdline;
       const remaining = deadline !== undefined ? Math.max(1, deadline - Date.now()) : 0;
@@ -314,6 +316,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
       agent: ['not started', 'lost', 'finished'].find((st) => states.includes(st)) ?? 'finished',
       agentLines: sum('agentLines'), agentConnects: sum('agentConnects'), agentDuplicatesIgnored: sum('agentDuplicatesIgnored'),
       ...(metas.some((m) => m['agentCuts']) ? { agentCuts: sum('agentCuts') } : {}),
+      ...(metas.some((m) => m['agentRefused']) ? { agentRefused: sum('agentRefused') } : {}),
     });
   }
   // Modules no lane loaded (every agent failed, or the run was cut short) are not-run, not absent.
@@ -325,7 +328,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     });
   }
   Object.assign(result.metadata, {
-    arch, kernel, accel, qemu, cmdline: firstCmdline.replace(/--token \S+/, '--token …'), lanes: String(lanes.length),
+    arch, kernel, accel, qemu, cmdline: firstCmdline, lanes: String(lanes.length),
     endings: laneResults.map((l) => l.session?.ending ?? 'exited').join(','),
     ...(useAgent ? { transport: 'agent', repeat: String(repeat), modules: String(modules.length) } : { transport: 'serial' }),
   });

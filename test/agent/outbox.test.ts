@@ -178,3 +178,13 @@ describe('Outbox over a lossy connection', () => {
     for (const v of Object.values(sum)) expect(v).toBeGreaterThan(20);
   });
 });
+
+test('maxChars: a frame holds lines up to that many characters, and at least one line', () => {
+  const box = new Outbox({ maxChars: 10 });
+  box.push(['aaaa', 'bbbb', 'cc', 'dddddddddddddddd', 'e']);
+  expect(box.take()).toEqual([
+    { from: 1, lines: ['aaaa', 'bbbb', 'cc'] },
+    { from: 4, lines: ['dddddddddddddddd'] },
+    { from: 5, lines: ['e'] },
+  ]);
+});

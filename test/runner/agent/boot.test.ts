@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { agentConfigGaps, agentFiles, agentInitArgs, findModules, GUEST_HOST_ADDRESS, kernelConfig } from '../../../runner/agent/boot.js';
+import { agentConfigGaps, agentFiles, agentInitArgs, findModules, GUEST_HOST_ADDRESS, kernelConfig, tokenBase } from '../../../runner/agent/boot.js';
 import { BridgeError } from '../../../runner/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 import { kernelFixture, REPO } from '../../helpers/corpus.js';
@@ -115,10 +115,18 @@ describe('findModules', () => {
 });
 
 test('init\'s argv: the script, Node, the agent, and how to reach the runner', () => {
-  expect(agentInitArgs({ init: '/pkg/agent/init.sh', main: '/pkg/dist/agent/main.js' }, '/usr/bin/node', 40123, 'tok')).toEqual([
-    '/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', GUEST_HOST_ADDRESS, '--port', '40123', '--token', 'tok',
+  expect(agentInitArgs({ init: '/pkg/agent/init.sh', main: '/pkg/dist/agent/main.js' }, '/usr/bin/node', 40123, '/tmp/kb/channel-1.token')).toEqual([
+    '/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', GUEST_HOST_ADDRESS, '--port', '40123', '--token-file', '/tmp/kb/channel-1.token',
   ]);
   expect(GUEST_HOST_ADDRESS).toBe('10.0.2.2');
+});
+
+test('token files go in the temp directory, unless the guest cannot see it (under /run): then in the output directory', () => {
+  expect(tokenBase('/tmp', '/work/out')).toBe('/tmp');
+  expect(tokenBase('/var/tmp/x', '/work/out')).toBe('/var/tmp/x');
+  expect(tokenBase('/run/user/1000', '/work/out')).toBe('/work/out');
+  expect(tokenBase('/run', '/work/out')).toBe('/work/out');
+  expect(tokenBase('/runner/tmp', '/work/out')).toBe('/runner/tmp');
 });
 
 test('the agent\'s files are found in this package, or their absence says to build', () => {

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { AgentStep, RunnerFrame, StepOutcome } from '../../../agent/protocol.js';
+import { AGENT_PROTOCOL_VERSION, CLOSE_OTHER_BOOT, bootProofLine, type AgentStep, type RunnerFrame, type StepOutcome } from '../../../agent/protocol.js';
 import { AgentLane, ModuleQueue, type AgentLaneOptions } from '../../../runner/agent/lane.js';
 import { AgentServer } from '../../../runner/agent/server.js';
 import type { KtapEvent, TestNode } from '../../../runner/ktap/model.js';
@@ -27,11 +27,13 @@ afterEach(async () => {
 });
 
 let lanes = 0;
-function lane(opts: Partial<AgentLaneOptions>, queue: ModuleQueue): { lane: AgentLane; failed: () => boolean; docs: { n: number } } {
+/** A lane whose console has shown the agent's proof for `boot` (unless null). */
+function lane(opts: Partial<AgentLaneOptions>, queue: ModuleQueue, boot: string | null = 'boot-1'): { lane: AgentLane; failed: () => boolean; docs: { n: number } } {
   const l = new AgentLane({ server, logPath: join(dir, `agent-${++lanes}.log`), modules: queue, helloTimeoutMs: 5000, ...opts });
   const docs = { n: 0 };
   let failed = false;
   l.hooks().attach({ lines: () => {}, documents: () => docs.n, fail: () => { failed = true; } });
+  if (boot !== null) l.hooks().consoleLine(bootProofLine(boot));
   return { lane: l, failed: () => failed, docs };
 }
 const suiteEnd = (name: string): KtapEvent => ({
@@ -108,6 +110,14 @@ describe('AgentLane: failures', () => {
     expect(l.failure).toBe('no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot');
   });
 
+  test('an agent that cannot read its token file: the deadline quotes its error line', async () => {
+    const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]), null);
+    l.hooks().consoleLine("kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/run/x/channel-1.token'");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failed()).toBe(true);
+    expect(l.failure).toMatch(/^no word from the agent within 0.15 s; the console said: kunit-bridge-agent: error: cannot read the token file: ENOENT/);
+  });
+
   test('a hello in time stops the deadline; a stream that ends unfinished is "lost"', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]));
     await FakeAgent.hello(server.port, l.channel.token);
@@ -117,6 +127,36 @@ describe('AgentLane: failures', () => {
     expect(l.failure).toBe("the agent's stream ended before its work was done (the kernel panicked)");
     expect(l.fold({ documents: [], diagnostics: [], counts: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 }, verdict: 'no-ktap', lines: 0, metadata: {} }).metadata)
       .toMatchObject({ agent: 'lost', agentConnects: '1', agentLines: '0' });
+  });
+
+  test('a hello waits for the boot proof on the console; another boot is refused, warned and counted', async () => {
+    const warnings: string[] = [];
+    const { lane: l, failed } = lane({ helloTimeoutMs: 2000, warn: (m) => warnings.push(m) }, new ModuleQueue([]), null);
+    const forger = await FakeAgent.connect(server.port, l.channel.token);
+    forger.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'forged', next: 1, uptime: 0, node: 'v20' });
+    const agent = await FakeAgent.connect(server.port, l.channel.token);
+    agent.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'real', next: 1, uptime: 3, node: 'v20' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(l.channel.firstHelloAt).toBeUndefined();
+    l.hooks().consoleLine(`kunit-bridge-agent: node v20: up after 1426 ms`);
+    l.hooks().consoleLine(bootProofLine('real'));
+    expect(await agent.next()).toMatchObject({ t: 'welcome', have: 0 });
+    expect(await forger.closed).toBe(CLOSE_OTHER_BOOT);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(failed()).toBe(false); // the hello that bound stopped the deadline
+    expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a peer that said hello for another boot/)]);
+    l.settle('exited');
+    expect(l.fold({ documents: [], diagnostics: [], counts: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 }, verdict: 'no-ktap', lines: 0, metadata: {} }).metadata)
+      .toMatchObject({ agentConnects: '1', agentRefused: '1' });
+  });
+
+  test('a hello without the proof on the console never binds: the deadline falls back', async () => {
+    const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]), null);
+    const agent = await FakeAgent.connect(server.port, l.channel.token);
+    agent.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'unproved', next: 1, uptime: 3, node: 'v20' });
+    await new Promise((r) => setTimeout(r, 450));
+    expect(failed()).toBe(true);
+    expect(l.channel.connects).toBe(0);
   });
 
   test('an agent that never connected took no module: they stay in the queue for the others', async () => {

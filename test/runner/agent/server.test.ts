@@ -2,16 +2,20 @@
  * The runner's end of the agent protocol, with a real WebSocket client on
  * loopback playing the agent.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
-  AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT,
+  AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof,
   type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
 } from '../../../agent/protocol.js';
 import { AgentServer, type AgentChannel, type AgentChannelOptions } from '../../../runner/agent/server.js';
 import { tempDir } from '../../helpers/cli.js';
 import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
+import { HOSTILE_TARGETS, plain, raw, upgrade } from '../../helpers/raw-http.js';
+import { randomFrame, randomRequest } from '../../helpers/agent-fuzz.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 let server: AgentServer;
 let dir: string;
@@ -25,12 +29,21 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(opts: Partial<AgentChannelOptions> = {}): { channel: AgentChannel; received: string[][]; logPath: string } {
+/**
+ * A channel, with the guest's boot proof (as the lane takes it from the serial console) for `boot`
+ * unless it is null; the warnings it gave.
+ */
+function open(opts: Partial<AgentChannelOptions> = {}, boot: string | null = 'boot-1'): {
+  channel: AgentChannel; received: string[][]; logPath: string; warnings: string[];
+} {
   const received: string[][] = [];
+  const warnings: string[] = [];
   const logPath = join(dir, `agent-${Math.random().toString(36).slice(2)}.log`);
-  const channel = server.open({ logPath, onLines: (l) => received.push(l), next: () => undefined, ...opts });
-  return { channel, received, logPath };
+  const channel = server.open({ logPath, onLines: (l) => received.push(l), next: () => undefined, warn: (m) => warnings.push(m), ...opts });
+  if (boot !== null) channel.proveBoot(bootProof(boot));
+  return { channel, received, logPath, warnings };
 }
+const hello = (boot = 'boot-1'): AgentFrame => ({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot, next: 1, uptime: 1, node: 'v20' });
 const lines = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `[    1.${String(from + i).padStart(6, '0')}] line ${from + i}`);
 
 describe('AgentServer: connections', () => {
@@ -40,6 +53,8 @@ describe('AgentServer: connections', () => {
     await expect(FakeAgent.connect(server.port, channel.token, '/feed')).rejects.toThrow(/401/);
     expect(channel.connects).toBe(0);
     const a = await FakeAgent.connect(server.port, channel.token);
+    expect(channel.connects).toBe(0); // counted when welcomed
+    expect(await a.request(hello())).toMatchObject({ t: 'welcome' });
     expect(channel.connects).toBe(1);
     a.ws.close();
   });
@@ -103,7 +118,7 @@ describe('AgentChannel: lines', () => {
   });
 
   test('a hello from another boot closes with 4003 and leaves the channel as it was', async () => {
-    const { channel } = open();
+    const { channel, warnings } = open({}, 'boot-A');
     const first = (await FakeAgent.hello(server.port, channel.token, 'boot-A')).agent;
     await first.request({ t: 'lines', from: 1, lines: ['x'] });
     first.ws.close();
@@ -112,6 +127,8 @@ describe('AgentChannel: lines', () => {
     expect(await other.closed).toBe(CLOSE_OTHER_BOOT);
     expect(channel.boot).toBe('boot-A');
     expect((await FakeAgent.hello(server.port, channel.token, 'boot-A')).welcome).toMatchObject({ have: 1 });
+    expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a peer that said hello for another boot than the guest's \(a second peer\): its lines are not used$/)]);
+    expect(channel.refused).toBe(1);
   });
 
   test('something that is not a frame closes with 4004', async () => {
@@ -206,4 +223,206 @@ describe('AgentChannel: steps', () => {
     expect(channel.finished).toBe(true);
     expect(channel.summary).toBe('lines=0 connects=1');
   });
+});
+
+describe('AgentServer: hostile requests', () => {
+
+  test.each(HOSTILE_TARGETS.map((t) => [t.slice(0, 40), t]))('target %s, as a plain request and as an upgrade: an HTTP answer, and the server goes on', async (_name, target) => {
+    const { channel } = open();
+    expect(await raw(server.port, plain(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(await raw(server.port, upgrade(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(channel.connects).toBe(0);
+    expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
+  });
+
+  test('the right token from a web page (an Origin header) gets 403; the agent sends none', async () => {
+    const { channel } = open();
+    expect(await raw(server.port, upgrade(`/agent?token=${channel.token}`, 'Origin: http://evil.example\r\n'))).toMatch(/^HTTP\/1\.1 403 /);
+    expect(await raw(server.port, upgrade(`/agent?token=${channel.token}`))).toMatch(/^HTTP\/1\.1 101 /);
+  });
+
+  test('broken HTTP and bad upgrades get an answer or a close, never a throw', async () => {
+    const { channel } = open();
+    for (const req of ['\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', `GET /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+      upgrade(`/agent?token=${channel.token}`).replace('Version: 13', 'Version: 99'), `POST /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+      'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', `GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(5000)}\r\n`]) {
+      expect(await raw(server.port, req), JSON.stringify(req.slice(0, 60))).toMatch(/^(HTTP\/1\.1 4\d\d |$)/);
+    }
+    expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
+  });
+
+  test('stop() ends connections that never said hello or never finished a request', async () => {
+    const { channel } = open();
+    const idle = await FakeAgent.connect(server.port, channel.token);
+    const half = connect(server.port, '127.0.0.1', () => half.write('GET / HTTP/1.1\r\n'));
+    half.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 50));
+    await server.stop();
+    expect(await idle.closed).toBe(1006);
+    server = await AgentServer.start(); // for afterEach
+  });
+});
+
+describe('AgentChannel: one guest, one boot', () => {
+  test('the token is in a 0600 file in a 0700 directory until the first welcome; release and stop remove what is left', async () => {
+    const { channel } = open();
+    expect(readFileSync(channel.tokenFile, 'utf8')).toBe(channel.token);
+    expect(statSync(channel.tokenFile).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(channel.tokenFile)).mode & 0o777).toBe(0o700);
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    expect(existsSync(channel.tokenFile)).toBe(false);
+    // The agent holds the token: it resumes without the file.
+    agent.ws.close();
+    expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
+
+    const never = open().channel;
+    expect(existsSync(never.tokenFile)).toBe(true);
+    server.release(never);
+    expect(existsSync(never.tokenFile)).toBe(false);
+    const left = open().channel;
+    await server.stop();
+    expect(existsSync(dirname(left.tokenFile))).toBe(false);
+    server = await AgentServer.start();
+  });
+
+  test('a peer that says hello before the guest proved its boot waits; when the proof comes it is refused (4003) and the agent is welcomed', async () => {
+    const { channel, received, warnings } = open({}, null);
+    const forger = await FakeAgent.connect(server.port, channel.token);
+    forger.send(hello('forged-boot'));
+    const eager = await FakeAgent.connect(server.port, channel.token);
+    eager.send(hello('forged-boot-2'));
+    eager.send({ t: 'lines', from: 1, lines: ['KTAP version 1', '1..1', 'ok 1 forged'] }); // before any welcome
+    expect(await eager.closed).toBe(CLOSE_BAD_FRAME);
+    const agent = await FakeAgent.connect(server.port, channel.token);
+    agent.send(hello('real-boot'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(channel.firstHelloAt).toBeUndefined(); // nobody is welcomed before the proof
+    expect(existsSync(channel.tokenFile)).toBe(true);
+
+    channel.proveBoot(bootProof('real-boot'));
+    expect(await agent.next()).toEqual({ t: 'welcome', v: AGENT_PROTOCOL_VERSION, have: 0 });
+    expect(await forger.closed).toBe(CLOSE_OTHER_BOOT);
+    expect(await agent.request({ t: 'lines', from: 1, lines: ['real'] })).toEqual({ t: 'ack', n: 1 });
+    expect(received).toEqual([['real']]);
+    expect(channel.boot).toBe('real-boot');
+    expect(channel.refused).toBe(2);
+    expect(warnings).toEqual([
+      "the agent's channel refused a frame before the connection was welcomed",
+      "the agent's channel refused a peer that said hello for another boot than the guest's (not the one the agent proved on the serial console): its lines are not used",
+    ]);
+  });
+
+  test('a second peer after the bind is refused at its hello; the agent\'s connection and lines are untouched; a warning once per kind', async () => {
+    const { channel, received, warnings } = open();
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    await agent.request({ t: 'lines', from: 1, lines: ['one'] });
+    for (const boot of ['other', 'another']) {
+      const peer = await FakeAgent.connect(server.port, channel.token);
+      peer.send(hello(boot));
+      peer.send({ t: 'lines', from: 2, lines: ['forged'] });
+      expect(await peer.closed).toBe(CLOSE_OTHER_BOOT);
+    }
+    expect(await agent.request({ t: 'lines', from: 2, lines: ['two'] })).toEqual({ t: 'ack', n: 2 });
+    expect(received.flat()).toEqual(['one', 'two']);
+    expect(channel.connects).toBe(1);
+    expect(channel.refused).toBe(2);
+    expect(warnings).toHaveLength(1);
+  });
+
+  test('frames before the hello, a second hello, another protocol version: 4004', async () => {
+    const { channel, warnings } = open();
+    for (const f of [{ t: 'lines', from: 1, lines: ['x'] }, { t: 'ready', after: 0 }, { t: 'bye', last: 0, summary: '' }, { t: 'sync' }] as AgentFrame[]) {
+      const a = await FakeAgent.connect(server.port, channel.token);
+      a.send(f);
+      expect(await a.closed, f.t).toBe(CLOSE_BAD_FRAME);
+    }
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    agent.send(hello());
+    expect(await agent.closed).toBe(CLOSE_BAD_FRAME);
+    const v2 = await FakeAgent.connect(server.port, channel.token);
+    v2.send({ ...hello(), v: 2 } as AgentFrame);
+    expect(await v2.closed).toBe(CLOSE_BAD_FRAME);
+    expect(channel.have).toBe(0);
+    expect(channel.finished).toBe(false);
+    expect(warnings).toContain("the agent's channel refused a second hello on one connection");
+    expect(warnings).toContain("the agent's channel refused a hello for protocol version 2 (this runner speaks 1)");
+    expect(warnings.length).toBeLessThanOrEqual(5);
+  });
+
+  test('hellos waiting for the proof are bounded', async () => {
+    const { channel } = open({}, null);
+    const waiting: FakeAgent[] = [];
+    for (let i = 0; i < 8; i++) {
+      const a = await FakeAgent.connect(server.port, channel.token);
+      a.send(hello(`w${i}`));
+      waiting.push(a);
+    }
+    const ninth = await FakeAgent.connect(server.port, channel.token);
+    ninth.send(hello('w8'));
+    expect(await ninth.closed).toBe(CLOSE_OTHER_BOOT);
+    channel.proveBoot(bootProof('w3'));
+    expect(await waiting[3]!.next()).toMatchObject({ t: 'welcome' });
+    for (const i of [0, 7]) expect(await waiting[i]!.closed).toBe(CLOSE_OTHER_BOOT);
+  });
+});
+
+describe('AgentChannel: malformed frames after the welcome', () => {
+  const BAD: [string, string | Buffer, RegExp][] = [
+    ['lines not an array', '{"t":"lines","from":1,"lines":"KTAP version 1"}', /lines frame: lines: not an array/],
+    ['from missing', '{"t":"lines","lines":["x"]}', /lines frame: from: missing/],
+    ['from a string', '{"t":"lines","from":"1","lines":["x"]}', /lines frame: from: not an integer >= 1/],
+    ['a line not a string', '{"t":"lines","from":1,"lines":[{"toString":1}]}', /lines frame: lines: line 0: not a string/],
+    ['after a string', '{"t":"ready","after":"0"}', /ready frame: after: not an integer >= 0/],
+    ['outcome not an object', '{"t":"ready","after":0,"outcome":[]}', /ready frame: outcome: not an object/],
+    ['bye without summary', '{"t":"bye","last":0}', /bye frame: summary: missing/],
+    ['an unknown type', '{"t":"welcome","v":1,"have":0}', /not a frame \(t: unknown "welcome"\)/],
+    ['null', 'null', /not a frame \(not an object\)/],
+    ['not JSON', '{"t":"lines",', /not JSON/],
+    ['a binary frame', Buffer.from('{"t":"sync"}'), /a binary frame/],
+  ];
+
+  test.each(BAD)('%s: closed with 4004 and a warning; nothing stored; the agent resumes', async (_name, data, warning) => {
+    const { channel, received, warnings } = open();
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    await agent.request({ t: 'lines', from: 1, lines: ['one'] });
+    agent.ws.send(data);
+    expect(await agent.closed).toBe(CLOSE_BAD_FRAME);
+    expect(warnings).toEqual([expect.stringMatching(warning)]);
+    expect(warnings[0]).toMatch(/^the agent's channel refused a frame: /);
+    const again = await FakeAgent.hello(server.port, channel.token);
+    expect(again.welcome).toMatchObject({ have: 1 });
+    expect(await again.agent.request({ t: 'lines', from: 2, lines: ['two'] })).toEqual({ t: 'ack', n: 2 });
+    expect(received.flat()).toEqual(['one', 'two']);
+    expect(channel.finished).toBe(false);
+  });
+
+  test('a frame over the size limit: closed (1009) with a warning', async () => {
+    const { channel, warnings } = open();
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    agent.ws.send(JSON.stringify({ t: 'lines', from: 1, lines: ['x'.repeat(MAX_FRAME_BYTES)] }));
+    expect(await agent.closed).toBe(1009);
+    expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a frame: .*payload/i)]);
+    expect(channel.have).toBe(0);
+  });
+});
+
+describe('AgentServer: fuzz (seeded, bounded)', () => {
+  test.each([1, 2, 3])('seed %i: 150 random request heads and 150 peers with random frames, then the agent works and nothing forged is held', async (seed) => {
+    const rng = mulberry32(seed);
+    const { channel, received } = open();
+    const started = Date.now();
+    const heads = await Promise.all(Array.from({ length: 150 }, () => raw(server.port, randomRequest(rng, channel.token))));
+    for (const h of heads) expect(h).toMatch(/^(HTTP\/1\.1 (101|4\d\d) |$)/);
+    for (let i = 0; i < 150; i++) {
+      const peer = await FakeAgent.connect(server.port, channel.token);
+      for (let k = 0; k < 1 + rng.int(3); k++) peer.send(randomFrame(rng));
+      peer.send({ t: 'lines', from: 1, lines: ['forged'] });
+      expect([CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT, 1002, 1007, 1009]).toContain(await peer.closed);
+    }
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    expect(await agent.request({ t: 'lines', from: 1, lines: ['real'] })).toEqual({ t: 'ack', n: 1 });
+    expect(received).toEqual([['real']]);
+    expect(channel.connects).toBe(1);
+  }, 90_000);
 });

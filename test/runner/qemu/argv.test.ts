@@ -38,13 +38,13 @@ test('KUnit filters and list go on the kernel command line, quoted only when nee
     + 'kunit.filter="speed>slow, module!=x" kunit.filter_action=skip kunit.action=list_attr printk.time=1');
 });
 
-const initArgs = ['/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', '10.0.2.2', '--port', '40123', '--token', 'tok'];
+const initArgs = ['/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', '10.0.2.2', '--port', '40123', '--token-file', '/tmp/kb/channel-1.token'];
 
 test('agent: devkmsg on, no kunit_shutdown, the host\'s root over 9p, DHCP, and init\'s argv last', () => {
   const cmdline = kernelCmdline({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs }, kunit: { filterGlob: 'rust*' }, append: ['quiet'] });
   expect(cmdline).toBe('console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=1 kunit.filter_glob=rust* quiet '
     + 'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp '
-    + 'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token tok');
+    + 'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token-file /tmp/kb/channel-1.token');
   expect(cmdline).not.toContain('kunit_shutdown');
   // Everything after `--` is init's: the words --append adds come before it.
   expect(cmdline.split(' -- ')[1]!.split(' ')).toEqual(initArgs);

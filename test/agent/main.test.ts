@@ -1,0 +1,12 @@
+/** The agent's start on the host (no guest needed for what happens before /dev/kmsg): the token file. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { REPO } from '../helpers/corpus.js';
+
+test('without a readable token file the agent says so on the console and exits 1 (init then reports agent-exit)', () => {
+  const r = spawnSync(process.execPath, [join(REPO, 'dist/agent/main.js'), '--host', '127.0.0.1', '--port', '1', '--token-file', '/nonexistent/channel-1.token'],
+    { encoding: 'utf8', timeout: 20_000 });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe("kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/nonexistent/channel-1.token'\n");
+});
