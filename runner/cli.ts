@@ -12,6 +12,8 @@ import type { RunOutcome } from './commands/run.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { BridgeError } from './errors.js';
 import { shouldColor } from '../reporters/console.js';
+import { githubActions, type GateRequest } from './gate/request.js';
+import { normalizeArch } from './qemu/profiles.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -37,6 +39,21 @@ function colorFor(opt: unknown): boolean {
   return opt === 'always' ? true : opt === 'never' ? false : shouldColor(process.stdout);
 }
 
+/** `--known`, `--baseline`, `--strict-known` of any command. */
+function gateRequest(opts: Record<string, unknown>): GateRequest {
+  return {
+    ...(typeof opts['known'] === 'string' ? { known: opts['known'] } : {}),
+    ...(typeof opts['baseline'] === 'string' ? { baseline: opts['baseline'] } : {}),
+    strictKnown: opts['strictKnown'] === true,
+  };
+}
+
+function archOption(v: string): string {
+  const a = normalizeArch(v);
+  if (!a) fail(`unknown --arch ${v} (use x86_64, arm64 or riscv64)`);
+  return a;
+}
+
 function fail(message: string): never {
   throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, message);
 }
@@ -57,8 +74,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', `
 Exit codes:
   0  every test passed or was skipped
-  1  a test failed
-  2  usage or input error (bad flag, missing file)
+  1  a test failed (with --known/--baseline: one not known, a regression, a new failure)
+  2  usage or input error (bad flag, missing file, bad known file or results.json)
   3  the run did not complete (kernel crashed, output cut short, no KTAP found, no tests ran)
   4  infrastructure failure (QEMU missing or failing)
 
@@ -74,6 +91,11 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON (docs/json-format.md)')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json` (KernelCI)')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
+    .option('--arch <arch>', 'the log\'s architecture, for --known entries limited to some')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
@@ -88,8 +110,12 @@ Example:
           tap: opts['tap'] as string | undefined,
           json: opts['json'] as string | undefined,
           kunitJson: opts['kunitJson'] as string | undefined,
+          markdown: opts['markdown'] as string | undefined,
           junitLocations: opts['junitLocations'] === true,
         },
+        gate: gateRequest(opts),
+        ...(opts['arch'] !== undefined ? { arch: archOption(String(opts['arch'])) } : {}),
+        annotate: githubActions(),
       });
       setExit(exitCodeFor(result.verdict));
     });
@@ -119,6 +145,10 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
     .option('--serve <[host:]port>', 'serve a live WebSocket feed and web page (host 127.0.0.1 unless given; 0 = any port)')
     .option('--serve-token <token>', 'token the feed requires (default: none on loopback, a random one elsewhere)')
     .option('--serve-linger <seconds>', 'keep serving this long after the run ends', seconds('--serve-linger'), 2)
@@ -166,9 +196,10 @@ Example:
         jobs: (opts['jobs'] as number | undefined) ?? availableParallelism(), jobsExplicit: opts['jobs'] !== undefined,
         output: str('output'),
         reports: {
-          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
+          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'), markdown: str('markdown'),
           junitLocations: opts['junitLocations'] === true,
         },
+        gate: gateRequest(opts),
         agent: opts['agent'] === true, modules: opts['modules'] as string[] | undefined, repeat: opts['repeat'] as number,
         agentNode: str('agentNode'), guestWrites: opts['guestWrite'] as [string, string][] | undefined, agentTimeoutS: opts['agentTimeout'] as number,
         signal: ac.signal,
@@ -185,8 +216,31 @@ Example:
         for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
       } else {
         view.finish(outcome);
+        if (githubActions()) process.stdout.write((await import('./gate/annotations.js')).githubAnnotations(outcome.result).map((l) => `${l}\n`).join(''));
       }
       setExit(outcome.exitCode);
+    });
+  program
+    .command('compare')
+    .description('compare a run\'s results.json with a baseline\'s: regressions and new failures fail (exit 1), missing tests exit 3')
+    .argument('<base>', 'the baseline results.json (the last release, the parent commit)')
+    .argument('<new>', 'the results.json to judge')
+    .option('--known <file>', 'known failures (YAML): they do not fail the comparison (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail it')
+    .option('--junit <file>', 'write JUnit XML of NEW, known failures skipped')
+    .option('--tap <file>', 'write TAP 14 of NEW')
+    .option('--json <file>', 'write NEW\'s native JSON with the gate section')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (base: string, now: string, opts: Record<string, unknown>) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      const str = (k: string): string | undefined => opts[k] as string | undefined;
+      const result = compareCommand({
+        base, now, ...(str('known') !== undefined ? { known: str('known') } : {}), strictKnown: opts['strictKnown'] === true,
+        reports: { junit: str('junit'), tap: str('tap'), json: str('json'), markdown: str('markdown') },
+        quiet: opts['quiet'] === true, annotate: githubActions(),
+      });
+      setExit(exitCodeFor(result.verdict));
     });
   program
     .command('watch')
@@ -206,7 +260,7 @@ Example:
         token: opts['token'] as string | undefined,
         onStart: (lanes, suitesTotal) => view.onStart(lanes, suitesTotal),
         onEvent: (e, lane) => view.onEvent(e, lane),
-        onEnd: (result, flaky) => view.finish(result, flaky),
+        onEnd: (result, flaky, gate) => view.finish(result, flaky, gate),
       });
       setExit(code);
     });

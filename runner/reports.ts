@@ -12,10 +12,12 @@ export interface ReportRequest extends ReportOptions {
   tap?: string;
   json?: string;
   kunitJson?: string;
+  /** `--markdown`: the CI summary (reporters/markdown.ts). */
+  markdown?: string;
 }
 
 const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
-  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'],
+  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'],
 ];
 
 function describeFsError(err: unknown): string {

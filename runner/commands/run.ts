@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../write-file.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
+import { wantsGate, type GateRequest } from '../gate/request.js';
 import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, tokenBase, type AgentFiles } from '../agent/boot.js';
 
 export interface RunRequest {
@@ -84,6 +85,8 @@ export interface RunRequest {
   guestWrites?: [string, string][];
   /** Tests: cut the agent's connection every this many lines (see AgentChannelOptions). */
   agentCutEveryLines?: number;
+  /** `--known`, `--baseline`, `--strict-known` (docs/gating.md): read before QEMU starts, applied to the result. */
+  gate?: GateRequest;
 }
 
 /** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
@@ -133,6 +136,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   // Usage errors before anything is started or created.
   const repeat = Math.max(1, req.repeat ?? 1);
   const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  const gating = wantsGate(req.gate) && !req.list ? await import('../gate/index.js') : undefined;
+  const gateOptions = gating?.loadGate(req.gate!);
   const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
   mkdirSync(outputDir, { recursive: true });
   const qemu = req.qemu ?? profile.qemu;
@@ -337,6 +342,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const fresh: Record<string, number> = {};
   for (const d of result.documents) for (const t of d.tests) if (t.durationMs !== undefined && t.status !== 'not-run') fresh[t.name] = t.durationMs;
   writeCache(timingsKey(), { ...readCache<Record<string, number>>(timingsKey()), ...fresh });
+
+  if (gating && gateOptions) for (const w of gating.applyGate(result, { ...gateOptions, arch }).warnings) warn(w);
 
   const [{ writeReports }, { jsonReporter }] = await loadReportModules();
   writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));
