@@ -68,7 +68,7 @@ test('a client that answers no pings is dropped by the heartbeat', async () => {
 });
 
 test('unknown paths and bad from= are refused before the upgrade', async () => {
-  const { server } = await start();
+  const { feed, server } = await start();
   const status = (path: string) => new Promise<number>((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
     ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
@@ -77,7 +77,13 @@ test('unknown paths and bad from= are refused before the upgrade', async () => {
   });
   expect(await status('/nope')).toBe(404);
   expect(await status('/feed?from=-1')).toBe(400);
+  expect(await status('/feed?from=')).toBe(400);
+  expect(await status('/feed?from=1e3')).toBe(400);
+  // Ahead of the feed: the client follows another run.
+  expect(await status('/feed?from=3')).toBe(409);
+  for (let i = 0; i < 3; i++) feed.publish(log(i));
   expect(await status('/feed?from=3')).toBe(101);
+  expect(await status('/feed?from=0')).toBe(101);
 });
 
 test('watch resumes after the server drops it, and ends with run-end', async () => {
