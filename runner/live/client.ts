@@ -40,7 +40,7 @@ export class FeedClient {
   private corked = false;
   private alive = true;
   /** What waited at the last heartbeat: unchanged with data waiting means the client takes nothing. */
-  private lastTick: { cursor: number; buffered: number } | undefined;
+  private lastTick: { cursor: number; flushed: number } | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(ws: WebSocket, feed: LiveFeed, from: number, limits: ClientLimits) {
@@ -92,12 +92,14 @@ export class FeedClient {
 
   /** One heartbeat: false when the client is to be cut (no pong, or took nothing while data waited). */
   beat(): boolean {
-    const buffered = this.ws.bufferedAmount;
-    const pending = buffered > 0 || this.cursor < this.feed.lastSeq;
+    const pending = this.ws.bufferedAmount > 0 || this.cursor < this.feed.lastSeq;
+    // Bytes the kernel took from the socket: our own pings queue up too, so the queue's size is no measure.
+    const s = this.socket as (Duplex & { bytesWritten?: number }) | undefined;
+    const flushed = s?.bytesWritten !== undefined ? s.bytesWritten - s.writableLength : -this.ws.bufferedAmount;
     const last = this.lastTick;
-    this.lastTick = { cursor: this.cursor, buffered };
+    this.lastTick = { cursor: this.cursor, flushed };
     if (!this.alive) return false;
-    if (pending && last !== undefined && last.cursor === this.cursor && last.buffered === buffered) return false;
+    if (pending && last !== undefined && last.cursor === this.cursor && last.flushed === flushed) return false;
     this.alive = false;
     this.ws.ping();
     return true;

@@ -194,6 +194,13 @@ export class LiveServer {
     return this.wss.clients.size;
   }
 
+  /** Bytes waiting in the clients' sockets, all clients together (bounded by clients × chunk, whatever they read). */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.wss.clients) n += c.bufferedAmount;
+    return n;
+  }
+
   /**
    * Drop every connected client and keep serving: with a close frame (`code`), or cut (`hard`).
    * Clients resume with `?from=`; used to prove they do.

@@ -3,23 +3,13 @@
  * heartbeat, tokens, and the watch client's reconnect.
  */
 import WebSocket from 'ws';
-import { afterEach, expect, test } from 'vitest';
-import { LiveFeed } from '../../../runner/live/feed.js';
-import { CLOSE, LiveServer, isLoopback, parseListen } from '../../../runner/live/server.js';
+import { expect, test } from 'vitest';
+import { CLOSE, isLoopback, parseListen } from '../../../runner/live/server.js';
 import { eventFor, feedUrl, watchCommand } from '../../../runner/commands/watch.js';
 import { emptyCounts } from '../../../runner/ktap/model.js';
+import { useLiveServers } from '../../helpers/live-server.js';
 
-const servers: LiveServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(opts: Partial<Parameters<typeof LiveServer.start>[0]> = {}): Promise<{ feed: LiveFeed; server: LiveServer }> {
-  const feed = opts.feed ?? new LiveFeed();
-  const server = await LiveServer.start({ feed, port: 0, ...opts });
-  servers.push(server);
-  return { feed, server };
-}
+const start = useLiveServers();
 
 const log = (i: number) => ({ type: 'log' as const, lane: 0, path: ['s', 't'], text: `line ${i} ${'x'.repeat(200)}`, diagnostic: false });
 
