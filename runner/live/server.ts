@@ -152,6 +152,8 @@ export class LiveServer {
           const body = `${reason}\n`;
           const lines = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8',
             `Content-Length: ${Buffer.byteLength(body)}`, ...Object.entries(page.headers).map(([k, v]) => `${k}: ${v}`)];
+          // Then close for good: an upgrade's socket is not read any more, so the peer's FIN would never be seen.
+          socket.once('finish', () => socket.destroy());
           socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
         };
         const target = admit(req);
@@ -192,6 +194,11 @@ export class LiveServer {
   /** Number of connected feed clients. */
   get clients(): number {
     return this.wss.clients.size;
+  }
+
+  /** Open TCP connections, feed clients included: what hostile requests must not pile up. */
+  sockets(): Promise<number> {
+    return new Promise((resolve) => this.http.getConnections((_err, n) => resolve(n ?? 0)));
   }
 
   /** Bytes waiting in the clients' sockets, all clients together (bounded by clients × chunk, whatever they read). */

@@ -44,10 +44,14 @@ test('request targets that made new URL() throw get 400, plain and as upgrades; 
     const plain = await rawRequest(server.port, head('GET', target, host));
     expect(plain.status, `GET ${target}`).toBe(400);
     expect(plain.headers['x-content-type-options']).toBe('nosniff');
-    const upgrade = await rawRequest(server.port, head('GET', target, { ...host, ...UPGRADE }));
+    // A client that goes on talking WebSocket after the answer.
+    const upgrade = await rawRequest(server.port, head('GET', target, { ...host, ...UPGRADE }), { after: Buffer.from([0x81, 0x00]) });
     expect(upgrade.status, `upgrade ${target}`).toBe(400);
     expect(upgrade.text).not.toContain('run-start');
   }
+  // Nothing left open by the refusals (a refused upgrade's socket is no longer read: it must be closed, not left half-open).
+  for (let i = 0; i < 50 && (await server.sockets()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(await server.sockets()).toBe(0);
   // Still serving: the page (with the token) and the whole feed.
   expect((await fetch(server.pageUrl)).status).toBe(200);
   feed.publish(runEnd);
