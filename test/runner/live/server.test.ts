@@ -103,3 +103,20 @@ test('feed addresses and message conversion', () => {
   const e = eventFor({ v: 1, seq: 1, time: 0, type: 'result', lane: 0, path: ['s'], status: 'pass', leaf: false, counts: { ...emptyCounts(), total: 3 } });
   expect(e).toMatchObject({ type: 'test-end', path: ['s'], test: { name: 's', status: 'pass', plan: 3 } });
 });
+
+test('watch on a port that now serves another run (its feed behind what watch has): 409, a clear error, exit 4', async () => {
+  const first = await start();
+  first.feed.publish({ type: 'run-start', metadata: {}, lanes: 1 });
+  for (let i = 0; i < 20; i++) first.feed.publish(log(i));
+  const port = first.server.port;
+  const done = watchCommand({ url: `127.0.0.1:${port}`, warn: () => {}, onEvent: () => {} });
+  const outcome = done.then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string });
+  await new Promise((r) => setTimeout(r, 300));
+  await first.server.close(CLOSE.SERVER_STOPPING, 'restart');
+  // Another run on the same port, with fewer messages than watch already showed.
+  const second = await start({ port });
+  second.feed.publish({ type: 'run-start', metadata: {}, lanes: 1 });
+  const err = await outcome;
+  expect(err).toMatchObject({ code: 'E_LIVE_HTTP', exitCode: 4 });
+  expect(err?.message).toContain('another run now serves there');
+}, 30_000);
