@@ -208,10 +208,10 @@ Example:
         onPlan: live ? (l, s, m) => { view.onPlan?.(l, s, m); live.onPlan(l, s, m); } : view.onPlan,
       });
       } catch (err) {
-        await live?.finish(undefined, ExitCode.INFRA, 0);
+        await live?.close(0);
         throw err;
       }
-      await live?.finish(outcome, outcome.exitCode, (opts['serveLinger'] as number) * 1000);
+      live?.end(outcome, outcome.exitCode);
       if (outcome.listed) {
         for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
       } else {
@@ -219,6 +219,8 @@ Example:
         if (githubActions()) process.stdout.write((await import('./gate/annotations.js')).githubAnnotations(outcome.result).map((l) => `${l}\n`).join(''));
       }
       setExit(outcome.exitCode);
+      // The summary first, then the linger: late watchers still get the whole run.
+      await live?.close((opts['serveLinger'] as number) * 1000);
     });
   program
     .command('compare')

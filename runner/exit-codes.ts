@@ -8,6 +8,7 @@
  * | 2 | usage or input error (bad flag, missing file) |
  * | 3 | the run did not complete: kernel crashed, output cut short, no KTAP, no tests ran |
  * | 4 | infrastructure failure (QEMU missing or failing, kernel image unreadable) |
+ * | 5 | `watch`: the feed broke the live protocol (not JSON, a bad field, unknown version, too big) |
  * | 130 / 143 | interrupted by SIGINT / SIGTERM |
  */
 import type { Verdict } from './ktap/model.js';
@@ -18,6 +19,7 @@ export const ExitCode = {
   USAGE: 2,
   INCOMPLETE: 3,
   INFRA: 4,
+  PROTOCOL: 5,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;

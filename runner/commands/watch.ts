@@ -1,13 +1,16 @@
 /**
  * `kunit-bridge watch ws://HOST:PORT`: follow a run's live feed and show the
  * same live view as `run`, reconnecting and resuming (`?from=`) by itself.
- * Resolves with the run's exit code once `run-end` arrives.
+ * Resolves with the run's exit code once `run-end` arrives. Every message is
+ * checked (runner/live/validate.ts) and bounded in size: a feed that breaks
+ * the protocol ends the watch with E_LIVE_PROTOCOL (exit 5), not a reconnect.
  */
 import WebSocket from 'ws';
 import { BridgeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { KtapDocument, KtapEvent, RunResult, TestNode } from '../ktap/model.js';
 import type { LiveMessage } from '../live/protocol.js';
+import { MAX_MESSAGE_BYTES, checkMessage } from '../live/validate.js';
 
 export interface WatchRequest {
   url: string;
@@ -79,22 +82,37 @@ export function watchCommand(req: WatchRequest): Promise<number> {
   feedUrl(req.url, req.token, 0); // validate before connecting
   return new Promise((resolve, reject) => {
     const connect = (): void => {
-      const ws = new WebSocket(feedUrl(req.url, req.token, lastSeq));
+      const ws = new WebSocket(feedUrl(req.url, req.token, lastSeq), { maxPayload: MAX_MESSAGE_BYTES });
       let ended = false;
+      const broken = (problem: string): void => {
+        if (ended) return;
+        ended = true;
+        ws.terminate();
+        reject(new BridgeError('E_LIVE_PROTOCOL', 'live', ExitCode.PROTOCOL,
+          `the feed at ${req.url} broke the live protocol after message ${lastSeq}: ${problem} (is it a kunit-bridge run --serve of this version?)`));
+      };
       ws.on('unexpected-response', (_req, res) => {
         ended = true;
         ws.terminate();
         if (res.statusCode === 401) {
           reject(new BridgeError('E_LIVE_AUTH', 'live', ExitCode.USAGE, `the feed at ${req.url} refused the token (401): pass the token the run printed with --token`));
+        } else if (res.statusCode === 409) {
+          reject(new BridgeError('E_LIVE_HTTP', 'live', ExitCode.INFRA, `the feed at ${req.url} has fewer than the ${lastSeq} messages already shown (409): another run now serves there`));
         } else {
           reject(new BridgeError('E_LIVE_HTTP', 'live', ExitCode.INFRA, `the feed at ${req.url} answered HTTP ${res.statusCode}: is that a kunit-bridge run --serve address?`));
         }
       });
       ws.on('open', () => { failures = 0; });
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as LiveMessage;
-        if (m.seq <= lastSeq) return;
-        lastSeq = m.seq;
+      ws.on('message', (data, isBinary) => {
+        if (ended) return;
+        if (isBinary) return broken('a binary message (the feed sends JSON text)');
+        const checked = checkMessage(String(data));
+        if (!checked.ok) return broken(checked.problem);
+        const { seq, message: m } = checked;
+        if (seq <= lastSeq) return;
+        if (seq > lastSeq + 1) return broken(`message ${seq} came after ${lastSeq}: the feed skipped some`);
+        lastSeq = seq;
+        if (m === undefined) return; // a type this version does not know: ignored
         if (m.type === 'run-start') req.onStart?.(m.lanes, m.suitesTotal);
         else if (m.type === 'run-end') {
           ended = true;
@@ -106,7 +124,11 @@ export function watchCommand(req: WatchRequest): Promise<number> {
           if (e) req.onEvent(e, 'lane' in m ? m.lane : 0);
         }
       });
-      ws.on('error', () => { /* 'close' follows */ });
+      ws.on('error', (err: Error & { code?: string }) => {
+        // ws's own codes: a frame too big (1009), invalid UTF-8, a bad opcode… — the feed, not the network.
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') broken(`a message larger than ${MAX_MESSAGE_BYTES} bytes`);
+        else if (err.code?.startsWith('WS_ERR_')) broken(`an invalid WebSocket frame (${err.message})`);
+      });
       ws.on('close', (code) => {
         if (ended) return;
         failures++;

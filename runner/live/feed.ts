@@ -1,8 +1,8 @@
 /**
  * The run's message log: every live message, numbered, kept for replay, and
- * handed synchronously to every subscriber. Because publishing and replaying
- * happen on one thread, a subscriber that replays `since(n)` and subscribes
- * in the same tick gets every message exactly once.
+ * announced synchronously to every subscriber. Each client reads the log at its
+ * own pace through a cursor (a sequence number): one copy of the feed, however
+ * many clients lag behind.
  */
 import { PROTOCOL_VERSION, type LiveBody, type LiveMessage } from './protocol.js';
 
@@ -11,6 +11,8 @@ export type Subscriber = (message: LiveMessage, json: string) => void;
 export class LiveFeed {
   private readonly messages: LiveMessage[] = [];
   private readonly json: string[] = [];
+  /** `bytes[i]`: UTF-8 bytes of messages 1..i (`bytes[0] = 0`). */
+  private readonly bytes: number[] = [0];
   private readonly subscribers = new Set<Subscriber>();
   private readonly clock: () => number;
 
@@ -24,6 +26,7 @@ export class LiveFeed {
     const text = JSON.stringify(message);
     this.messages.push(message);
     this.json.push(text);
+    this.bytes.push(this.bytes.at(-1)! + Buffer.byteLength(text));
     for (const s of this.subscribers) s(message, text);
     return message;
   }
@@ -36,6 +39,16 @@ export class LiveFeed {
   /** Messages after `seq` (as JSON text), in order. */
   since(seq: number): string[] {
     return this.json.slice(Math.max(0, Math.min(seq, this.json.length)));
+  }
+
+  /** Message `seq` as JSON text (undefined past the end). */
+  text(seq: number): string | undefined {
+    return this.json[seq - 1];
+  }
+
+  /** Bytes of the messages after `seq`, up to the last one. */
+  bytesAfter(seq: number): number {
+    return this.bytes.at(-1)! - (this.bytes[Math.max(0, Math.min(seq, this.json.length))] ?? 0);
   }
 
   /** Has a `run-end` been published? */

@@ -18,7 +18,11 @@ export interface LiveRun {
   feed: LiveFeed;
   onEvent(e: KtapEvent, lane: number): void;
   onPlan(lanes: Lane[], suites: ListedSuite[] | undefined, metadata: Record<string, string>): void;
-  /** Publish `run-end`, let clients drain for `lingerMs`, close. */
+  /** Publish `run-end` (nothing without an outcome, or a second time). */
+  end(outcome: RunOutcome | undefined, exitCode: number): void;
+  /** Keep serving for `lingerMs` (late watchers still get the whole run), then close every client and stop. */
+  close(lingerMs: number): Promise<void>;
+  /** `end`, then `close`. */
   finish(outcome: RunOutcome | undefined, exitCode: number, lingerMs: number): Promise<void>;
 }
 
@@ -38,7 +42,7 @@ export async function startLive(spec: string, token: string | undefined, say: (l
   }
   say(`live: page ${server.pageUrl}  feed ${server.feedUrl}`);
   if (server.token && !token && !isLoopback(listen.host)) say(`live: bound beyond loopback, token ${server.token} (watch with --token)`);
-  return {
+  const run: LiveRun = {
     server,
     feed,
     onEvent(e, lane) {
@@ -49,17 +53,23 @@ export async function startLive(spec: string, token: string | undefined, say: (l
       const start = { type: 'run-start' as const, metadata, lanes: lanes.length };
       feed.publish(suites ? { ...start, suitesTotal: suites.length } : start);
     },
-    async finish(outcome, exitCode, lingerMs) {
-      if (outcome) {
-        const flaky = flakyTests(outcome.result);
-        feed.publish({
-          type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir,
-          ...(flaky.length > 0 ? { flaky } : {}),
-          ...(outcome.result.gate ? { gate: gateLines(outcome.result.gate) } : {}),
-        });
-      }
+    end(outcome, exitCode) {
+      if (!outcome || feed.ended) return;
+      const flaky = flakyTests(outcome.result);
+      feed.publish({
+        type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir,
+        ...(flaky.length > 0 ? { flaky } : {}),
+        ...(outcome.result.gate ? { gate: gateLines(outcome.result.gate) } : {}),
+      });
+    },
+    async close(lingerMs) {
       if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
       await server.close();
     },
+    async finish(outcome, exitCode, lingerMs) {
+      run.end(outcome, exitCode);
+      await run.close(lingerMs);
+    },
   };
+  return run;
 }

@@ -1,25 +1,24 @@
 /**
  * The live server: one HTTP port serving the web page (`/`) and the
  * WebSocket feed (`/feed?from=SEQ`). Bound to loopback by default; bound
- * anywhere else it requires a token (`?token=` or `Authorization: Bearer`),
- * checked before the upgrade — a wrong or missing one gets 401 and nothing
- * else. Slow clients are dropped past a buffer bound; dead ones by a
- * ping/pong heartbeat. The run never waits for a client.
+ * anywhere else it requires a token (`?token=` or `Authorization: Bearer`).
+ * Every request is checked before anything is served or upgraded — target,
+ * `Host` (DNS rebinding), `Origin` (other web pages), method, path, token,
+ * `from=` — and refused with a status and one line; nothing a client sends
+ * can throw out of here (docs/live-protocol.md). The run never waits for a
+ * client: each reads the feed at its own pace (runner/live/client.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { LiveFeed } from './feed.js';
+import { CLOSE, FeedClient } from './client.js';
+import { PageFiles } from './page-files.js';
+import { HostPolicy, isLoopback, isRefusal, originAllowed, parseFrom, parseTarget, type Refusal, type Target } from './request.js';
 
-/** Close codes the server uses (docs/live-protocol.md). */
-export const CLOSE = {
-  RUN_FINISHED: 1000,
-  SERVER_STOPPING: 1001,
-  TOO_SLOW: 4001,
-  BAD_REQUEST: 4002,
-} as const;
+export { CLOSE } from './client.js';
+export { isLoopback } from './request.js';
 
 export interface LiveServerOptions {
   feed: LiveFeed;
@@ -27,24 +26,18 @@ export interface LiveServerOptions {
   port?: number;
   /** Required from clients when set; generated when binding beyond loopback without one. */
   token?: string;
-  /** Drop a client whose unsent data exceeds this (bytes, default 4 MiB). */
+  /** Close a client (4001) that falls this many bytes behind what was published since it joined (default 4 MiB). */
   maxBufferedBytes?: number;
-  /** Ping every this many ms; a client that missed the last pong is dropped (default 15000). */
+  /** Bytes handed to one client's socket before waiting for it to drain (default 256 KiB). */
+  chunkBytes?: number;
+  /** Ping every this many ms; a client that missed the last pong, or took nothing while data waited, is cut (default 15000). */
   heartbeatMs?: number;
+  /** This machine's name and addresses, for the `Host` check beyond loopback (default: from the OS). */
+  machine?: { hostname?: string; addresses?: string[] };
 }
 
-// The page ships as source: beside this file when run from source (runner/live/server.ts), three
-// levels up from the compiled dist/runner/live/server.js.
-const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/live/page/', import.meta.url)]
-  .find((u) => existsSync(new URL('index.html', u))) ?? new URL('../../../runner/live/page/', import.meta.url);
-const ASSETS: Record<string, string> = {
-  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css',
-};
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** Largest message a client may send (they have nothing to say). */
+const MAX_CLIENT_MESSAGE = 4096;
 
 /** `PORT`, `HOST:PORT` or `[v6]:PORT`; host defaults to 127.0.0.1. */
 export function parseListen(spec: string): { host: string; port: number } | undefined {
@@ -62,7 +55,10 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-interface Client extends WebSocket { alive?: boolean; unsubscribe?: () => void }
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 414: 'URI Too Long', 421: 'Misdirected Request', 426: 'Upgrade Required', 500: 'Internal Server Error',
+};
 
 export class LiveServer {
   readonly host: string;
@@ -98,97 +94,99 @@ export class LiveServer {
   static start(o: LiveServerOptions): Promise<LiveServer> {
     const host = o.host ?? '127.0.0.1';
     const token = o.token ?? (isLoopback(host) ? undefined : randomBytes(18).toString('base64url'));
-    const maxBuffered = o.maxBufferedBytes ?? 4 * 1024 * 1024;
-    const authorized = (req: IncomingMessage, url: URL): boolean => {
-      if (token === undefined) return true;
-      const header = req.headers.authorization;
-      const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-      return sameToken(url.searchParams.get('token') ?? bearer, token);
+    const limits = { maxLagBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024, chunkBytes: o.chunkBytes ?? 256 * 1024 };
+    const hosts = new HostPolicy(host, o.machine);
+    const page = new PageFiles();
+    const clients = new Map<unknown, FeedClient>();
+
+    /** The checks every request passes, page or feed, before anything else; a refusal or the target. */
+    const admit = (req: IncomingMessage): Target | Refusal => {
+      const target = parseTarget(req.url);
+      if (isRefusal(target)) return target;
+      if (!hosts.allows(req.headers.host)) {
+        return { status: 421, reason: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server: use the address the run printed` };
+      }
+      if (!originAllowed(req.headers.origin, req.headers.host)) {
+        return { status: 403, reason: 'requests from other web pages are refused (Origin is not this server)' };
+      }
+      if (token !== undefined) {
+        const header = req.headers.authorization;
+        const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+        if (!sameToken(target.params.get('token') ?? bearer, token)) return { status: 401, reason: 'unauthorized: add ?token=… (the token the run printed)' };
+      }
+      return target;
     };
-    const http = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const asset = ASSETS[url.pathname];
-      if (req.method !== 'GET' || asset === undefined) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      if (!authorized(req, url)) {
-        res.writeHead(401, { 'content-type': 'text/plain' }).end('unauthorized: add ?token=…\n');
-        return;
-      }
+
+    const respond = (req: IncomingMessage, res: ServerResponse): void => {
+      const headers = page.headers;
+      const text = (status: number, body: string, extra: Record<string, string> = {}): void => {
+        res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body) + 1), ...extra }).end(`${body}\n`);
+      };
+      const target = admit(req);
+      if (isRefusal(target)) return text(target.status, target.reason);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'only GET and HEAD', { allow: 'GET, HEAD' });
+      if (target.pathname === '/feed') return text(426, 'the feed is a WebSocket: connect with ws://…/feed', { upgrade: 'websocket', connection: 'Upgrade' });
+      const file = page.get(target.pathname);
+      if (file === undefined) return text(404, 'not found');
+      if (file === null) return text(500, 'page missing from this installation');
+      res.writeHead(200, { ...headers, 'content-type': file.type, 'content-length': String(file.body.length) });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+    };
+
+    const http = createServer({ headersTimeout: 20_000, requestTimeout: 30_000 }, (req, res) => {
       try {
-        const body = readFileSync(new URL(asset, PAGE_DIR));
-        res.writeHead(200, { 'content-type': TYPES[asset.split('.').pop()!] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+        respond(req, res);
       } catch {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('page missing from this installation\n');
+        // Nothing a client sends may end the run: whatever slipped past the checks costs this request only.
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
       }
     });
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE, clientTracking: true });
+    wss.on('error', () => { /* per-socket errors are handled on the socket */ });
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const refuse = (status: string): void => {
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      };
-      if (url.pathname !== '/feed') return refuse('404 Not Found');
-      if (!authorized(req, url)) return refuse('401 Unauthorized');
-      const fromText = url.searchParams.get('from') ?? '0';
-      if (!/^\d+$/.test(fromText)) return refuse('400 Bad Request');
-      wss.handleUpgrade(req, socket, head, (ws) => attach(ws as Client, Number(fromText)));
+      socket.on('error', () => socket.destroy());
+      try {
+        const refuse = ({ status, reason }: Refusal): void => {
+          const body = `${reason}\n`;
+          const lines = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8',
+            `Content-Length: ${Buffer.byteLength(body)}`, ...Object.entries(page.headers).map(([k, v]) => `${k}: ${v}`)];
+          // Then close for good: an upgrade's socket is not read any more, so the peer's FIN would never be seen.
+          socket.once('finish', () => socket.destroy());
+          socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+        };
+        const target = admit(req);
+        if (isRefusal(target)) return refuse(target);
+        if (target.pathname !== '/feed') return refuse({ status: 404, reason: 'not found: the feed is /feed' });
+        const from = parseFrom(target.params.get('from'), o.feed.lastSeq);
+        if (typeof from !== 'number') return refuse(from);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const client = new FeedClient(ws, o.feed, from, limits);
+          clients.set(ws, client);
+          ws.on('close', () => clients.delete(ws));
+        });
+      } catch {
+        socket.destroy();
+      }
     });
-    const attach = (ws: Client, from: number): void => {
-      ws.alive = true;
-      ws.on('pong', () => { ws.alive = true; });
-      // One console chunk publishes dozens of messages in one go: hold this client's socket
-      // writes until the end of the tick and flush them in one writev, not one syscall each.
-      const socket = (ws as unknown as { _socket?: Duplex })._socket;
-      let corked = false;
-      // What the client had not taken when this burst began: the burst itself is not its fault.
-      let backlog = 0;
-      const send = (json: string): void => {
-        if (ws.readyState !== ws.OPEN) return;
-        if (!corked) {
-          backlog = ws.bufferedAmount;
-          if (socket) {
-            corked = true;
-            socket.cork();
-            process.nextTick(() => {
-              corked = false;
-              socket.uncork();
-            });
-          }
-        }
-        if (backlog > maxBuffered) {
-          ws.unsubscribe?.();
-          ws.close(CLOSE.TOO_SLOW, `too slow: more than ${maxBuffered} bytes behind; reconnect with ?from=<last seq>`);
-          setTimeout(() => ws.terminate(), 1000).unref();
-          return;
-        }
-        ws.send(json);
-      };
-      // Replay and subscribe in one tick: nothing missed, nothing twice.
-      for (const json of o.feed.since(from)) send(json);
-      ws.unsubscribe = o.feed.subscribe((_m, json) => send(json));
-      ws.on('close', () => ws.unsubscribe?.());
-      ws.on('error', () => ws.unsubscribe?.());
-      ws.on('message', () => { /* clients have nothing to say yet */ });
-    };
+
     const heartbeat = setInterval(() => {
-      for (const c of wss.clients as Set<Client>) {
-        if (!c.alive) {
-          c.terminate();
-          continue;
-        }
-        c.alive = false;
-        c.ping();
+      for (const ws of wss.clients) {
+        const client = clients.get(ws);
+        if (client === undefined || !client.beat()) ws.terminate();
       }
     }, o.heartbeatMs ?? 15000);
     heartbeat.unref();
     return new Promise((resolve, reject) => {
       http.once('error', reject);
       http.listen(o.port ?? 0, host, () => {
+        http.off('error', reject);
+        http.on('error', () => { /* accept errors (EMFILE, …) must not end the run */ });
         const addr = http.address();
         const port = typeof addr === 'object' && addr ? addr.port : o.port ?? 0;
-        resolve(new LiveServer(http, wss, host, port, token, heartbeat));
+        const server = new LiveServer(http, wss, host, port, token, heartbeat);
+        resolve(server);
       });
     });
   }
@@ -196,6 +194,18 @@ export class LiveServer {
   /** Number of connected feed clients. */
   get clients(): number {
     return this.wss.clients.size;
+  }
+
+  /** Open TCP connections, feed clients included: what hostile requests must not pile up. */
+  sockets(): Promise<number> {
+    return new Promise((resolve) => this.http.getConnections((_err, n) => resolve(n ?? 0)));
+  }
+
+  /** Bytes waiting in the clients' sockets, all clients together (bounded by clients × chunk, whatever they read). */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.wss.clients) n += c.bufferedAmount;
+    return n;
   }
 
   /**
@@ -209,7 +219,7 @@ export class LiveServer {
     }
   }
 
-  /** Close every client (with `code`) and stop listening. */
+  /** Close every client (with `code`) and stop listening; a client that does not take its close frame within 2 s is cut. */
   async close(code: number = CLOSE.RUN_FINISHED, reason = 'run finished'): Promise<void> {
     clearInterval(this.heartbeat);
     for (const c of this.wss.clients) c.close(code, reason);

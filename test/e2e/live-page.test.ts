@@ -256,6 +256,57 @@ test('cut mid-run (4001, then a dead socket): the page resumes from its last seq
   await page.close();
 });
 
+test('another web page cannot read the feed or frame the page; a rebinding name is refused', async () => {
+  const r = await replayServer();
+  r.begin();
+  r.write(0, 200);
+  // A page of another origin (another loopback port) that tries the feed and a frame of the live page.
+  const { createServer } = await import('node:http');
+  const other = createServer((_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>other</title>'));
+  await new Promise<void>((res) => other.listen(0, '127.0.0.1', res));
+  const otherPort = (other.address() as { port: number }).port;
+  const rebinding = await launchChromium([`--host-resolver-rules=MAP rebound.example 127.0.0.1`]);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${otherPort}/`);
+    const feed = `ws://127.0.0.1:${r.server.port}/feed`;
+    const got = await page.evaluate((url) => new Promise<{ messages: number; code: number }>((resolve) => {
+      const ws = new WebSocket(url);
+      let messages = 0;
+      ws.onmessage = () => { messages++; };
+      ws.onclose = (e) => resolve({ messages, code: e.code });
+    }), feed);
+    expect(got).toEqual({ messages: 0, code: 1006 });
+    // Framed, the live page is refused by the browser (frame-ancestors 'none', X-Frame-Options DENY).
+    await page.setContent(`<iframe src="${r.server.pageUrl}"></iframe>`, { waitUntil: 'load' });
+    const child = page.frames().find((f) => f !== page.mainFrame());
+    expect(child).toBeDefined();
+    expect(await child!.locator('[data-testid="state"]').count()).toBe(0);
+    await page.close();
+
+    // DNS rebinding: a name that resolves to 127.0.0.1 gets neither the page nor, from its page, the feed.
+    const rebound = await rebinding.newPage();
+    const res = await rebound.goto(`http://rebound.example:${r.server.port}/`);
+    expect(res?.status()).toBe(421);
+    expect(await rebound.content()).not.toContain('kunit-bridge live');
+    const fromRebound = await rebound.evaluate((url) => new Promise<number>((resolve) => {
+      const ws = new WebSocket(url);
+      ws.onclose = (e) => resolve(e.code);
+    }), `ws://rebound.example:${r.server.port}/feed`);
+    expect(fromRebound).toBe(1006);
+  } finally {
+    await rebinding.close();
+    other.close();
+  }
+  // The page's own origin still follows the run.
+  r.write(200, LINES.length);
+  r.end();
+  const { page, errors } = await openPage(r.server.pageUrl);
+  await expectFinalPage(page, r.feed);
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
 test('a real run: kunit-bridge run --serve booting the fixture kernel in QEMU, watched in Chromium', async () => {
   const { spawn } = await import('node:child_process');
   const { CLI, tempDir } = await import('../helpers/cli.js');

@@ -2,42 +2,16 @@
  * The live feed against real runs of the fixture kernels under TCG: many
  * watchers, late joiners, reconnects, tokens, and `kunit-bridge watch`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterEach, expect, test } from 'vitest';
-import { REPO, kernelFixture } from '../helpers/corpus.js';
-import { CLI, runCli, tempDir } from '../helpers/cli.js';
-
-const KERNEL = kernelFixture('x86_64-rust-kunit', 'bzImage');
+import { expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { useServedRuns } from '../helpers/live-run.js';
 
 interface Msg { v: number; seq: number; type: string; status?: string; path?: string[]; counts?: Record<string, number>; verdict?: string; exitCode?: number }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
-});
-
-/** Start `run --serve` and resolve once it printed its feed address. */
-function serve(args: string[]): Promise<{ child: ChildProcess; feed: string; page: string; token?: string; out: string; exited: Promise<number | null> }> {
-  const out = tempDir();
-  const child = spawn(process.execPath, [CLI, 'run', '--kernel', KERNEL, '--accel', 'tcg', '-j', '1', '-q', '-o', out, ...args],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /live: page (\S+)\s+feed (\S+)/.exec(err);
-      const t = /token (\S+) \(watch with --token\)/.exec(err);
-      const needsToken = args.some((a) => a.startsWith('0.0.0.0'));
-      if (m && (!needsToken || t)) resolve({ child, page: m[1]!, feed: m[2]!, token: t?.[1], out, exited });
-    });
-    exited.then((code) => reject(new Error(`run exited ${code} before serving: ${err}`)));
-  });
-}
+const serve = useServedRuns();
 
 /** Collect messages until run-end (or close). */
 function collect(url: string, opts: { stopAfter?: number } = {}): Promise<{ messages: Msg[]; code: number }> {

@@ -838,11 +838,6 @@
         schedule();
         return;
       }
-      if (ev.code === 4002) {
-        stopped = true;
-        setConn('the server refused the feed request (4002)');
-        return;
-      }
       reconnectLater(ev.code);
     };
   }

@@ -3,23 +3,13 @@
  * heartbeat, tokens, and the watch client's reconnect.
  */
 import WebSocket from 'ws';
-import { afterEach, expect, test } from 'vitest';
-import { LiveFeed } from '../../../runner/live/feed.js';
-import { CLOSE, LiveServer, isLoopback, parseListen } from '../../../runner/live/server.js';
+import { expect, test } from 'vitest';
+import { CLOSE, isLoopback, parseListen } from '../../../runner/live/server.js';
 import { eventFor, feedUrl, watchCommand } from '../../../runner/commands/watch.js';
 import { emptyCounts } from '../../../runner/ktap/model.js';
+import { useLiveServers } from '../../helpers/live-server.js';
 
-const servers: LiveServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(opts: Partial<Parameters<typeof LiveServer.start>[0]> = {}): Promise<{ feed: LiveFeed; server: LiveServer }> {
-  const feed = opts.feed ?? new LiveFeed();
-  const server = await LiveServer.start({ feed, port: 0, ...opts });
-  servers.push(server);
-  return { feed, server };
-}
+const start = useLiveServers();
 
 const log = (i: number) => ({ type: 'log' as const, lane: 0, path: ['s', 't'], text: `line ${i} ${'x'.repeat(200)}`, diagnostic: false });
 
@@ -68,7 +58,7 @@ test('a client that answers no pings is dropped by the heartbeat', async () => {
 });
 
 test('unknown paths and bad from= are refused before the upgrade', async () => {
-  const { server } = await start();
+  const { feed, server } = await start();
   const status = (path: string) => new Promise<number>((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
     ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
@@ -77,7 +67,13 @@ test('unknown paths and bad from= are refused before the upgrade', async () => {
   });
   expect(await status('/nope')).toBe(404);
   expect(await status('/feed?from=-1')).toBe(400);
+  expect(await status('/feed?from=')).toBe(400);
+  expect(await status('/feed?from=1e3')).toBe(400);
+  // Ahead of the feed: the client follows another run.
+  expect(await status('/feed?from=3')).toBe(409);
+  for (let i = 0; i < 3; i++) feed.publish(log(i));
   expect(await status('/feed?from=3')).toBe(101);
+  expect(await status('/feed?from=0')).toBe(101);
 });
 
 test('watch resumes after the server drops it, and ends with run-end', async () => {
@@ -107,3 +103,20 @@ test('feed addresses and message conversion', () => {
   const e = eventFor({ v: 1, seq: 1, time: 0, type: 'result', lane: 0, path: ['s'], status: 'pass', leaf: false, counts: { ...emptyCounts(), total: 3 } });
   expect(e).toMatchObject({ type: 'test-end', path: ['s'], test: { name: 's', status: 'pass', plan: 3 } });
 });
+
+test('watch on a port that now serves another run (its feed behind what watch has): 409, a clear error, exit 4', async () => {
+  const first = await start();
+  first.feed.publish({ type: 'run-start', metadata: {}, lanes: 1 });
+  for (let i = 0; i < 20; i++) first.feed.publish(log(i));
+  const port = first.server.port;
+  const done = watchCommand({ url: `127.0.0.1:${port}`, warn: () => {}, onEvent: () => {} });
+  const outcome = done.then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string });
+  await new Promise((r) => setTimeout(r, 300));
+  await first.server.close(CLOSE.SERVER_STOPPING, 'restart');
+  // Another run on the same port, with fewer messages than watch already showed.
+  const second = await start({ port });
+  second.feed.publish({ type: 'run-start', metadata: {}, lanes: 1 });
+  const err = await outcome;
+  expect(err).toMatchObject({ code: 'E_LIVE_HTTP', exitCode: 4 });
+  expect(err?.message).toContain('another run now serves there');
+}, 30_000);
