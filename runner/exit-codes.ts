@@ -8,7 +8,7 @@
  * | 2 | usage or input error (bad flag, missing file) |
  * | 3 | the run did not complete: kernel crashed, output cut short, no KTAP, no tests ran |
  * | 4 | infrastructure failure (QEMU missing or failing, kernel image unreadable) |
- * | 130 / 143 | interrupted by SIGINT / SIGTERM |
+ * | 129 / 130 / 143 | interrupted by SIGHUP / SIGINT / SIGTERM |
  */
 import type { Verdict } from './ktap/model.js';
 
@@ -18,6 +18,7 @@ export const ExitCode = {
   USAGE: 2,
   INCOMPLETE: 3,
   INFRA: 4,
+  SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
@@ -33,4 +34,9 @@ export function exitCodeFor(verdict: Verdict): ExitCode {
     case 'no-ktap':
       return ExitCode.INCOMPLETE;
   }
+}
+
+/** The exit code of a run stopped by a signal (128 + its number): SIGHUP 129, SIGINT 130, SIGTERM 143. */
+export function exitCodeForSignal(signal: unknown): ExitCode {
+  return signal === 'SIGTERM' ? ExitCode.SIGTERM : signal === 'SIGHUP' ? ExitCode.SIGHUP : ExitCode.SIGINT;
 }
