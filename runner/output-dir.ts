@@ -4,7 +4,7 @@
  * `recursive`): a run that finds it taken tries `<timestamp>-2`, `-3`, … so two
  * runs started in the same second never share a directory.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BridgeError, describeFsError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -26,11 +26,11 @@ export function createOutputDir(cwd: string, output: string | undefined, now = n
   let dir = resolve(cwd, output ?? join(DEFAULT_OUTPUT_PARENT, timestamp(now)));
   try {
     if (output !== undefined) {
-      mkdirSync(dir, { recursive: true });
+      mkdirs(dir);
       return dir;
     }
     const base = dir;
-    mkdirSync(resolve(cwd, DEFAULT_OUTPUT_PARENT), { recursive: true });
+    mkdirs(resolve(cwd, DEFAULT_OUTPUT_PARENT));
     for (let n = 1; ; n++) {
       dir = n === 1 ? base : `${base}-${n}`;
       try {
@@ -42,6 +42,21 @@ export function createOutputDir(cwd: string, output: string | undefined, now = n
     }
   } catch (err) {
     throw new BridgeError('E_OUTPUT_DIR', 'reporter', ExitCode.USAGE,
-      `cannot create the output directory ${dir}: ${describeFsError(err)}; choose another with -o`, { cause: err });
+      `cannot create the output directory ${dir}: ${describeFsError(err, 'choose another with -o')}`, { cause: err });
+  }
+}
+
+/** `mkdir -p`, with the real reason when it fails (a recursive mkdir says ENOENT on a read-only file system). */
+function mkdirs(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    try {
+      mkdirSync(dir);
+    } catch (leaf) {
+      const code = (leaf as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(dir).isDirectory()) return;
+      throw code === 'ENOENT' ? err : leaf;
+    }
   }
 }

@@ -56,5 +56,5 @@ test('an output directory that cannot be created: E_OUTPUT_DIR, exit 2, one line
   }
   expect(err).toBeInstanceOf(BridgeError);
   expect(err).toMatchObject({ code: 'E_OUTPUT_DIR', exitCode: 2 });
-  expect((err as Error).message).toBe(`cannot create the output directory ${join(cwd, 'file/out')}: a file is in the way (that path or a parent of it is not a directory); choose another with -o`);
+  expect((err as Error).message).toBe(`cannot create the output directory ${join(cwd, 'file/out')}: a file is in the way (that path or a parent of it is not a directory)`);
 });
