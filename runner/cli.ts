@@ -62,6 +62,7 @@ Exit codes:
   2  usage or input error (bad flag, missing file)
   3  the run did not complete (kernel crashed, output cut short, no KTAP found, no tests ran)
   4  infrastructure failure (QEMU missing or failing)
+  129/130/143  run interrupted by SIGHUP/SIGINT/SIGTERM (partial reports written)
 
 Example:
   kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`);

@@ -196,3 +196,23 @@ test('an output directory on a read-only file system: one line, exit 2, no QEMU 
     expect(existsSync(join(dir, 'junit.xml'))).toBe(false);
   });
 }, 60_000);
+
+test('without setpriv on PATH: one line says so, the run goes on as ever', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'out');
+  const r = await runCli(['run', '--kernel', RUST, '--qemu', '/usr/bin/qemu-system-x86_64', '--accel', 'tcg', '-j', '1', '-q', '-o', out],
+    { env: { KUNIT_BRIDGE_CACHE: freshCache(), PATH: join(dir, 'empty-path') } });
+  expect(r.stderr).toBe('kunit-bridge: setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL\n');
+  expect(r.code).toBe(1);
+  expect(readJson(join(out, 'results.json'))).toMatchObject({ verdict: 'failed', counts: RUST_COUNTS });
+}, 120_000);
+
+test('a --qemu that is not executable: exit 4, one line (found before setpriv would run it)', async () => {
+  const dir = tempDir();
+  const fake = join(dir, 'qemu-system-x86_64');
+  writeFileSync(fake, '#!/bin/sh\n', { mode: 0o644 });
+  const r = await runCli(['run', '--kernel', RUST, '--qemu', fake, '--accel', 'tcg', '-j', '1', '-q', '-o', join(dir, 'out')],
+    { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+  expect(r.stderr).toBe(`kunit-bridge: ${fake} cannot be executed: permission denied\n`);
+  expect(r.code).toBe(4);
+}, 60_000);
