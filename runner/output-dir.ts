@@ -4,10 +4,11 @@
  * `recursive`): a run that finds it taken tries `<timestamp>-2`, `-3`, … so two
  * runs started in the same second never share a directory.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BridgeError, describeFsError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+import { mkdirs } from './write-file.js';
 
 /** The default parent, relative to the working directory. */
 export const DEFAULT_OUTPUT_PARENT = 'kunit-bridge-out';
@@ -46,17 +47,3 @@ export function createOutputDir(cwd: string, output: string | undefined, now = n
   }
 }
 
-/** `mkdir -p`, with the real reason when it fails (a recursive mkdir says ENOENT on a read-only file system). */
-function mkdirs(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    try {
-      mkdirSync(dir);
-    } catch (leaf) {
-      const code = (leaf as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' && statSync(dir).isDirectory()) return;
-      throw code === 'ENOENT' ? err : leaf;
-    }
-  }
-}

@@ -6,7 +6,7 @@
  * ever written through.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeStdout } from './stdout.js';
 
@@ -45,6 +45,23 @@ function removeStaleTemps(dir: string, base: string): void {
     } catch {
       // someone else removed it, or it is not ours to remove
     }
+  }
+}
+
+/** `mkdir -p`, with the real reason when it fails (Node's recursive mkdir says ENOENT on a read-only file system). */
+export function mkdirs(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    // The first missing ancestor, made alone, fails with the real reason (EROFS, EACCES, ENOSPC).
+    let first = dir;
+    while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
+    try {
+      mkdirSync(first);
+    } catch (real) {
+      if ((real as NodeJS.ErrnoException).code !== 'EEXIST') throw real;
+    }
+    mkdirSync(dir, { recursive: true });
   }
 }
 
@@ -107,7 +124,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     return;
   }
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  mkdirs(dir);
   removeStaleTemps(dir, basename(path));
   const tmp = join(dir, tempName(basename(path)));
   const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);

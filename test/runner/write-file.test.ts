@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openFresh, tempName, writeFileAtomic } from '../../runner/write-file.js';
+import { withTmpfs } from '../helpers/tmpfs.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'kunit-bridge-write-'));
 
@@ -116,4 +117,11 @@ test('/dev/null and a FIFO are written in place, not replaced', async () => {
 
 test('a full device is an error (ENOSPC), not a silent loss', () => {
   expect(() => writeFileAtomic('/dev/full', 'x'.repeat(10_000))).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+});
+
+test('a report under missing directories on a read-only file system: EROFS, not ENOENT', async () => {
+  const d = dir();
+  await withTmpfs(join(d, 'ro'), { readOnly: true }, async () => {
+    expect(() => writeFileAtomic(join(d, 'ro', 'a', 'b', 'junit.xml'), 'x')).toThrow(expect.objectContaining({ code: 'EROFS' }));
+  });
 });
