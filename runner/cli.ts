@@ -180,7 +180,7 @@ Example:
         onPlan: live ? (l, s, m) => { view.onPlan?.(l, s, m); live.onPlan(l, s, m); } : view.onPlan,
       });
       } catch (err) {
-        await live?.finish(undefined, ExitCode.INFRA, 0);
+        await live?.finish(undefined, err instanceof BridgeError ? err.exitCode : ExitCode.INFRA, 0);
         throw err;
       }
       await live?.finish(outcome, outcome.exitCode, (opts['serveLinger'] as number) * 1000);
