@@ -6,7 +6,7 @@
  * ever written through.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, type Stats, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeStdout } from './stdout.js';
 
@@ -85,7 +85,7 @@ export function openFresh(path: string): number {
  * (only root can plant a link there). Any other symlink is replaced.
  */
 function inPlace(path: string): { follow: boolean } | undefined {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch {

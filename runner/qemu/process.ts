@@ -68,8 +68,8 @@ function findExecutable(name: string): { path: string } | { code: 'ENOENT' | 'EA
 }
 
 export interface OrphanGuard {
-  /** Put before QEMU's own argv (empty without setpriv). */
-  prefix: string[];
+  /** The program QEMU is started through, and its arguments before QEMU's path (none without setpriv). */
+  wrapper?: { file: string; args: string[] };
   /** One line for the user when there is no guard. */
   note?: string;
 }
@@ -87,8 +87,8 @@ export function orphanGuard(): OrphanGuard {
   if (guard) return guard;
   const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
   guard = setpriv && 'path' in setpriv
-    ? { prefix: [setpriv.path, '--pdeathsig', 'KILL', '--'] }
-    : { prefix: [], note: 'setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL' };
+    ? { wrapper: { file: setpriv.path, args: ['--pdeathsig', 'KILL', '--'] } }
+    : { note: 'setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL' };
   return guard;
 }
 
@@ -118,9 +118,11 @@ export class QemuProcess {
         reject(startError(cmd.binary, found.code, debianPackage));
         return;
       }
-      const [wrapper, ...wrapperArgs] = [...orphanGuard().prefix, found.path];
-      const child = spawn(wrapper!, [...wrapperArgs, ...cmd.args],
-        { stdio: ['ignore', 'pipe', 'pipe', ...(serialFd === undefined ? [] : [serialFd])] });
+      const { wrapper } = orphanGuard();
+      const stdio = ['ignore', 'pipe', 'pipe', ...(serialFd === undefined ? [] : [serialFd])] as const;
+      const child = wrapper
+        ? spawn(wrapper.file, [...wrapper.args, found.path, ...cmd.args], { stdio: [...stdio] })
+        : spawn(found.path, cmd.args, { stdio: [...stdio] });
       live.add(child);
       const exited = new Promise<QemuExit>((res) => {
         child.once('close', (code, signal) => {
