@@ -70,6 +70,8 @@ export interface SessionOptions {
    * that), and the console's tail joins in if the agent's stream ends early (runner/agent/join.ts).
    */
   agent?: AgentHooks;
+  /** Return the whole console (`SessionResult.console`), read from the session's own descriptor. */
+  keepConsole?: boolean;
 }
 
 export interface SessionResult {
@@ -83,6 +85,8 @@ export interface SessionResult {
   /** The console said `Kernel panic - not syncing`. */
   panicked: boolean;
   wallMs: number;
+  /** The console as QEMU wrote it, with `keepConsole` (not re-read by name: the name may be someone else's by then). */
+  console?: Buffer;
 }
 
 const KTAP_PROGRESS: ReadonlySet<KtapEvent['type']> = new Set(['document-start', 'plan', 'test-start', 'test-end', 'crash']);
@@ -217,9 +221,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     join.switchTo('serial');
     const tail = new LineSplitter((text, info) => join.serial(text, info));
     // From the descriptor, not the name: what QEMU wrote, whatever is at that name now.
-    const all = Buffer.alloc(fstatSync(raw).size);
-    readSync(raw, all, 0, all.length, 0);
-    tail.push(all);
+    tail.push(readAll(raw));
     tail.end();
   }
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
@@ -243,6 +245,19 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   } catch {
     // a full disk: the log keeps what QEMU wrote; the reports' writes will say the disk is full
   }
+  const kept = opts.keepConsole ? readAll(raw) : undefined;
   closeSync(raw);
-  return { result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
+  return { ...(kept ? { console: kept } : {}), result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
+}
+
+/** The whole file behind `fd` (positional reads: the descriptor's offset is not used). */
+function readAll(fd: number): Buffer {
+  const all = Buffer.alloc(fstatSync(fd).size);
+  let got = 0;
+  while (got < all.length) {
+    const n = readSync(fd, all, got, all.length - got, got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return all.subarray(0, got);
 }

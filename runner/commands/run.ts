@@ -3,7 +3,7 @@
  * instances), show results live, leave the raw console logs and the reports
  * behind whatever happens. A library function: no argv, no process.exit.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { ExitCode, exitCodeFor, exitCodeForSignal } from '../exit-codes.js';
@@ -193,6 +193,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
           onEvent,
           onRaw: req.onRaw ? (c) => req.onRaw!(c, lane) : undefined,
           signal: req.signal,
+          // The listing boot's console is the test list: read back from the session, not by name.
+          keepConsole: kunit.action !== undefined,
           ...(agentLane ? { agent: agentLane.hooks() } : {}),
         });
       } catch (err) {
@@ -242,7 +244,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey());
     if (cached) return cached;
     const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
-    const listed = parseTestList(readFileSync(join(outputDir, 'console-list.log'), 'utf8'));
+    const listed = parseTestList(s.console?.toString('utf8') ?? '');
     if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(), listed);
     return listed;
   };

@@ -8,7 +8,7 @@
  * exit 2, with every report that can be written written.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -216,3 +216,20 @@ test('a --qemu that is not executable: exit 4, one line (found before setpriv wo
   expect(r.stderr).toBe(`kunit-bridge: ${fake} cannot be executed: permission denied\n`);
   expect(r.code).toBe(4);
 }, 60_000);
+
+test('a console log swapped under a running boot: the run reads what QEMU wrote, not the name (--list)', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'out');
+  const forged = join(dir, 'forged.log');
+  writeFileSync(forged, 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: forged_suite\n    1..1\n    ok 1 forged_test\nok 1 forged_suite\n');
+  const run = start(['--kernel', RUST, '-o', out, '--list']);
+  // As soon as the listing boot's log exists, another user with write access to the directory swaps it.
+  const log = join(out, 'console-list.log');
+  while (!existsSync(log)) await sleep(2);
+  renameSync(forged, log);
+  expect(await run.exited).toBe(0);
+  const lines = run.stdout().trim().split('\n');
+  expect(lines).toContain('rust_kunit_fixture.rust_fixture_fail');
+  expect(lines.filter((l) => l.startsWith('rust_doctests_kernel.'))).toHaveLength(114);
+  expect(run.stdout()).not.toContain('forged');
+}, 120_000);
