@@ -9,8 +9,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { parseCommand } from './commands/parse.js';
 import type { RunOutcome } from './commands/run.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { ExitCode, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
 import { BridgeError } from './errors.js';
+import { guardConsoleStreams, writeStdout } from './stdout.js';
 import { shouldColor } from '../reporters/console.js';
 import { githubActions, type GateRequest } from './gate/request.js';
 import { normalizeArch } from './qemu/profiles.js';
@@ -78,6 +79,7 @@ Exit codes:
   2  usage or input error (bad flag, missing file, bad known file or results.json)
   3  the run did not complete (kernel crashed, output cut short, no KTAP found, no tests ran)
   4  infrastructure failure (QEMU missing or failing)
+  129/130/143  run interrupted by SIGHUP/SIGINT/SIGTERM (partial reports written)
 
 Example:
   kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`);
@@ -105,6 +107,7 @@ Example:
         input: file,
         quiet: opts['quiet'] === true,
         color,
+        write: writeStdout,
         reports: {
           junit: opts['junit'] as string | undefined,
           tap: opts['tap'] as string | undefined,
@@ -170,15 +173,15 @@ Example:
       const onSignal = (sig: NodeJS.Signals): void => {
         if (ac.signal.aborted) {
           killAllQemu();
-          process.exit(sig === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT);
+          process.exit(exitCodeForSignal(sig));
         }
         ac.abort(sig);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // A hang-up (the terminal or SSH session gone) ends the run like SIGTERM: reports written, exit 129.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
       const view = runView({
         quiet: opts['quiet'] === true, raw: opts['raw'] === true, tty: process.stdout.isTTY === true,
-        color: colorFor(opts['color']), write: (t) => { process.stdout.write(t); },
+        color: colorFor(opts['color']), write: writeStdout,
       });
       const str = (k: string): string | undefined => opts[k] as string | undefined;
       const say = (line: string): void => { process.stderr.write(`kunit-bridge: ${line}\n`); };
@@ -213,11 +216,13 @@ Example:
       }
       live?.end(outcome, outcome.exitCode);
       if (outcome.listed) {
-        for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
+        for (const s of outcome.listed) for (const t of s.tests) writeStdout(`${s.name}.${t.name}\n`);
       } else {
         view.finish(outcome);
         if (githubActions()) process.stdout.write((await import('./gate/annotations.js')).githubAnnotations(outcome.result).map((l) => `${l}\n`).join(''));
       }
+      // After the summary, which it must not hide: the reports that could be written were.
+      if (outcome.reportError) say(outcome.reportError.message);
       setExit(outcome.exitCode);
       // The summary first, then the linger: late watchers still get the whole run.
       await live?.close((opts['serveLinger'] as number) * 1000);
@@ -289,11 +294,8 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-// `kunit-bridge … | head`: a closed pipe is not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
+// `kunit-bridge … | head`: a closed pipe silences the console, nothing else (runner/stdout.ts).
+guardConsoleStreams();
 
 main(process.argv).then((code) => {
   process.exitCode = code;

@@ -42,3 +42,20 @@ export function inputError(path: string, err: unknown): BridgeError {
   return new BridgeError('E_INPUT', 'input', ExitCode.USAGE,
     `cannot read ${path}: ${why} (give a saved console log, or - for stdin)`, { cause: err });
 }
+
+/** Why a file or directory could not be written, in words that say what to do (`advice`). */
+export function describeFsError(err: unknown, advice = 'choose a writable directory'): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR': return 'a file is in the way (that path or a parent of it is not a directory)';
+    case 'EACCES':
+    case 'EPERM': return `permission denied (${advice})`;
+    case 'EISDIR': return 'that path is a directory (give a file name)';
+    case 'ENOSPC':
+    case 'EDQUOT': return `no space left on the device (${advice})`;
+    case 'EROFS': return `read-only file system (${advice})`;
+    case 'ELOOP': return 'a symlink is in the way (remove it, or choose another path)';
+    default: return e.message;
+  }
+}

@@ -9,7 +9,7 @@
  * | 3 | the run did not complete: kernel crashed, output cut short, no KTAP, no tests ran |
  * | 4 | infrastructure failure (QEMU missing or failing, kernel image unreadable) |
  * | 5 | `watch`: the feed broke the live protocol (not JSON, a bad field, unknown version, too big) |
- * | 130 / 143 | interrupted by SIGINT / SIGTERM |
+ * | 129 / 130 / 143 | interrupted by SIGHUP / SIGINT / SIGTERM |
  */
 import type { Verdict } from './ktap/model.js';
 
@@ -20,6 +20,7 @@ export const ExitCode = {
   INCOMPLETE: 3,
   INFRA: 4,
   PROTOCOL: 5,
+  SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
@@ -60,4 +61,9 @@ export function gatedVerdict(testVerdict: Verdict, g: GateFindings): Verdict {
   if (g.incomplete || g.missing > 0) return 'incomplete';
   if (g.failing > 0 || g.strictStale > 0) return 'failed';
   return 'passed';
+}
+
+/** The exit code of a run stopped by a signal (128 + its number): SIGHUP 129, SIGINT 130, SIGTERM 143. */
+export function exitCodeForSignal(signal: unknown): ExitCode {
+  return signal === 'SIGTERM' ? ExitCode.SIGTERM : signal === 'SIGHUP' ? ExitCode.SIGHUP : ExitCode.SIGINT;
 }

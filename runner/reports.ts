@@ -3,7 +3,7 @@ import { reporterByName } from '../reporters/index.js';
 import type { ReportOptions } from '../reporters/types.js';
 import type { RunResult } from './ktap/model.js';
 import { writeFileAtomic } from './write-file.js';
-import { BridgeError } from './errors.js';
+import { BridgeError, describeFsError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 
 /** Output paths by reporter name, plus reporter options. */
@@ -20,26 +20,16 @@ const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
   ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'],
 ];
 
-function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'EEXIST':
-    case 'ENOTDIR': return 'a parent of that path is a file, not a directory';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied (choose a writable directory)';
-    case 'EISDIR': return 'that path is a directory (give a file name)';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'EROFS': return 'read-only file system (choose a writable directory)';
-    default: return e.message;
-  }
-}
-
-/** Render and write every requested report; returns the paths written. */
-export function writeReports(result: RunResult, req: ReportRequest): string[] {
+/**
+ * Render and write every requested report, after the `always` ones (`[reporter, path]`: run's
+ * results.json); returns the paths written. One that cannot be written does not stop the others:
+ * the first failure is thrown (E_REPORT_WRITE, exit 2) once all have been tried.
+ */
+export function writeReports(result: RunResult, req: ReportRequest, always: ReadonlyArray<readonly [string, string]> = []): string[] {
   const written: string[] = [];
   let failure: BridgeError | undefined;
-  for (const [field, name] of FIELDS) {
-    const path = req[field];
+  const requested = FIELDS.map(([field, name]) => [name, req[field]] as const);
+  for (const [name, path] of [...always, ...requested]) {
     if (typeof path !== 'string' || path === '') continue;
     const reporter = reporterByName(name)!;
     try {

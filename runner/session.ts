@@ -5,7 +5,10 @@
  * noise through), and an optional KVM probe. Always ends with a RunResult
  * reflecting what was seen, whatever happened.
  */
-import { appendFileSync, closeSync, openSync, readFileSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, readSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { BridgeError, describeFsError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import { openFresh } from './write-file.js';
 import { KtapParser, LineSplitter } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import { StreamJoin } from './agent/join.js';
@@ -43,7 +46,10 @@ export interface AgentHooks {
 }
 
 export interface SessionOptions {
-  /** The QEMU command; its serial console must go to `rawLogPath` (`serialFile` in the argv builder). */
+  /**
+   * The QEMU command; its serial console must go to `SERIAL_FD_PATH` (`serialFile` in the argv
+   * builder): QEMU's fd 3, the `rawLogPath` file this session creates (a path, it is opened by name).
+   */
   command: QemuCommand;
   /** Debian package for the "install it" message. */
   debianPackage: string;
@@ -64,6 +70,8 @@ export interface SessionOptions {
    * that), and the console's tail joins in if the agent's stream ends early (runner/agent/join.ts).
    */
   agent?: AgentHooks;
+  /** Return the whole console (`SessionResult.console`), read from the session's own descriptor. */
+  keepConsole?: boolean;
 }
 
 export interface SessionResult {
@@ -77,6 +85,8 @@ export interface SessionResult {
   /** The console said `Kernel panic - not syncing`. */
   panicked: boolean;
   wallMs: number;
+  /** The console as QEMU wrote it, with `keepConsole` (not re-read by name: the name may be someone else's by then). */
+  console?: Buffer;
 }
 
 const KTAP_PROGRESS: ReadonlySet<KtapEvent['type']> = new Set(['document-start', 'plan', 'test-start', 'test-end', 'crash']);
@@ -84,9 +94,15 @@ const KERNEL_OUTPUT = /Linux version|\[\s*\d+\.\d+\]|KTAP version|Booting Linux|
 
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const started = Date.now();
-  // QEMU writes the console to the file; we follow the file. Created first, so it can be opened now.
-  writeFileSync(opts.rawLogPath, '');
-  const raw = openSync(opts.rawLogPath, 'r');
+  // QEMU writes the console to the file; we follow the file. Created first, exclusively (never
+  // through a planted link), and handed to QEMU as its fd 3.
+  let raw: number;
+  try {
+    raw = openFresh(opts.rawLogPath);
+  } catch (err) {
+    throw new BridgeError('E_LOG_WRITE', 'reporter', ExitCode.USAGE,
+      `cannot create the raw console log ${opts.rawLogPath}: ${describeFsError(err)}`, { cause: err });
+  }
   let ending: SessionEnding = 'exited';
   let sawKernel = false;
   let head = '';
@@ -169,7 +185,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 
   let proc: QemuProcess;
   try {
-    proc = await QemuProcess.start(opts.command, onConsole, onStderr, opts.debianPackage);
+    proc = await QemuProcess.start(opts.command, onConsole, onStderr, opts.debianPackage, raw);
   } catch (err) {
     clearInterval(poll);
     watcher?.close();
@@ -204,7 +220,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     // after the agent's last line joins the same stream. The console log holds it all.
     join.switchTo('serial');
     const tail = new LineSplitter((text, info) => join.serial(text, info));
-    tail.push(readFileSync(opts.rawLogPath));
+    // From the descriptor, not the name: what QEMU wrote, whatever is at that name now.
+    tail.push(readAll(raw));
     tail.end();
   }
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
@@ -222,8 +239,25 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     default:
       result = parser.finish();
   }
-  closeSync(raw);
   // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
-  if (stderr.length > 0) appendFileSync(opts.rawLogPath, Buffer.concat(stderr));
-  return { result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
+  try {
+    if (stderr.length > 0) writeSync(raw, Buffer.concat(stderr), 0, undefined, fstatSync(raw).size);
+  } catch {
+    // a full disk: the log keeps what QEMU wrote; the reports' writes will say the disk is full
+  }
+  const kept = opts.keepConsole ? readAll(raw) : undefined;
+  closeSync(raw);
+  return { ...(kept ? { console: kept } : {}), result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
+}
+
+/** The whole file behind `fd` (positional reads: the descriptor's offset is not used). */
+function readAll(fd: number): Buffer {
+  const all = Buffer.alloc(fstatSync(fd).size);
+  let got = 0;
+  while (got < all.length) {
+    const n = readSync(fd, all, got, all.length - got, got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return all.subarray(0, got);
 }

@@ -3,11 +3,11 @@
  * instances), show results live, leave the raw console logs and the reports
  * behind whatever happens. A library function: no argv, no process.exit.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { BridgeError } from '../errors.js';
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { ExitCode, exitCodeFor, exitCodeForSignal } from '../exit-codes.js';
 import { emptyCounts, type KtapEvent, type RunResult } from '../ktap/model.js';
 import { parseTestList, type ListedSuite } from '../ktap/test-list.js';
 import { mergeLanes } from '../merge.js';
@@ -19,7 +19,8 @@ import type { ReportRequest } from '../reports.js';
 import { runSession, type SessionResult } from '../session.js';
 import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
-import { writeFileAtomic } from '../write-file.js';
+import { createOutputDir } from '../output-dir.js';
+import { orphanGuard, SERIAL_FD_PATH } from '../qemu/process.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
@@ -99,19 +100,17 @@ export interface RunOutcome {
   rawLogs: string[];
   /** `kunit.action=list` output, for --list. */
   listed?: ListedSuite[];
-}
-
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+  /** A report that could not be written (E_REPORT_WRITE; the others were): `exitCode` is its. */
+  reportError?: BridgeError;
 }
 
 /**
  * The report writers pull in every reporter (junit-report-builder among them): about 60 ms.
  * They are loaded while the first QEMU boots, not before it starts.
  */
-let reportModules: Promise<[typeof import('../reports.js'), typeof import('../../reporters/json.js')]> | undefined;
+let reportModules: Promise<[typeof import('../reports.js')]> | undefined;
 function loadReportModules(): typeof reportModules & object {
-  reportModules ??= Promise.all([import('../reports.js'), import('../../reporters/json.js')]);
+  reportModules ??= Promise.all([import('../reports.js')]);
   return reportModules;
 }
 
@@ -138,11 +137,12 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
   const gating = wantsGate(req.gate) && !req.list ? await import('../gate/index.js') : undefined;
   const gateOptions = gating?.loadGate(req.gate!);
-  const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
-  mkdirSync(outputDir, { recursive: true });
+  const outputDir = createOutputDir(cwd, req.output);
   const qemu = req.qemu ?? profile.qemu;
   const first = initialAccel(req.accel ?? 'auto', qemu, arch === hostArch());
   if (first.note) warn(first.note);
+  const orphans = orphanGuard();
+  if (orphans.note) warn(orphans.note);
   let accel = first.accel;
   let probe = first.probe;
   const deadline = req.timeoutS ? Date.now() + req.timeoutS * 1000 : undefined;
@@ -183,7 +183,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
       }) : undefined;
       const cmd = buildQemuCommand({
         arch: arch!, kernel, accel, memoryMb: req.memoryMb, smp: req.smp, initrd: req.initrd,
-        append: req.append, qemuArgs: req.qemuArgs, qemu, kunit, serialFile: rawLogPath,
+        append: req.append, qemuArgs: req.qemuArgs, qemu, kunit, serialFile: SERIAL_FD_PATH,
         ...(agentLane ? { agent: { initArgs: agentInitArgs(files!, req.agentNode ?? process.execPath, agentServer!.port, agentLane.channel.tokenFile) } } : {}),
       }, existsSync);
       firstCmdline ||= cmd.cmdline;
@@ -200,6 +200,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
           onEvent,
           onRaw: req.onRaw ? (c) => req.onRaw!(c, lane) : undefined,
           signal: req.signal,
+          // The listing boot's console is the test list: read back from the session, not by name.
+          keepConsole: kunit.action !== undefined,
           ...(agentLane ? { agent: agentLane.hooks() } : {}),
         });
       } catch (err) {
@@ -249,7 +251,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
     const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey());
     if (cached) return cached;
     const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
-    const listed = parseTestList(readFileSync(join(outputDir, 'console-list.log'), 'utf8'));
+    const listed = parseTestList(s.console?.toString('utf8') ?? '');
     if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(), listed);
     return listed;
   };
@@ -257,7 +259,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   if (req.list) {
     const listed = await getList();
     const result: RunResult = { documents: [], diagnostics: [], counts: emptyCounts(), verdict: listed.length ? 'passed' : 'no-tests', lines: 0, metadata: {} };
-    return { result, exitCode: req.signal?.aborted ? ExitCode.SIGINT : listed.length ? ExitCode.OK : ExitCode.INCOMPLETE, outputDir, rawLogs, listed };
+    return { result, exitCode: req.signal?.aborted ? exitCodeForSignal(req.signal.reason) : listed.length ? ExitCode.OK : ExitCode.INCOMPLETE, outputDir, rawLogs, listed };
   }
 
   const jobs = Math.max(1, req.jobs ?? 1);
@@ -345,11 +347,16 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
 
   if (gating && gateOptions) for (const w of gating.applyGate(result, { ...gateOptions, arch }).warnings) warn(w);
 
-  const [{ writeReports }, { jsonReporter }] = await loadReportModules();
-  writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));
-  writeReports(result, req.reports ?? {});
+  const [{ writeReports }] = await loadReportModules();
   let exitCode: number = exitCodeFor(result.verdict);
-  if (req.signal?.aborted) exitCode = req.signal.reason === 'SIGTERM' ? ExitCode.SIGTERM : ExitCode.SIGINT;
+  if (req.signal?.aborted) exitCode = exitCodeForSignal(req.signal.reason);
+  try {
+    writeReports(result, req.reports ?? {}, [['json', join(outputDir, 'results.json')]]);
+  } catch (err) {
+    // Every other report was written; the run's results stand, the exit code says one is missing.
+    if (!(err instanceof BridgeError)) throw err;
+    return { result, exitCode: err.exitCode, outputDir, rawLogs, reportError: err };
+  }
   return { result, exitCode, outputDir, rawLogs };
   } finally {
     await agentServer?.stop();

@@ -2,9 +2,13 @@
  * A QEMU child process: spawned without a shell, its serial output (stdout)
  * and its own messages (stderr) delivered as bytes, and killed on every exit
  * path. Every live child is registered so signal handlers and process exit
- * can stop them all: no orphans.
+ * can stop them all; and it runs under `setpriv --pdeathsig KILL`, so the
+ * kernel kills it when the runner dies however it dies (`kill -9` included):
+ * no orphans.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { QemuCommand } from './argv.js';
@@ -35,6 +39,59 @@ export function liveQemuCount(): number {
 
 process.on('exit', killAllQemu);
 
+/**
+ * The serial console file as QEMU sees it (`-serial file:` in the argv builder): its fd 3, the
+ * console log the session created exclusively, so QEMU never opens a name someone else could
+ * have swapped for a symlink.
+ */
+export const SERIAL_FD_PATH = '/dev/fd/3';
+
+/** An executable file named `name` (a path, or looked up on PATH), or why there is none. */
+function findExecutable(name: string): { path: string } | { code: 'ENOENT' | 'EACCES' } {
+  const dirs = name.includes('/') ? [''] : (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
+  let denied = false;
+  for (const dir of dirs) {
+    const path = dir ? join(dir, name) : name;
+    try {
+      if (!statSync(path).isFile()) continue;
+    } catch {
+      continue;
+    }
+    try {
+      accessSync(path, constants.X_OK);
+      return { path };
+    } catch {
+      denied = true;
+    }
+  }
+  return { code: denied ? 'EACCES' : 'ENOENT' };
+}
+
+export interface OrphanGuard {
+  /** The program QEMU is started through, and its arguments before QEMU's path (none without setpriv). */
+  wrapper?: { file: string; args: string[] };
+  /** One line for the user when there is no guard. */
+  note?: string;
+}
+
+let guard: OrphanGuard | undefined;
+
+/**
+ * `setpriv --pdeathsig KILL --` (util-linux): the parent-death signal is set in the child, then
+ * QEMU is exec'd in its place (same pid), so QEMU gets SIGKILL when the runner dies. The signal
+ * follows the thread that spawned it: Node spawns from its main thread, which lives as long as
+ * the process. Without setpriv (not Linux, or util-linux missing) QEMU is still killed on every
+ * exit path but a SIGKILL of the runner, and the note says so.
+ */
+export function orphanGuard(): OrphanGuard {
+  if (guard) return guard;
+  const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
+  guard = setpriv && 'path' in setpriv
+    ? { wrapper: { file: setpriv.path, args: ['--pdeathsig', 'KILL', '--'] } }
+    : { note: 'setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL' };
+  return guard;
+}
+
 export class QemuProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<QemuExit>;
@@ -49,12 +106,23 @@ export class QemuProcess {
 
   /**
    * Start QEMU. Resolves once it is running; rejects with a BridgeError
-   * (exit 4) when the binary cannot be started.
+   * (exit 4) when the binary cannot be started. `serialFd` becomes QEMU's fd 3
+   * ({@link SERIAL_FD_PATH}).
    */
   static start(cmd: QemuCommand, onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void,
-    debianPackage: string): Promise<QemuProcess> {
+    debianPackage: string, serialFd?: number): Promise<QemuProcess> {
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd.binary, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Found here, not by exec: under setpriv a missing QEMU would be setpriv's exit status 127.
+      const found = findExecutable(cmd.binary);
+      if ('code' in found) {
+        reject(startError(cmd.binary, found.code, debianPackage));
+        return;
+      }
+      const { wrapper } = orphanGuard();
+      const stdio = ['ignore', 'pipe', 'pipe', ...(serialFd === undefined ? [] : [serialFd])] as const;
+      const child = wrapper
+        ? spawn(wrapper.file, [...wrapper.args, found.path, ...cmd.args], { stdio: [...stdio] })
+        : spawn(found.path, cmd.args, { stdio: [...stdio] });
       live.add(child);
       const exited = new Promise<QemuExit>((res) => {
         child.once('close', (code, signal) => {
@@ -70,14 +138,7 @@ export class QemuProcess {
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
         live.delete(child);
-        if (err.code === 'ENOENT') {
-          reject(new BridgeError('E_QEMU_MISSING', 'qemu', ExitCode.INFRA,
-            `${cmd.binary} not found: install it (apt-get install ${debianPackage}) or pass --qemu PATH`));
-        } else if (err.code === 'EACCES') {
-          reject(new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `${cmd.binary} cannot be executed: permission denied`));
-        } else {
-          reject(new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `cannot start ${cmd.binary}: ${err.message}`));
-        }
+        reject(startError(cmd.binary, err.code, debianPackage, err.message));
       });
       child.once('spawn', () => resolve(proc));
     });
@@ -94,4 +155,13 @@ export class QemuProcess {
     })();
     return this.killing;
   }
+}
+
+function startError(binary: string, code: string | undefined, debianPackage: string, message = code ?? ''): BridgeError {
+  if (code === 'ENOENT') {
+    return new BridgeError('E_QEMU_MISSING', 'qemu', ExitCode.INFRA,
+      `${binary} not found: install it (apt-get install ${debianPackage}) or pass --qemu PATH`);
+  }
+  if (code === 'EACCES') return new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `${binary} cannot be executed: permission denied`);
+  return new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `cannot start ${binary}: ${message}`);
 }
