@@ -11,6 +11,7 @@ import {
 } from './model.js';
 import type { KtapLine } from './grammar.js';
 import { Frame, newFrame, statusOf } from './frame.js';
+import { verdictFor } from './status.js';
 
 /** Deepest nesting kept; deeper KTAP is logged, not nested (KUnit itself nests 3 deep). */
 export const MAX_DEPTH = 64;
@@ -319,11 +320,6 @@ export class KtapTree {
   }
 
   verdict(): Verdict {
-    const c = this.counts;
-    if (this.docCount === 0) return 'no-ktap';
-    if (c.crashed + c.incomplete + c.notRun > 0 || this.documents.some((d) => !d.complete)) return 'incomplete';
-    if (c.failed + c.timeout + c.errors > 0) return 'failed';
-    if (c.total === 0) return 'no-tests';
-    return 'passed';
+    return verdictFor(this.counts, this.documents, this.docCount > 0, this.runCrash);
   }
 }

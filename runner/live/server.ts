@@ -38,7 +38,7 @@ export interface LiveServerOptions {
 const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/live/page/', import.meta.url)]
   .find((u) => existsSync(new URL('index.html', u))) ?? new URL('../../../runner/live/page/', import.meta.url);
 const ASSETS: Record<string, string> = {
-  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css',
+  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css', '/status.js': 'status.js',
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
