@@ -5,7 +5,7 @@
  * every test.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -181,4 +181,30 @@ export function writeJunit(dir: string, name: string, xml: string): string {
   const file = join(dir, `${name.replace(/[^\w.-]+/g, '_')}.xml`);
   writeFileSync(file, xml);
   return file;
+}
+
+interface JsonTest extends Omit<TestNode, 'children' | 'log' | 'attributes'> { tests?: JsonTest[]; log?: string[]; attributes?: Record<string, string> }
+
+/** A native JSON report (docs/json-format.md) back as a RunResult. */
+export function fromNativeJson(text: string): RunResult {
+  const json = JSON.parse(text) as Omit<RunResult, 'documents'> & { documents: Array<Omit<RunResult['documents'][number], 'tests'> & { tests: JsonTest[] }> };
+  const node = ({ tests, log, attributes, ...rest }: JsonTest): TestNode => ({ ...rest, log: log ?? [], attributes: attributes ?? {}, children: (tests ?? []).map(node) });
+  return {
+    ...json,
+    documents: json.documents.map((d) => ({ ...d, log: d.log ?? [], attributes: d.attributes ?? {}, tests: d.tests.map(node) })),
+  };
+}
+
+/**
+ * A finished `run`'s reports in `dir` (results.json, and the JUnit and TAP
+ * files given) against its exit code, as CI reads them.
+ */
+export async function expectRunReportsAgree(dir: string, exitCode: number | null, files: { junit?: string; tap?: string }): Promise<void> {
+  const result = fromNativeJson(readFileSync(join(dir, 'results.json'), 'utf8'));
+  expect(exitCodeFor(result.verdict), 'results.json verdict').toBe(exitCode);
+  if (files.junit) {
+    const xml = readFileSync(files.junit, 'utf8');
+    await expectJunitAgrees(result, xml, junitparser([files.junit])[files.junit]!);
+  }
+  if (files.tap) await expectTapAgrees(result, readFileSync(files.tap, 'utf8'));
 }
