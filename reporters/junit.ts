@@ -41,9 +41,9 @@
  */
 import junitReportBuilder from 'junit-report-builder';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
-import { attemptsLine, countLeaves, emptyCounts } from '../runner/ktap/model.js';
+import { attemptsLine } from '../runner/ktap/model.js';
 import type { RunResult, TestNode } from '../runner/ktap/model.js';
-import { crashOutsideTests, isNormalEnd, isShownFailing, lateCrash, RULES, verdictReason } from '../runner/ktap/status.js';
+import { crashOutsideTests, failedOnItsOwn, isNormalEnd, lateCrash, RULES, verdictReason } from '../runner/ktap/status.js';
 import type { FileReporter, ReportOptions } from './types.js';
 
 type XmlElement = ReturnType<TestCase['build']>;
@@ -129,16 +129,6 @@ function outcome(node: TestNode): CaseOutcome {
     case 'error':
       return { kind: 'error', type: 'error', message: node.reason ?? 'error', body: log };
   }
-}
-
-/**
- * A test with children that failed on its own (suite_init/exit, a crash after
- * its last case) while none of its leaves shows it: it gets a case of its own.
- */
-export function failedOnItsOwn(node: TestNode): boolean {
-  if (node.children.length === 0 || !isShownFailing(node.status)) return false;
-  const c = countLeaves(node, emptyCounts());
-  return c.failed + c.timeout + c.errors + c.crashed + c.incomplete + c.notRun === 0;
 }
 
 /**

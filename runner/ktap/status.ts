@@ -94,6 +94,40 @@ export function worstOf<T extends { status: TestStatus }>(items: readonly T[]): 
   return worst;
 }
 
+// ---- tests with children that failed on their own ------------------------------------------
+
+/** Is any leaf under `node` (or `node`, a leaf) shown as failing, or not run? */
+function anyBadLeaf(node: TestNode): boolean {
+  if (node.children.length === 0) return isShownFailing(node.status) || node.status === 'not-run';
+  return node.children.some(anyBadLeaf);
+}
+
+/**
+ * A test with children that failed on its own — `not ok` although every case
+ * passed (suite_init/exit), or no result line of its own — while none of its
+ * leaves shows it. Counts are of leaves, so this is what the verdict adds.
+ */
+export function failedOnItsOwn(node: TestNode): boolean {
+  return node.children.length > 0 && isShownFailing(node.status) && !node.children.some(anyBadLeaf);
+}
+
+/** The tests (suites, parameterised cases) under these that failed on their own. */
+export function ownFailures(tests: readonly TestNode[]): TestNode[] {
+  const out: TestNode[] = [];
+  const walk = (n: TestNode): void => {
+    if (failedOnItsOwn(n)) out.push(n);
+    n.children.forEach(walk);
+  };
+  tests.forEach(walk);
+  return out;
+}
+
+/** What failed on its own adds to the verdict: the worst such effect. */
+export function ownFailureEffect(nodes: readonly TestNode[]): Effect | undefined {
+  const worst = worstOf(nodes);
+  return worst ? RULES[worst.status].effect : undefined;
+}
+
 // ---- the kernel's own end, and crashes outside any test ----------------------------------
 
 /**
@@ -136,14 +170,18 @@ function sumOf(counts: Counts, effect: Effect): number {
 
 /**
  * The verdict for a run's leaf counts, documents and first crash. Incomplete
- * wins over failed (an incomplete run can hide more failures). A crash that no
+ * wins over failed (an incomplete run can hide more failures). A test with
+ * children that failed on its own counts with its status ({@link failedOnItsOwn};
+ * `own` is the worst effect of those, found in `documents` unless given — the
+ * parser, which may not keep the documents' tests, gives it). A crash that no
  * test carries fails the run unless it is the kernel's normal end; a crash on
  * a test always leaves that test `crashed`, so the run is incomplete anyway.
  */
-export function verdictFor(counts: Counts, documents: readonly KtapDocument[], sawKtap: boolean, crash?: CrashInfo): Verdict {
+export function verdictFor(counts: Counts, documents: readonly KtapDocument[], sawKtap: boolean, crash?: CrashInfo,
+  own: Effect | undefined = ownFailureEffect(ownFailures(documents.flatMap((d) => d.tests)))): Verdict {
   if (!sawKtap) return 'no-ktap';
-  if (sumOf(counts, 'incomplete') > 0 || documents.some((d) => !d.complete)) return 'incomplete';
-  if (sumOf(counts, 'fail') > 0) return 'failed';
+  if (sumOf(counts, 'incomplete') > 0 || documents.some((d) => !d.complete) || own === 'incomplete') return 'incomplete';
+  if (sumOf(counts, 'fail') > 0 || own === 'fail') return 'failed';
   if (crash !== undefined && !isNormalEnd(crash)) return 'failed';
   if (counts.total === 0) return 'no-tests';
   return 'passed';
@@ -173,11 +211,15 @@ export function verdictReason(result: RunResult): string | undefined {
     case 'failed': {
       const n = sumOf(c, 'fail');
       if (n > 0) return `${n} test${n === 1 ? '' : 's'} failed`;
+      const own = ownFailures(result.documents.flatMap((d) => d.tests)).length;
+      if (own > 0) return `${own} suite${own === 1 ? '' : 's'} failed on its own (its cases passed)`;
       const crash = lateCrash(result);
       return crash ? `kernel crashed outside any test: ${crash.reason}` : 'failed';
     }
     case 'incomplete': {
       const parts: string[] = [];
+      const own = ownFailures(result.documents.flatMap((d) => d.tests)).filter((n) => RULES[n.status].effect === 'incomplete').length;
+      if (own) parts.push(`${own} suite${own === 1 ? '' : 's'} without a result of its own`);
       if (c.crashed) parts.push(`${c.crashed} crashed`);
       if (c.incomplete) parts.push(`${c.incomplete} without a result`);
       if (c.notRun) parts.push(`${c.notRun} not run`);

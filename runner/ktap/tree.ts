@@ -11,7 +11,7 @@ import {
 } from './model.js';
 import type { KtapLine } from './grammar.js';
 import { Frame, newFrame, statusOf } from './frame.js';
-import { verdictFor } from './status.js';
+import { failedOnItsOwn, RULES, verdictFor, worse } from './status.js';
 
 /** Deepest nesting kept; deeper KTAP is logged, not nested (KUnit itself nests 3 deep). */
 export const MAX_DEPTH = 64;
@@ -40,6 +40,8 @@ export class KtapTree {
   runCrash: CrashInfo | undefined;
   /** The crash whose trace the following lines extend. */
   trace: CrashInfo | undefined;
+  /** The worst status of the tests with children that failed on their own (status.ts failedOnItsOwn). */
+  own: TestStatus | undefined;
   /** Set while {@link abandon} closes frames, so a filled plan does not close the document early. */
   abandoning = false;
 
@@ -140,6 +142,7 @@ export class KtapTree {
       node.durationMs = Math.round((time - node.startTime) * 1e6) / 1e3;
     }
     if (node.children.length === 0) countStatus(this.counts, node.status);
+    else if (failedOnItsOwn(node)) this.own = worse(this.own ?? node.status, node.status);
     frame.results++;
     frame.lastTime = time;
     frame.hint = undefined;
@@ -320,6 +323,6 @@ export class KtapTree {
   }
 
   verdict(): Verdict {
-    return verdictFor(this.counts, this.documents, this.docCount > 0, this.runCrash);
+    return verdictFor(this.counts, this.documents, this.docCount > 0, this.runCrash, this.own && RULES[this.own].effect);
   }
 }
