@@ -9,6 +9,7 @@ import {
   crashOutsideTests, FAILING_STATUSES, INCOMPLETE_STATUSES, isNormalEnd, isShownFailing, lateCrash, PASSING_STATUSES,
   RULES, STATUS_RULES, verdictFor, worse, worstOf,
 } from '../../../runner/ktap/status.js';
+import { KtapStream } from '../../../runner/ktap/index.js';
 import { pageStatusScript } from '../../../runner/live/page-status.js';
 import { REPO } from '../../helpers/corpus.js';
 
@@ -110,4 +111,20 @@ it('the live page\'s status.js is generated from these rules (npm run build writ
   const scope: { KUNIT_BRIDGE_STATUS?: Array<{ status: string; shown: string; count: string | null }> } = {};
   new Function('globalThis', file)(scope);
   expect(scope.KUNIT_BRIDGE_STATUS?.map((r) => [r.status, r.shown, r.count])).toEqual(STATUS_RULES.map((r) => [r.status, r.shown, r.count ?? null]));
+});
+
+describe('a suite that failed on its own (its cases passed)', () => {
+  const log = (suiteLine: string): string => `KTAP version 1\n1..1\n    # Subtest: s\n    1..1\n    ok 1 t\n${suiteLine}`;
+  it.each([
+    ['not ok 1 s', 'failed'],
+    ['not ok 1 s # ERROR suite_exit failed', 'failed'],
+    ['ok 1 s', 'passed'],
+    ['1..1', 'incomplete'],
+  ])('%s: %s, with or without the tree kept', (line, verdict) => {
+    for (const retain of [true, false]) {
+      const stream = new KtapStream({ retain });
+      stream.write(`${log(line)}\n`);
+      expect(stream.finish().verdict, `retain ${retain}`).toBe(verdict);
+    }
+  });
 });
