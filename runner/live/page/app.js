@@ -586,14 +586,16 @@
       if (why) li.append(el('span', 'freason', why));
       list.append(li);
     }
-    if (run.crash) {
+    // A crash a test carries is listed once, on that test (the kernel crashed between two tests: the next is blamed).
+    const outside = run.crash && ![...run.nodes.values()].some((n) => n.crash && n.crash.line === run.crash.line);
+    if (outside) {
       const li = el('li');
       li.append(el('span', 'badge', 'crash'), el('span', 'fpath', `outside any test: ${run.crash.reason || ''}`));
       li.querySelector('.badge').dataset.status = 'crashed';
       li.querySelector('.badge').dataset.effect = EFFECT.crashed;
       list.append(li);
     }
-    const count = failures.length + (run.crash ? 1 : 0);
+    const count = failures.length + (outside ? 1 : 0);
     section.hidden = count === 0;
     $('failures-count').textContent = `(${count})`;
   }
