@@ -74,6 +74,10 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
     node.status = worst.status;
     if (worst.reason) node.reason = `attempt ${worst.attempt}: ${worst.reason}`;
     else delete node.reason;
+    // A test that crashed in a later attempt carries that crash (its document is folded away), so it
+    // is reported once, on the test, and not again as a crash outside any test.
+    const crash = reruns[worst.attempt - 2]?.crash;
+    if (worst.status === 'crashed' && crash && !node.crash) node.crash = crash;
   }
   const flaky = (counted.some((a) => PASSING_STATUSES.has(a.status)) && counted.some((a) => SHOWN_FAILING.has(a.status)))
     || node.children.some((c) => c.flaky);
