@@ -15,18 +15,10 @@
 import type { Counts, KtapEvent, RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import { flakyTests } from '../runner/ktap/model.js';
 import { unknownFailures } from './gate-summary.js';
+import { crashOutsideTests, isNormalEnd, isShownFailing, RULES, STATUS_RULES, SUMMARY_ORDER, verdictReason } from '../runner/ktap/status.js';
 
 const WIDTH = 60;
 const LOG_LINES_SHOWN = 60;
-
-const LABEL: Record<TestStatus, string> = {
-  pass: 'PASSED', fail: 'FAILED', skip: 'SKIPPED', todo: 'TODO', xfail: 'XFAIL', timeout: 'TIMEOUT',
-  error: 'ERROR', crashed: 'CRASHED', incomplete: 'INCOMPLETE', 'not-run': 'NOT RUN', 'no-tests': 'NO TESTS',
-};
-const COLOR: Record<TestStatus, string> = {
-  pass: '32', fail: '31', skip: '33', todo: '33', xfail: '32', timeout: '31', error: '31',
-  crashed: '1;31', incomplete: '31', 'not-run': '33', 'no-tests': '33',
-};
 
 /** Colour on a TTY unless NO_COLOR is set (non-empty); FORCE_COLOR forces it. */
 export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -65,7 +57,7 @@ export class ConsoleView {
     this.showPassed = options.showPassed ?? true;
     this.live = options.live ?? false;
     const labels = {} as Record<TestStatus, string>;
-    for (const status of Object.keys(LABEL) as TestStatus[]) labels[status] = this.paint(COLOR[status], `[${LABEL[status]}]`);
+    for (const r of STATUS_RULES) labels[r.status] = this.paint(r.color, `[${r.label}]`);
     this.labels = labels;
   }
 
@@ -138,8 +130,8 @@ export class ConsoleView {
       if (!this.headed.has(parent.join('\u0000'))) this.header(parent);
       this.lastParent = parent;
     }
-    const bad = test.status !== 'pass' && test.status !== 'skip' && test.status !== 'xfail' && test.status !== 'no-tests';
-    if (!bad && test.status === 'pass' && !this.showPassed) return;
+    const bad = isShownFailing(test.status);
+    if (test.status === 'pass' && !this.showPassed) return;
     const reason = test.reason ? `  # ${test.reason}` : '';
     this.line(`${label} ${test.name}${reason}`);
     if (test.status === 'not-run') this.notRun++;
@@ -158,7 +150,7 @@ export class ConsoleView {
   }
 
   private details(test: TestNode, indent: string, showCrash: boolean): void {
-    if (test.status === 'pass' || test.status === 'skip' || test.status === 'no-tests') return;
+    if (RULES[test.status].effect === 'pass' || RULES[test.status].effect === 'neutral') return;
     const lines = test.log.slice(0, LOG_LINES_SHOWN);
     for (const l of lines) this.line(`${indent}${l}`);
     if (test.log.length > LOG_LINES_SHOWN) this.line(`${indent}… ${test.log.length - LOG_LINES_SHOWN} more log lines`);
@@ -177,8 +169,13 @@ export class ConsoleView {
     const c = result.counts;
     if (result.verdict === 'no-ktap') {
       this.line(this.paint('31', 'No KTAP found: did any KUnit tests run? (is CONFIG_KUNIT set, and is this the kernel console?)'));
-    } else if (result.crash && result.verdict !== 'incomplete') {
-      this.line(`Kernel stopped after the tests (not a test failure): ${result.crash.reason}`);
+    }
+    const outside = crashOutsideTests(result);
+    if (outside && isNormalEnd(outside)) {
+      this.line(`Kernel stopped after the tests (its normal end, not a test failure): ${outside.reason}`);
+    } else if (outside) {
+      this.line(this.paint('1;31', `Kernel crashed outside any test: ${outside.reason}`));
+      for (const l of outside.trace.slice(1, 24)) this.line(`  ${l}`);
     }
     for (const d of result.diagnostics) {
       if (d.severity === 'error' && d.code !== 'no-ktap' && d.code !== 'crash') {
@@ -189,6 +186,8 @@ export class ConsoleView {
     if (failures.length > 0) this.line(this.paint('31', `Failures: ${failures.join(', ')}`));
     if (flaky.length > 0) this.line(this.paint('33', `Flaky: ${flaky.join(', ')}`));
     if (this.notRun > 0) this.line(this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`));
+    const why = verdictReason(result);
+    if (why !== undefined && result.verdict !== 'no-ktap') this.line(this.paint('31', `Verdict: ${result.verdict}: ${why}`));
     this.line(`Testing complete. ${summarize(c)}`);
     this.flush();
   }
@@ -197,16 +196,9 @@ export class ConsoleView {
 /** `Ran 192 tests: passed: 186, failed: 1, skipped: 5`. */
 export function summarize(c: Counts): string {
   const parts: string[] = [];
-  const add = (n: number, label: string) => { if (n > 0) parts.push(`${label}: ${n}`); };
-  add(c.passed, 'passed');
-  add(c.failed, 'failed');
-  add(c.crashed, 'crashed');
-  add(c.timeout, 'timed out');
-  add(c.errors, 'errors');
-  add(c.incomplete, 'incomplete');
-  add(c.skipped, 'skipped');
-  add(c.todo, 'todo');
-  add(c.xfail, 'xfail');
-  add(c.notRun, 'not run');
+  for (const status of SUMMARY_ORDER) {
+    const { count, countLabel } = RULES[status];
+    if (count && c[count] > 0) parts.push(`${countLabel}: ${c[count]}`);
+  }
   return `Ran ${c.total} test${c.total === 1 ? '' : 's'}${parts.length ? ': ' : ''}${parts.join(', ')}`;
 }

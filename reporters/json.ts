@@ -5,6 +5,7 @@
  * {@link SCHEMA_VERSION} on any incompatible change.
  */
 import type { KtapDocument, RunResult, TestNode } from '../runner/ktap/model.js';
+import { crashOutsideTests } from '../runner/ktap/status.js';
 import type { FileReporter } from './types.js';
 
 export const SCHEMA_VERSION = 1;
@@ -57,7 +58,9 @@ export const jsonReporter: FileReporter = {
       metadata: result.metadata,
       lines: result.lines,
     };
-    if (result.crash) out['crash'] = result.crash;
+    // A crash inside a test is that test's `crash`, not the run's as well.
+    const crash = crashOutsideTests(result);
+    if (crash) out['crash'] = crash;
     out['diagnostics'] = result.diagnostics;
     out['documents'] = result.documents.map(document);
     if (result.gate) out['gate'] = result.gate;

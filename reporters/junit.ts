@@ -13,7 +13,23 @@
  *   Jenkins schema types `skipped` as a plain string (no attributes). Jenkins
  *   falls back to the text when `message` is absent.
  * - no `skipped` attribute on `<testsuites>` (neither schema has one), and no
- *   `<properties>` there either: run metadata goes on every `<testsuite>`.
+ *   `<properties>` there either: run metadata, verdict and counts go once, on
+ *   the first `<testsuite>`; each suite keeps only what differs (its status,
+ *   its document when there are several, its KTAP attributes).
+ *
+ * What CI consumers (dorny/test-reporter, mikepenz/action-junit-report,
+ * GitLab, Jenkins, junitparser) need to agree with the exit code:
+ * - every test is a `<testcase>`, a top-level test without children too;
+ * - every `<testsuites>`, `<testsuite>` and `<testcase>` has a `time`
+ *   (0 when the log had no timestamps), so no consumer computes NaN;
+ * - a run that did not pass always holds a `<failure>` or `<error>`: when no
+ *   test shows why (no KTAP, no tests ran, a document cut short, tests never
+ *   run, a kernel crash outside any test), a `kunit-bridge` suite does;
+ * - the kernel's normal end after its tests (a `No working init found` panic)
+ *   is no error: it is the `kunit-bridge.kernel-end` property;
+ * - a crash inside a test is reported once, on that test;
+ * - `<failure>`/`<error>` always have a text body, and a failing test's log
+ *   is that body only (not again in `<system-out>`).
  * - `time` has at most three decimals and no exponent (`SUREFIRE_TIME`).
  * - `file`/`line` on `<testcase>` are in neither schema, so
  *   {@link ReportOptions.junitLocations} (opt-in) makes the file invalid
@@ -25,9 +41,10 @@
  */
 import junitReportBuilder from 'junit-report-builder';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
-import { attemptsLine, countLeaves, emptyCounts } from '../runner/ktap/model.js';
-import type { Counts, RunResult, TestNode } from '../runner/ktap/model.js';
+import { attemptsLine } from '../runner/ktap/model.js';
+import type { RunResult, TestNode } from '../runner/ktap/model.js';
 import { knownLabel } from '../runner/gate/outcome.js';
+import { crashOutsideTests, failedOnItsOwn, isNormalEnd, lateCrash, RULES, verdictReason } from '../runner/ktap/status.js';
 import type { FileReporter, ReportOptions } from './types.js';
 
 type XmlElement = ReturnType<TestCase['build']>;
@@ -59,9 +76,9 @@ export function cleanXmlText(text: string): string {
 
 const ASSERTION = /ASSERTION FAILED|EXPECTATION FAILED|Expected /;
 
-/** Seconds with at most 3 decimals (SUREFIRE_TIME), or undefined when unknown. */
-function seconds(ms: number | undefined): number | undefined {
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return undefined;
+/** Seconds with at most 3 decimals (SUREFIRE_TIME); 0 when unknown (consumers compute NaN without one). */
+function seconds(ms: number | undefined): number {
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return 0;
   return Number((ms / 1000).toFixed(3));
 }
 
@@ -115,13 +132,6 @@ function outcome(node: TestNode): CaseOutcome {
   }
 }
 
-/** Statuses that must show up as a failure/error even on a node that has children. */
-const BAD = new Set(['fail', 'timeout', 'error', 'crashed', 'incomplete']);
-
-function badLeaves(c: Counts): number {
-  return c.failed + c.timeout + c.errors + c.crashed + c.incomplete + c.notRun;
-}
-
 /**
  * Append the text parts xmlbuilder would otherwise write as CDATA, after the
  * builder has made the element: reason/body text inside `<skipped>`,
@@ -144,21 +154,26 @@ function knownOutcome(node: TestNode): CaseOutcome {
   return { kind: 'skipped', body: text, outPrefix: [`${text} (status ${node.status}, entry ${k.entry})`, ...crash].join('\n') };
 }
 
-function addCase(suite: TestSuite, classname: string, node: TestNode, options: ReportOptions): void {
+function addCase(ctx: RenderContext, suite: TestSuite, classname: string, node: TestNode): number {
+  const options = ctx.options;
   const o = node.known ? knownOutcome(node) : outcome(node);
+  if (o.kind === 'failure' || o.kind === 'error') ctx.red++;
   if (node.flaky && o.message !== undefined) o.message = `flaky: ${o.message}`;
   const attempts = attemptsLine(node) ?? '';
   if (attempts) o.outPrefix = [attempts, o.outPrefix ?? ''].filter((x) => x !== '').join('\n');
   const tc = suite.testCase().className(cleanXmlText(classname)).name(cleanXmlText(node.name));
   const time = seconds(node.durationMs);
-  if (time !== undefined) tc.time(time);
+  tc.time(time);
   if (o.kind === 'failure') tc.failure(cleanXmlText(o.message ?? ''), o.type);
   if (o.kind === 'error') tc.error(cleanXmlText(o.message ?? ''), o.type);
   if (o.kind === 'skipped') tc.skipped();
   const location = options.junitLocations ? node.location : undefined;
   if (location) tc.file(cleanXmlText(location.file));
-  const out = cleanXmlText([o.outPrefix ?? '', ...node.log].filter((s) => s !== '').join('\n'));
-  const body = cleanXmlText(o.body);
+  const red = o.kind === 'failure' || o.kind === 'error';
+  // A failing test's log is its failure's body: once is enough (GitLab, Jenkins show both).
+  const out = cleanXmlText([o.outPrefix ?? '', ...(red ? [] : node.log)].filter((s) => s !== '').join('\n'));
+  // Never an empty failure/error: GitLab shows the element's attributes as a Ruby Hash then.
+  const body = cleanXmlText(red && o.body.trim() === '' ? o.message ?? o.type ?? 'failed' : o.body);
   afterBuild(tc, (el) => {
     if (location) el.att('line', String(location.line));
     if (body !== '' && o.kind !== 'pass') {
@@ -169,9 +184,10 @@ function addCase(suite: TestSuite, classname: string, node: TestNode, options: R
     }
     if (out !== '') el.ele('system-out', {}, out);
   });
+  return time;
 }
 
-/** Run-level properties shared by every suite (neither schema allows them on the root). */
+/** Run-level properties, written once on the first suite (neither schema allows them on the root). */
 function runProperties(result: RunResult): Array<[string, string]> {
   const props: Array<[string, string]> = Object.entries(result.metadata);
   props.push(['kunit-bridge.verdict', result.verdict]);
@@ -183,6 +199,8 @@ function runProperties(result: RunResult): Array<[string, string]> {
       ['kunit-bridge.gate.failing', String(g.failing.length)]);
     if (g.comparison) props.push(['kunit-bridge.gate.regressions', String(g.comparison.regressions.length)]);
   }
+  const crash = crashOutsideTests(result);
+  if (crash && isNormalEnd(crash)) props.push(['kunit-bridge.kernel-end', crash.reason]);
   return props;
 }
 
@@ -190,8 +208,31 @@ function runProperties(result: RunResult): Array<[string, string]> {
 interface RenderContext {
   builder: Builder;
   seen: Map<string, number>;
-  props: Array<[string, string]>;
+  /** Run properties not written yet (they go on the first suite). */
+  props: Array<[string, string]> | undefined;
   options: ReportOptions;
+  /** More than one document: each suite says which it belongs to. */
+  manyDocuments: boolean;
+  /** `<failure>`/`<error>` elements written so far. */
+  red: number;
+  /** Sum of the suites' times, for the root. */
+  totalSeconds: number;
+}
+
+/** A new `<testsuite>`; the first one gets the run's properties. */
+function newSuite(ctx: RenderContext, name: string): TestSuite {
+  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
+  for (const [key, value] of ctx.props ?? []) suite.property(cleanXmlText(key), cleanXmlText(value));
+  ctx.props = undefined;
+  return suite;
+}
+
+/** Give a suite its time: its own duration when known, else the sum of its cases'. */
+function suiteTime(ctx: RenderContext, suite: TestSuite, node: TestNode | undefined, casesSeconds: number): void {
+  const own = node?.durationMs;
+  const time = own !== undefined && Number.isFinite(own) && own >= 0 ? seconds(own) : Number(casesSeconds.toFixed(3));
+  suite.time(time);
+  ctx.totalSeconds += time;
 }
 
 function uniqueName(ctx: RenderContext, path: string): string {
@@ -203,50 +244,56 @@ function uniqueName(ctx: RenderContext, path: string): string {
 /** Emit `node` as a `<testsuite>` named by `path`, then its nested suites after it. */
 function addSuite(ctx: RenderContext, path: string[], node: TestNode, documentIndex: number): void {
   const name = uniqueName(ctx, path.join('.'));
-  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
-  const time = seconds(node.durationMs);
-  if (time !== undefined) suite.time(time);
-  for (const [key, value] of ctx.props) suite.property(cleanXmlText(key), cleanXmlText(value));
-  suite.property('kunit-bridge.document', String(documentIndex));
+  const suite = newSuite(ctx, name);
+  if (ctx.manyDocuments) suite.property('kunit-bridge.document', String(documentIndex));
   suite.property('kunit-bridge.status', node.status);
   for (const [key, value] of Object.entries(node.attributes)) {
     suite.property(cleanXmlText(`ktap.${key}`), cleanXmlText(value));
   }
-
+  let cases = 0;
   if (node.children.length === 0) {
-    // A suite that crashed before its first case (or errored, timed out) must not vanish.
-    if (node.status !== 'pass' && node.status !== 'skip' && node.status !== 'no-tests') {
-      addCase(suite, name, node, ctx.options);
-    }
+    // A top-level test without children is a test of its own (a suite that crashed before
+    // its first case, a kselftest): it must not vanish. A suite of `1..0` is no test.
+    if (RULES[node.status].count !== undefined) cases += addCase(ctx, suite, name, node);
+    suiteTime(ctx, suite, node, cases);
     return;
   }
   // The node failed on its own (suite_init/exit, a crash after the last case): show it.
-  if (BAD.has(node.status) && badLeaves(countLeaves(node, emptyCounts())) === 0) {
-    addCase(suite, name, node, ctx.options);
-  }
+  if (failedOnItsOwn(node)) cases += addCase(ctx, suite, name, node);
   const nested: TestNode[] = [];
   for (const child of node.children) {
     if (child.children.length > 0) nested.push(child);
-    else addCase(suite, name, child, ctx.options);
+    // A case of `1..0` is no test: it is not counted, so it is not written either.
+    else if (RULES[child.status].count !== undefined) cases += addCase(ctx, suite, name, child);
   }
+  suiteTime(ctx, suite, node, cases);
   for (const child of nested) addSuite(ctx, [...path, child.name], child, documentIndex);
 }
 
-/** A synthetic suite for problems outside any test: a crash after the last test, no KTAP at all. */
+/**
+ * A synthetic suite for what no test shows: a crash outside any test (not the
+ * kernel's normal end), and, for a run that did not pass with no failure or
+ * error written, why (no KTAP, no tests ran, cut short), so CI never shows a
+ * green report for a red exit code.
+ */
 function addRunSuite(ctx: RenderContext, result: RunResult, runName: string): void {
   const problems: TestNode[] = [];
   const blank = { log: [], children: [], attributes: {}, line: 0 };
-  if (result.crash) {
-    problems.push({ ...blank, name: 'kernel crash outside any test', status: 'crashed', crash: result.crash, line: result.crash.line });
+  const crash = lateCrash(result);
+  if (crash) {
+    problems.push({ ...blank, name: 'kernel crash outside any test', status: 'crashed', crash, line: crash.line });
   }
-  if (result.verdict === 'no-ktap') {
-    problems.push({ ...blank, name: 'KTAP output', status: 'error', reason: 'no KTAP output found' });
+  const why = verdictReason(result);
+  if (why !== undefined && ctx.red === 0 && problems.length === 0) {
+    const name = result.verdict === 'no-ktap' ? 'KTAP output' : result.verdict === 'no-tests' ? 'tests' : 'run';
+    problems.push({ ...blank, name, status: 'error', reason: why });
   }
-  if (problems.length === 0) return;
+  if (problems.length === 0 && ctx.props === undefined) return;
   const name = uniqueName(ctx, runName);
-  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
-  for (const [key, value] of ctx.props) suite.property(cleanXmlText(key), cleanXmlText(value));
-  for (const p of problems) addCase(suite, name, p, ctx.options);
+  const suite = newSuite(ctx, name);
+  let cases = 0;
+  for (const p of problems) cases += addCase(ctx, suite, name, p);
+  suiteTime(ctx, suite, undefined, cases);
 }
 
 /** Render a whole run as a JUnit XML string. */
@@ -257,15 +304,19 @@ function render(result: RunResult, options: ReportOptions = {}): string {
     seen: new Map(),
     props: runProperties(result),
     options,
+    manyDocuments: result.documents.length > 1,
+    red: 0,
+    totalSeconds: 0,
   };
   for (const doc of result.documents) {
     for (const top of doc.tests) addSuite(ctx, [top.name], top, doc.index);
   }
   addRunSuite(ctx, result, runName);
-  // The builder always writes `skipped` on <testsuites>; neither schema allows it.
-  // It is the root's last attribute and the first ` skipped="` in the file
-  // (an attribute value cannot hold a raw `"`).
-  return ctx.builder.build().replace(/ skipped="\d+"/, '') + '\n';
+  // The builder always writes `skipped` on <testsuites>, and no `time`; neither schema allows
+  // `skipped` there, consumers want `time`. `skipped` is the root's last attribute and the first
+  // ` skipped="` in the file (an attribute value cannot hold a raw `"`).
+  const time = Number(ctx.totalSeconds.toFixed(3));
+  return ctx.builder.build().replace(/ skipped="\d+"/, ` time="${time}"`) + '\n';
 }
 
 /** JUnit XML: one flat `<testsuite>` per suite path; valid against junit-10.xsd and Jenkins' junit-4.xsd. */

@@ -8,7 +8,8 @@
  * with each failure printed above it as it happens. Off a TTY (CI logs):
  * one plain line per finished test, failures with their log.
  */
-import type { KtapEvent, TestNode, TestStatus } from '../runner/ktap/model.js';
+import type { KtapEvent, TestNode } from '../runner/ktap/model.js';
+import { RULES } from '../runner/ktap/status.js';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -18,12 +19,6 @@ export interface ProgressOptions {
   suitesTotal?: number;
   now?: () => number;
 }
-
-const LABEL: Partial<Record<TestStatus, string>> = {
-  pass: 'PASSED', fail: 'FAILED', skip: 'SKIPPED', todo: 'TODO', xfail: 'XFAIL', timeout: 'TIMEOUT', error: 'ERROR',
-  crashed: 'CRASHED', incomplete: 'INCOMPLETE', 'not-run': 'NOT RUN', 'no-tests': 'NO TESTS',
-};
-const BAD: ReadonlySet<TestStatus> = new Set(['fail', 'timeout', 'error', 'crashed', 'incomplete']);
 
 export class ProgressView {
   private readonly o: ProgressOptions;
@@ -72,12 +67,13 @@ export class ProgressView {
       if (!this.o.tty) this.print(`${this.label(t)} ${name}${lane !== undefined ? `  (lane ${lane + 1})` : ''}\n`);
       return;
     }
-    if (t.status === 'pass' || t.status === 'xfail') this.passed++;
-    else if (t.status === 'skip' || t.status === 'todo' || t.status === 'not-run') this.skipped++;
-    else if (BAD.has(t.status)) this.failed++;
+    const shown = RULES[t.status].shown;
+    if (shown === 'pass') this.passed++;
+    else if (shown === 'fail') this.failed++;
+    else if (t.status !== 'no-tests') this.skipped++;
     if (e.path.length === 1) this.suitesDone++;
     this.current = name;
-    if (BAD.has(t.status)) {
+    if (shown === 'fail') {
       if (!this.failures.includes(name)) this.failures.push(name);
       this.print(this.failure(name, t));
     }
@@ -85,8 +81,8 @@ export class ProgressView {
   }
 
   private label(t: TestNode): string {
-    const l = `[${LABEL[t.status] ?? t.status}]`;
-    return BAD.has(t.status) ? this.paint('31', l) : t.status === 'pass' ? this.paint('32', l) : this.paint('33', l);
+    const rule = RULES[t.status];
+    return this.paint(rule.color, `[${rule.label}]`);
   }
 
   private failure(name: string, t: TestNode): string {

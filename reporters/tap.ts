@@ -17,19 +17,26 @@
  * | fail                                | `not ok N - name` (+ YAML `at:` if located) | failure |
  * | skip                                | `ok N - name # SKIP reason`            | skip        |
  * | todo                                | `not ok N - name # TODO reason`        | todo, never a failure |
- * | not-run                             | `not ok N - name # SKIP not run: …` + YAML | skip, never a pass |
+ * | not-run                             | `ok N - name # SKIP not run: …` + YAML | skip        |
  * | timeout, error, crashed, incomplete | `not ok N - name` + YAML block         | failure     |
  * | no-tests                            | subtest with `1..0 # no tests`, `ok N - name # SKIP no tests` | not a leaf |
  *
  * xfail is not written as `# TODO`: consumers would count it as todo, not as
- * the pass KUnit records. not-run is `not ok` so it can never be read as a
- * pass, and `# SKIP` so it is not a failure of its own (the crash before it is).
+ * the pass KUnit records. not-run is a `# SKIP`: not a failure of its own (the
+ * crash before it is), and tap-parser counts every `not ok` in `fail`, with
+ * `# SKIP` or not.
  * Names and directive reasons escape `\` as `\\` and `#` as `\#`; YAML values
- * are double-quoted JSON strings. A run with no KTAP at all is `Bail out!`.
+ * are double-quoted JSON strings.
+ *
+ * The stream's verdict is the exit code's: a run that did not pass and has no
+ * failing test point (no KTAP, no tests ran, cut short with nothing failed, a
+ * kernel crash outside any test) ends with `Bail out! <why>`. The kernel's
+ * normal end after its tests (a `No working init found` panic) is a comment.
  */
 import type { CrashInfo, RunResult, TestNode } from '../runner/ktap/model.js';
 import { attemptsLine } from '../runner/ktap/model.js';
 import { knownLabel } from '../runner/gate/outcome.js';
+import { crashOutsideTests, isNormalEnd, isShownFailing, verdictReason } from '../runner/ktap/status.js';
 import type { FileReporter } from './types.js';
 
 // eslint-disable-next-line no-control-regex
@@ -116,7 +123,7 @@ function testPoint(node: TestNode, n: number): string {
     case 'todo':
       return head(false) + directive('TODO', node.reason);
     case 'not-run':
-      return head(false) + directive('SKIP', NOT_RUN);
+      return head(true) + directive('SKIP', NOT_RUN);
     case 'fail':
     case 'timeout':
     case 'error':
@@ -148,23 +155,29 @@ function writeNode(lines: string[], node: TestNode, n: number, pad: string): voi
 }
 
 /** Render a whole run as one TAP 14 stream. */
+/** Does any leaf under these tests fail (a `not ok` without directive)? */
+function anyFailing(tests: readonly TestNode[]): boolean {
+  return tests.some((t) => (t.children.length === 0 ? isShownFailing(t.status) : anyFailing(t.children)));
+}
+
 function render(result: RunResult): string {
   const lines = ['TAP version 14'];
-  if (result.verdict === 'no-ktap') {
-    lines.push('Bail out! no KTAP output found');
-    return lines.join('\n') + '\n';
-  }
   const total = result.documents.reduce((sum, d) => sum + d.tests.length, 0);
-  lines.push(total > 0 ? `1..${total}` : '1..0 # no tests');
+  // tap-parser ends the stream at a plan of `1..0`, green: a run with no tests at all bails out instead.
+  if (total > 0) lines.push(`1..${total}`);
   let n = 0;
   for (const doc of result.documents) {
     for (const test of doc.tests) writeNode(lines, test, ++n, '');
     for (const l of doc.log) lines.push(comment('', l));
   }
-  if (result.crash) {
-    lines.push(comment('', `kernel crash outside any test: ${result.crash.reason}`));
-    for (const l of result.crash.trace) lines.push(comment('', l));
+  const crash = crashOutsideTests(result);
+  if (crash) {
+    lines.push(comment('', isNormalEnd(crash) ? `kernel stopped after the tests (its normal end): ${crash.reason}` : `kernel crash outside any test: ${crash.reason}`));
+    for (const l of crash.trace.slice(1)) lines.push(comment('', l));
   }
+  // A run that did not pass, with no failing test point to say so.
+  const why = verdictReason(result);
+  if (why !== undefined && !result.documents.some((d) => anyFailing(d.tests))) lines.push(`Bail out! ${oneLine(why)}`);
   return lines.join('\n') + '\n';
 }
 

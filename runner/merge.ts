@@ -4,17 +4,9 @@
  */
 import {
   countLeaves, emptyCounts,
-  type Counts, type Diagnostic, type KtapDocument, type RunResult, type TestNode, type Verdict,
+  type Diagnostic, type KtapDocument, type RunResult, type TestNode,
 } from './ktap/model.js';
-
-/** The verdict for counts and documents (the same rule as the parser's). */
-export function verdictFor(counts: Counts, documents: readonly KtapDocument[], sawKtap: boolean): Verdict {
-  if (!sawKtap) return 'no-ktap';
-  if (counts.crashed + counts.incomplete + counts.notRun > 0 || documents.some((d) => !d.complete)) return 'incomplete';
-  if (counts.failed + counts.timeout + counts.errors > 0) return 'failed';
-  if (counts.total === 0) return 'no-tests';
-  return 'passed';
-}
+import { verdictFor } from './ktap/status.js';
 
 export interface LaneResult {
   lane: number;
@@ -74,7 +66,7 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
   const merged: RunResult = {
-    documents, diagnostics, counts, verdict: verdictFor(counts, documents, sawKtap), lines, metadata: {},
+    documents, diagnostics, counts, verdict: verdictFor(counts, documents, sawKtap, crash), lines, metadata: {},
   };
   if (crash) merged.crash = crash;
   return merged;

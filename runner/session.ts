@@ -9,6 +9,7 @@ import { closeSync, fstatSync, readSync, watch, writeSync, type FSWatcher } from
 import { BridgeError, describeFsError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { openFresh } from './write-file.js';
+import { ranUntilStopped } from './stopped.js';
 import { KtapParser, LineSplitter } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import { StreamJoin } from './agent/join.js';
@@ -108,7 +109,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   let head = '';
   let stopping: ((why: SessionEnding) => void) | undefined;
   const stopped = new Promise<SessionEnding>((resolve) => { stopping = resolve; });
-  const stop = (why: SessionEnding): void => stopping?.(why);
+  let stoppedAt = 0;
+  let lastLineAt = Date.now();
+  const stop = (why: SessionEnding): void => { stoppedAt ||= Date.now(); stopping?.(why); };
 
   let stallTimer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -120,6 +123,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   let documents = 0;
   const parser = new KtapParser({
     onEvent: (e) => {
+      if (!stoppedAt) lastLineAt = Date.now();
       if (e.type === 'document-start') documents++;
       if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
       opts.onEvent?.(e);
@@ -226,12 +230,17 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   }
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
   let result: RunResult;
+  const timedOut = (message: string): RunResult => {
+    const r = parser.finish({ status: 'timeout', message });
+    ranUntilStopped(r, message, stoppedAt - lastLineAt);
+    return r;
+  };
   switch (ending) {
     case 'stall':
-      result = parser.finish({ status: 'timeout', message: `no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung` });
+      result = timedOut(`no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung`);
       break;
     case 'timeout':
-      result = parser.finish({ status: 'timeout', message: `the run took longer than ${secs(opts.timeoutMs)} (--timeout)` });
+      result = timedOut(`the run took longer than ${secs(opts.timeoutMs)} (--timeout)`);
       break;
     case 'interrupted':
       result = parser.finish({ status: 'incomplete', message: 'interrupted' });

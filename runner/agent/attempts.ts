@@ -9,7 +9,7 @@ import {
   countLeaves, emptyCounts,
   type Attempt, type Diagnostic, type KtapDocument, type RunResult, type TestNode, type TestStatus,
 } from '../ktap/model.js';
-import { verdictFor } from '../merge.js';
+import { PASSING_STATUSES, SHOWN_FAILING, verdictFor, worstOf } from '../ktap/status.js';
 import type { AgentStep, StepOutcome } from '../../agent/protocol.js';
 
 /** A step as the runner handed it out, and what came of it. */
@@ -34,11 +34,6 @@ export interface FoldOptions {
   modulesNotLoaded?: readonly string[];
 }
 
-const RANK: Record<TestStatus, number> = {
-  'no-tests': 0, skip: 1, todo: 2, pass: 3, xfail: 3, 'not-run': 4, fail: 5, error: 6, timeout: 7, incomplete: 8, crashed: 9,
-};
-const PASSED: ReadonlySet<TestStatus> = new Set(['pass', 'xfail']);
-const FAILED: ReadonlySet<TestStatus> = new Set(['fail', 'error', 'timeout', 'crashed', 'incomplete']);
 
 /** The reason of an attempt the run ended before. */
 const NEVER_RAN = 'the run ended before this attempt';
@@ -73,15 +68,18 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
   // (`not-run` in a later attempt: that attempt never reached the test, whether the whole attempt was
   // missed or the run stopped in the middle of it.)
   const counted = attempts.filter((a) => a.ran !== false && !(a.attempt > 1 && a.status === 'not-run'));
-  let worst = counted[0]!;
-  for (const a of counted) if (RANK[a.status] > RANK[worst.status]) worst = a;
+  const worst = worstOf(counted)!;
   node.attempts = attempts;
   if (worst !== first) {
     node.status = worst.status;
     if (worst.reason) node.reason = `attempt ${worst.attempt}: ${worst.reason}`;
     else delete node.reason;
+    // A test that crashed in a later attempt carries that crash (its document is folded away), so it
+    // is reported once, on the test, and not again as a crash outside any test.
+    const crash = reruns[worst.attempt - 2]?.crash;
+    if (worst.status === 'crashed' && crash && !node.crash) node.crash = crash;
   }
-  const flaky = (counted.some((a) => PASSED.has(a.status)) && counted.some((a) => FAILED.has(a.status)))
+  const flaky = (counted.some((a) => PASSING_STATUSES.has(a.status)) && counted.some((a) => SHOWN_FAILING.has(a.status)))
     || node.children.some((c) => c.flaky);
   if (flaky) node.flaky = true;
 }
@@ -173,7 +171,7 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
   documents.forEach((d, i) => { d.index = i; });
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
-  let verdict = verdictFor(counts, documents, result.verdict !== 'no-ktap');
+  let verdict = verdictFor(counts, documents, result.verdict !== 'no-ktap', result.crash);
   // Attempts asked for and never run: the statuses show what ran; the run is still not complete.
   if (attemptsMissing && (verdict === 'passed' || verdict === 'failed' || verdict === 'no-tests')) verdict = 'incomplete';
   return { ...result, documents, diagnostics, counts, verdict };

@@ -8,6 +8,7 @@
  * `incomplete` until its own result line arrives.
  */
 import type { GateOutcome, KnownMark } from '../gate/outcome.js';
+import { isShownFailing, RULES } from './status.js';
 
 /** Every status a test can end in. */
 export type TestStatus =
@@ -34,10 +35,8 @@ export type TestStatus =
   /** A suite or document whose plan is `1..0`, or that held no tests at all. */
   | 'no-tests';
 
-/** Statuses that make a run fail (exit 1), beyond those that make it incomplete. */
-export const FAILING_STATUSES: ReadonlySet<TestStatus> = new Set(['fail', 'timeout', 'error']);
-/** Statuses that mean the run did not complete (exit 3). */
-export const INCOMPLETE_STATUSES: ReadonlySet<TestStatus> = new Set(['crashed', 'incomplete', 'not-run']);
+// What each status means, its label, colour and order: one table, ./status.ts.
+export { FAILING_STATUSES, INCOMPLETE_STATUSES } from './status.js';
 
 /** A KTAP directive found after `#` on a result line. */
 export type Directive = 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR';
@@ -230,20 +229,10 @@ export function emptyCounts(): Counts {
 
 /** Add one leaf status to a counts object. */
 export function countStatus(counts: Counts, status: TestStatus): void {
+  const field = RULES[status].count;
+  if (field === undefined) return;
   counts.total++;
-  switch (status) {
-    case 'pass': counts.passed++; break;
-    case 'fail': counts.failed++; break;
-    case 'skip': counts.skipped++; break;
-    case 'todo': counts.todo++; break;
-    case 'xfail': counts.xfail++; break;
-    case 'timeout': counts.timeout++; break;
-    case 'error': counts.errors++; break;
-    case 'crashed': counts.crashed++; break;
-    case 'incomplete': counts.incomplete++; break;
-    case 'not-run': counts.notRun++; break;
-    case 'no-tests': counts.total--; break;
-  }
+  counts[field]++;
 }
 
 /** Count the leaves under a node (the node itself when it has no children). */
@@ -263,7 +252,7 @@ export function flakyTests(result: RunResult): string[] {
     if (n.children.length === 0) {
       if (!n.flaky) return;
       const counted = (n.attempts ?? []).filter((a) => a.ran !== false);
-      const bad = counted.filter((a) => !['pass', 'xfail', 'skip', 'todo', 'no-tests'].includes(a.status)).length;
+      const bad = counted.filter((a) => isShownFailing(a.status)).length;
       out.push(`${[...path, n.name].join('.')} (${bad}/${counted.length} failed)`);
       return;
     }

@@ -11,6 +11,7 @@ import {
 } from './model.js';
 import type { KtapLine } from './grammar.js';
 import { Frame, newFrame, statusOf } from './frame.js';
+import { failedOnItsOwn, RULES, verdictFor, worse } from './status.js';
 
 /** Deepest nesting kept; deeper KTAP is logged, not nested (KUnit itself nests 3 deep). */
 export const MAX_DEPTH = 64;
@@ -39,6 +40,8 @@ export class KtapTree {
   runCrash: CrashInfo | undefined;
   /** The crash whose trace the following lines extend. */
   trace: CrashInfo | undefined;
+  /** The worst status of the tests with children that failed on their own (status.ts failedOnItsOwn). */
+  own: TestStatus | undefined;
   /** Set while {@link abandon} closes frames, so a filled plan does not close the document early. */
   abandoning = false;
 
@@ -139,6 +142,7 @@ export class KtapTree {
       node.durationMs = Math.round((time - node.startTime) * 1e6) / 1e3;
     }
     if (node.children.length === 0) countStatus(this.counts, node.status);
+    else if (failedOnItsOwn(node)) this.own = worse(this.own ?? node.status, node.status);
     frame.results++;
     frame.lastTime = time;
     frame.hint = undefined;
@@ -319,11 +323,6 @@ export class KtapTree {
   }
 
   verdict(): Verdict {
-    const c = this.counts;
-    if (this.docCount === 0) return 'no-ktap';
-    if (c.crashed + c.incomplete + c.notRun > 0 || this.documents.some((d) => !d.complete)) return 'incomplete';
-    if (c.failed + c.timeout + c.errors > 0) return 'failed';
-    if (c.total === 0) return 'no-tests';
-    return 'passed';
+    return verdictFor(this.counts, this.documents, this.docCount > 0, this.runCrash, this.own && RULES[this.own].effect);
   }
 }

@@ -13,7 +13,7 @@ const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/
 
 /** Request path → file of the page. */
 export const ASSETS: Readonly<Record<string, string>> = {
-  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css',
+  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css', '/status.js': 'status.js',
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 

@@ -125,6 +125,8 @@ async function expectFinalPage(page: Page, feed: LiveFeed): Promise<void> {
   // The failure: marked, expanded, its assertion readable.
   const fail = page.locator(`[data-path="${FAIL_PATH}"]`);
   expect(await fail.getAttribute('data-status')).toBe('fail');
+  // Its badge's colour comes from the status rules (runner/ktap/status.ts, served as status.js).
+  expect(await fail.locator('.badge').first().getAttribute('data-effect')).toBe('fail');
   expect(await fail.getByText(FAIL_TEXT).isVisible()).toBe(true);
   expect(await page.getByTestId('failures').getByText('rust_fixture_fail').isVisible()).toBe(true);
 }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { expectRunReportsAgree } from '../helpers/consumers/index.js';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
 import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { parseLog } from '../../runner/ktap/index.js';
@@ -109,7 +110,8 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
 
   test('--repeat 3 reports three attempts per suite', async () => {
     const dir = tempDir();
-    const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--repeat', '3', '-o', dir], { env });
+    const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--repeat', '3', '-o', dir,
+      '--junit', join(dir, 'junit.xml'), '--tap', join(dir, 'r.tap')], { env });
     expect(r.code, r.stderr).toBe(1);
     const j = readJson(dir);
     expect(j.metadata).toMatchObject({ transport: 'agent', repeat: '3', agent: 'finished' });
@@ -133,13 +135,15 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     expect(suites.some((s) => s.flaky)).toBe(false);
     expect(r.stdout).not.toContain('Flaky:');
     expect(r.stdout).toContain('Failures: rust_kunit_fixture.rust_fixture_fail\n');
+    await expectRunReportsAgree(dir, r.code, { junit: join(dir, 'junit.xml'), tap: join(dir, 'r.tap') });
   }, 60_000);
 
   test('--jobs 2 over the test modules gives the same results as one lane', async () => {
     const one = tempDir();
     const two = tempDir();
     const a = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '-j', '1', '-o', one, '-q'], { env });
-    const b = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '-j', '2', '-o', two, '-q'], { env });
+    const b = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '-j', '2', '-o', two, '-q',
+      '--junit', join(two, 'junit.xml'), '--tap', join(two, 'r.tap')], { env });
     expect(a.code, a.stderr).toBe(1);
     expect(b.code, b.stderr).toBe(1);
     const single = readJson(one);
@@ -154,6 +158,7 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     const lane2 = readFileSync(join(two, 'console-lane-02.log'), 'utf8');
     expect(lane2).toContain('kunit.filter_glob=kunit-bridge-no-builtin-suites');
     expect(lane2).toMatch(/kunit-bridge: step \d+ begin insmod /);
+    await expectRunReportsAgree(two, b.code, { junit: join(two, 'junit.xml'), tap: join(two, 'r.tap') });
   }, 90_000);
 
   test('a guest where Node cannot start falls back to the serial console, with a warning', async () => {
@@ -195,7 +200,8 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
   test('a panic during a step comes from the serial console into the same run', async () => {
     const dir = tempDir();
     const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--filter', 'kunit_fault',
-      '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--repeat', '2', '-o', dir, '-q'], { env });
+      '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--repeat', '2', '-o', dir, '-q',
+      '--junit', join(dir, 'junit.xml'), '--tap', join(dir, 'r.tap')], { env });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/the agent's stream ended before its work was done \(the kernel panicked\); the rest come from the serial console/);
     const j = readJson(dir);
@@ -208,6 +214,7 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     // The panic is only on the console: the agent's stream ends at the step's begin marker.
     expect(readFileSync(join(dir, 'agent.log'), 'utf8')).not.toContain('Kernel panic');
     expect(readFileSync(join(dir, 'console.log'), 'utf8')).toContain('Kernel panic - not syncing: Fatal exception');
+    await expectRunReportsAgree(dir, r.code, { junit: join(dir, 'junit.xml'), tap: join(dir, 'r.tap') });
   }, 60_000);
 });
 

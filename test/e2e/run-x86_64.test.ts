@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { GOLDEN, JUNIT_SCHEMAS, kernelFixture } from '../helpers/corpus.js';
 import { freshCache, runCli, tempDir } from '../helpers/cli.js';
 import { validate } from '../helpers/xmllint.js';
+import { expectRunReportsAgree } from '../helpers/consumers/index.js';
 import { RUST_KUNIT, RUST_KUNIT_V2, suiteCounts } from './expected.js';
 
 const V1 = kernelFixture('x86_64-rust-kunit', 'bzImage');
@@ -37,6 +38,8 @@ describe('x86_64-rust-kunit', () => {
     // except that `run` knows the arch (kunit.py run fills it in too).
     const golden = readFileSync(join(GOLDEN, 'kunit-py/x86_64-rust-kunit--boot.json'), 'utf8').replaceAll('"arch": ""', '"arch": "x86_64"');
     expect(readFileSync(join(out, 'kunit.json'), 'utf8')).toBe(golden);
+    // CI reads the JUnit and TAP as the exit code says (dorny, GitLab, junitparser, tap-parser).
+    await expectRunReportsAgree(out, r.code, { junit: join(out, 'junit.xml'), tap: join(out, 'r.tap') });
   });
 
   test('--filter rust* runs only the two Rust suites', async () => {
@@ -99,6 +102,7 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
     expect(suite.tests!.map((t) => t.status)).toEqual(['pass', 'crashed', 'not-run']);
     for (const f of ['junit.xml', 'r.tap', 'r.json', 'k.json', 'console.log']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('Fatal exception');
+    await expectRunReportsAgree(out, r.code, { junit: join(out, 'junit.xml'), tap: join(out, 'r.tap') });
   });
 
   test('oops=panic in a full boot: kunit_fault crashes, suites 11-17 never ran', async () => {
@@ -120,9 +124,13 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     const suite = results(out).documents[0]!.tests.find((t) => t.name === 'kunit_bridge_fixture')!;
     expect(suite.tests!.map((t) => `${t.name}:${t.status}`)).toEqual(['pass_test:pass', 'oops_test:skip', 'hang_test:timeout']);
+    // It ran until the stall timer stopped it, not until its last line.
+    const hang = suite.tests![2] as { durationMs?: number };
+    expect(hang.durationMs).toBeGreaterThan(3500);
     expect(results(out).counts).toMatchObject({ passed: 187, failed: 1, skipped: 6, timeout: 1 });
     expect(existsSync(join(out, 'junit.xml'))).toBe(true);
     expect(r.stderr + r.stdout).toContain('no KTAP progress for 4 s');
+    await expectRunReportsAgree(out, r.code, { junit: join(out, 'junit.xml') });
   });
 
   test('default boot reproduces the v2 README', async () => {

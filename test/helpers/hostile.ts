@@ -70,12 +70,20 @@ export function* nodes(result: RunResult): Generator<TestNode> {
   }
 }
 
-/** The verdict the counts and documents call for (model.ts / exit-codes.ts semantics). */
+/** The verdict the counts, documents and crash call for (ktap/status.ts / exit-codes.ts semantics). */
 export function verdictFor(result: RunResult): Verdict {
   const c = result.counts;
   if (result.documents.length === 0) return 'no-ktap';
-  if (c.crashed + c.incomplete + c.notRun > 0 || result.documents.some((d) => !d.complete)) return 'incomplete';
-  if (c.failed + c.timeout + c.errors > 0) return 'failed';
+  // A suite (or parameterised case) that failed on its own: red status, every leaf under it fine.
+  const BAD: TestStatus[] = ['fail', 'timeout', 'error', 'crashed', 'incomplete', 'not-run'];
+  const badLeaf = (n: TestNode): boolean => (n.children.length === 0 ? BAD.includes(n.status) : n.children.some(badLeaf));
+  const own = [...nodes(result)].filter((n) => n.children.length > 0 && BAD.slice(0, 5).includes(n.status) && !badLeaf(n));
+  if (c.crashed + c.incomplete + c.notRun > 0 || result.documents.some((d) => !d.complete)
+    || own.some((n) => n.status === 'crashed' || n.status === 'incomplete')) return 'incomplete';
+  if (c.failed + c.timeout + c.errors > 0 || own.length > 0) return 'failed';
+  // A crash no test carries fails the run, unless it is the kernel's normal end (no init, no root fs).
+  const end = result.crash?.kind === 'panic' && /No working init found|VFS: Unable to mount root fs|Attempted to kill init/.test(result.crash.reason);
+  if (result.crash && !end) return 'failed';
   if (c.total === 0) return 'no-tests';
   return 'passed';
 }
@@ -158,8 +166,11 @@ export function checkReports(result: RunResult, checks: Checks): void {
 
   if (checks.tap === false) return;
   const tap = tapParse(rendered.get('tap')!);
-  // The TAP reporter bails out exactly when there was no KTAP at all (by design).
-  expect(Boolean(tap.bailout), `bailout: ${String(tap.bailout)}`).toBe(result.verdict === 'no-ktap');
+  // The stream says the exit code's verdict: red exactly when the run did not pass (a failing
+  // point, or a bail out when none says so: no KTAP, no tests, cut short, a crash outside any test).
+  expect(tap.ok, `TAP ok (bailout: ${String(tap.bailout)})`).toBe(result.verdict === 'passed');
+  if (result.verdict === 'passed') expect(tap.bailout).toBe(false);
+  if (result.verdict === 'no-ktap') expect(Boolean(tap.bailout)).toBe(true);
   if (result.verdict !== 'no-ktap') {
     const tapErrors = tap.failures.filter((f) => 'tapError' in f && f.tapError);
     expect(tapErrors, 'TAP stream errors').toEqual([]);

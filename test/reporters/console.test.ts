@@ -52,3 +52,23 @@ test('a suite run again in a later document (debugfs re-run, run --repeat) gets 
   expect(out.match(/=+ rust_kunit_fixture_mod \(3 subtests\) =+/g)).toHaveLength(3);
   expect(out).toContain('Failures: rust_kunit_fixture.rust_fixture_fail, rust_kunit_fixture_mod.rust_mod_fail\n');
 });
+
+test('TODO is never listed under Failures, and exits 0; a run that did not pass says its verdict', () => {
+  const view = (log: string): string => {
+    let out = '';
+    const v = new ConsoleView({ write: (t) => { out += t; } });
+    const stream = new KtapStream({ onEvent: (e) => v.onEvent(e) });
+    stream.write(log);
+    const result = stream.finish();
+    v.finish(result);
+    return `${result.verdict}\n${out}`;
+  };
+  const todo = view('KTAP version 1\n1..2\nok 1 a\nnot ok 2 b # TODO not yet\n');
+  expect(todo).toMatch(/^passed\n/);
+  expect(todo).toContain('[TODO] b  # not yet');
+  expect(todo).not.toContain('Failures:');
+  expect(todo).not.toContain('Verdict:');
+  const none = view('KTAP version 1\n1..0\n');
+  expect(none).toMatch(/^no-tests\n/);
+  expect(none).toContain('Verdict: no-tests: no tests ran\nTesting complete. Ran 0 tests\n');
+});

@@ -70,7 +70,8 @@ describe('junitReporter', () => {
     const body = xpath(file, `string(${f})`);
     expect(body).toContain('Expected 1 + 1 == 3, but');
     expect(body).toContain('bad ]]> twice ]]> <tag> & "q"');
-    expect(xpath(file, `string(${tc('example', 'example_fail_test')}/system-out)`)).toContain('Expected 1 + 1');
+    // The log is the failure's body, and only that: not again in <system-out>.
+    expect(xpath(file, `count(${tc('example', 'example_fail_test')}/system-out)`)).toBe('0');
   });
 
   it('maps skip, todo, xfail and not-run', () => {
@@ -105,15 +106,18 @@ describe('junitReporter', () => {
     expect(xpath(file, `string(${suite('nothing_here')}/@tests)`)).toBe('0');
   });
 
-  it('writes time in seconds only when known', () => {
+  it('writes a time on every element, 0 when unknown (consumers compute NaN without one)', () => {
     expect(xpath(file, `string(${suite('example')}/@time)`)).toBe('0.057');
     expect(xpath(file, `string(${tc('example', 'example_simple_test')}/@time)`)).toBe('0.002');
     expect(xpath(file, `string(${tc('crashy', 'crashy_ok')}/@time)`)).toBe('0');
-    expect(xpath(file, `count(${tc('example', 'example_skip_test')}/@time)`)).toBe('0');
+    expect(xpath(file, `string(${tc('example', 'example_skip_test')}/@time)`)).toBe('0');
     expect(xpath(file, `string(${suite('example.example_params_test')}/@time)`)).toBe('0.003');
+    expect(xpath(file, 'count(//testsuite[not(@time)] | //testcase[not(@time)])')).toBe('0');
+    const sum = Number(xpath(file, 'sum(//testsuite/@time)').trim());
+    expect(Number(xpath(file, 'string(/testsuites/@time)'))).toBeCloseTo(sum, 3);
   });
 
-  it('puts run metadata, counts and verdict in properties on every testsuite', () => {
+  it('puts run metadata, counts and verdict once, on the first testsuite; each suite keeps what differs', () => {
     expect(xpath(file, 'count(/testsuites/properties)')).toBe('0');
     expect(xpath(file, 'count(//testsuite[not(properties)])')).toBe('0');
     const prop = (s: string, name: string): string =>
@@ -121,8 +125,11 @@ describe('junitReporter', () => {
     expect(prop('example', 'arch')).toBe('x86_64');
     expect(prop('example', 'kernel')).toBe('6.12.0 <&>');
     expect(prop('example', 'weirdkey')).toBe('vbold');
-    expect(prop('nothing_here', 'kunit-bridge.verdict')).toBe('incomplete');
-    expect(prop('crashy', 'kunit-bridge.count.crashed')).toBe(String(result.counts.crashed));
+    expect(prop('example', 'kunit-bridge.verdict')).toBe('incomplete');
+    expect(prop('example', 'kunit-bridge.count.crashed')).toBe(String(result.counts.crashed));
+    expect(xpath(file, 'count(//property[@name="kunit-bridge.verdict"])')).toBe('1');
+    expect(xpath(file, 'count(//property[@name="arch"])')).toBe('1');
+    expect(prop('crashy', 'kunit-bridge.status')).toBe('crashed');
     expect(prop('example', 'ktap.module')).toBe('kunit_example_test');
     expect(prop('example #2', 'kunit-bridge.document')).toBe('1');
   });
@@ -150,17 +157,23 @@ describe('junitReporter', () => {
     expect(junitReporter.render(sampleResult(), { runName: 'other' })).toContain('<testsuites name="other"');
   });
 
-  it('shows a crash outside any test and a log without KTAP as errors', () => {
+  it('shows a crash outside any test and a log without KTAP as errors; the kernel\'s normal end is no error', () => {
     const crashOnly: RunResult = {
       documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'no-ktap', lines: 10, metadata: {},
-      crash: { reason: 'Kernel panic - not syncing: VFS', kind: 'panic', trace: ['Call Trace:'], line: 7 },
+      crash: { reason: 'Oops: general protection fault', kind: 'oops', trace: ['Oops: general protection fault', 'Call Trace:'], line: 7 },
     };
     const f = writeXml(junitReporter.render(crashOnly));
     for (const schema of SCHEMAS) expect(validate(f, schema).ok).toBe(true);
     expect(xpath(f, 'string(//testsuite/@name)')).toBe('kunit-bridge');
-    expect(xpath(f, 'count(//testcase/error)')).toBe('2');
-    expect(xpath(f, 'string(//testcase[1]/error/@message)')).toBe('Kernel panic - not syncing: VFS');
-    expect(xpath(f, 'string(//testcase[2]/error/@message)')).toBe('no KTAP output found');
+    expect(xpath(f, 'count(//testcase/error)')).toBe('1');
+    expect(xpath(f, 'string(//testcase[1]/error/@message)')).toBe('Oops: general protection fault');
+
+    const end = { reason: 'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)', kind: 'panic' as const, trace: [], line: 7 };
+    const g = writeXml(junitReporter.render({ ...crashOnly, crash: end }));
+    expect(xpath(g, 'count(//testcase/error)')).toBe('1');
+    expect(xpath(g, 'string(//testcase[1]/error/@message)')).toBe('no KTAP output found: did any KUnit tests run?');
+    expect(xpath(g, 'string(//testcase[1]/error)')).toBe('no KTAP output found: did any KUnit tests run?');
+    expect(xpath(g, 'string(//property[@name="kunit-bridge.kernel-end"]/@value)')).toBe(end.reason);
   });
 
   it('shows a suite that failed on its own although all its cases passed', () => {

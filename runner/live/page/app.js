@@ -4,18 +4,17 @@
 'use strict';
 
 (() => {
+  // The status rules, from runner/ktap/status.ts (status.js is generated from it, loaded first).
+  /** @type {ReadonlyArray<{status: string, effect: string, shown: string, badge: string, rank: number, count: string | null}>} */
+  const RULES = /** @type {any} */ (globalThis).KUNIT_BRIDGE_STATUS;
   /** Statuses shown as failures: expanded by default, listed at the top. */
-  const FAILING = new Set(['fail', 'crashed', 'timeout', 'error', 'incomplete']);
-  const LABELS = {
-    pass: 'pass', fail: 'fail', skip: 'skip', todo: 'todo', xfail: 'xfail', timeout: 'timeout',
-    error: 'error', crashed: 'crash', incomplete: 'incomplete', 'not-run': 'not run',
-    'no-tests': 'empty', running: 'running',
-  };
-  /** Counts beyond the four always shown: [field, label, status class]. */
-  const MORE_COUNTS = [
-    ['timeout', 'timed out', 'timeout'], ['errors', 'errors', 'error'], ['incomplete', 'incomplete', 'incomplete'],
-    ['notRun', 'not run', 'not-run'], ['xfail', 'xfail', 'xfail'], ['todo', 'todo', 'todo'],
-  ];
+  const FAILING = new Set(RULES.filter((r) => r.shown === 'fail').map((r) => r.status));
+  const LABELS = Object.fromEntries([...RULES.map((r) => [r.status, r.badge]), ['running', 'running']]);
+  /** What a status does to the run (pass, neutral, fail, incomplete): the badge's colour. */
+  const EFFECT = Object.fromEntries([...RULES.map((r) => [r.status, r.effect]), ['running', 'running']]);
+  /** Counts beyond the four always shown (passed, failed, skipped, crashed): [field, label, status], in summary order. */
+  const MORE_COUNTS = RULES.filter((r) => r.count && !['pass', 'fail', 'skip', 'crashed'].includes(r.status))
+    .sort((a, b) => a.summary - b.summary).map((r) => [r.count, r.countLabel, r.status]);
   const LOG_TAIL = 500;
   const SEP = '\u001f';
 
@@ -187,10 +186,10 @@
   function emptyCounts() {
     return { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 };
   }
-  const FIELD = {
-    pass: 'passed', fail: 'failed', skip: 'skipped', todo: 'todo', xfail: 'xfail', timeout: 'timeout',
-    error: 'errors', crashed: 'crashed', incomplete: 'incomplete', 'not-run': 'notRun',
-  };
+  /** status → the counts field a leaf adds to (none for no-tests). */
+  const FIELD = Object.fromEntries(RULES.filter((r) => r.count).map((r) => [r.status, r.count]));
+  /** Counts fields of statuses shown as failures. */
+  const FAILING_FIELDS = RULES.filter((r) => r.shown === 'fail' && r.count).map((r) => r.count);
   function addCounts(c, d) {
     for (const k of Object.keys(c)) if (typeof d[k] === 'number') c[k] += d[k];
   }
@@ -378,6 +377,7 @@
     node.classList.toggle('expandable', isGroup(n) || hasBody(n));
     n.badge.textContent = LABELS[status] || status;
     n.badge.dataset.status = status;
+    n.badge.dataset.effect = EFFECT[status] || 'fail';
 
     n.reasonEl.textContent = n.reason ? n.reason : '';
     n.tagsEl.textContent = '';
@@ -473,6 +473,7 @@
     for (const [f, label, cls] of MORE_COUNTS) {
       if (!c[f]) continue;
       const s = el('span', `count ${cls}`);
+      s.dataset.effect = EFFECT[cls];
       s.append(el('b', '', String(c[f])), document.createTextNode(` ${label}`));
       more.append(s);
     }
@@ -507,7 +508,7 @@
       bar.style.width = '';
       label.textContent = start || run.roots.length ? `${done} suite${done === 1 ? '' : 's'} done` : 'waiting for the run…';
     }
-    p.classList.toggle('has-failures', c.failed + c.crashed + c.timeout + c.errors + c.incomplete > 0);
+    p.classList.toggle('has-failures', FAILING_FIELDS.some((f) => c[f] > 0));
 
     // Verdict and state.
     const verdict = $('verdict');
@@ -584,6 +585,7 @@
       a.href = '#';
       a.append(el('span', 'badge', LABELS[n.status] || n.status), el('span', 'fpath', n.path.join(' › ')));
       a.querySelector('.badge').dataset.status = n.status;
+      a.querySelector('.badge').dataset.effect = EFFECT[n.status] || 'fail';
       a.addEventListener('click', (ev) => {
         ev.preventDefault();
         reveal(n);
@@ -594,13 +596,16 @@
       if (why) li.append(el('span', 'freason', why));
       list.append(li);
     }
-    if (run.crash) {
+    // A crash a test carries is listed once, on that test (the kernel crashed between two tests: the next is blamed).
+    const outside = run.crash && ![...run.nodes.values()].some((n) => n.crash && n.crash.line === run.crash.line);
+    if (outside) {
       const li = el('li');
       li.append(el('span', 'badge', 'crash'), el('span', 'fpath', `outside any test: ${run.crash.reason || ''}`));
       li.querySelector('.badge').dataset.status = 'crashed';
+      li.querySelector('.badge').dataset.effect = EFFECT.crashed;
       list.append(li);
     }
-    const count = failures.length + (run.crash ? 1 : 0);
+    const count = failures.length + (outside ? 1 : 0);
     section.hidden = count === 0;
     $('failures-count').textContent = `(${count})`;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { StepOutcome } from '../../../agent/protocol.js';
 import { foldAttempts, type StepRecord } from '../../../runner/agent/attempts.js';
+import { crashOutsideTests } from '../../../runner/ktap/status.js';
 import { flakyTests, KtapParser, parseLog, type RunResult, type TestNode } from '../../../runner/ktap/index.js';
 import { readAgentLines } from '../../helpers/agent-run.js';
 
@@ -110,6 +111,9 @@ describe('foldAttempts: --repeat', () => {
     expect(s2.status).toBe('crashed');
     expect(r.verdict).toBe('incomplete');
     expect(r.documents).toHaveLength(1);
+    // The crash is the test's (its re-run document is folded away): not a crash outside any test too.
+    expect(child(s2, 'b').crash?.reason).toBe('Kernel panic - not syncing: Fatal exception');
+    expect(crashOutsideTests(r)).toBeUndefined();
   });
 
   test('attempts that never ran are not-run, with a warning: they change no status, the run is incomplete', () => {
