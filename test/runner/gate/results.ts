@@ -1,5 +1,5 @@
 /** Small hand-built results for the gate's tests: `suite.test` → status, one document per call. */
-import { verdictFor } from '../../../runner/merge.js';
+import { verdictFor } from '../../../runner/ktap/status.js';
 import { countLeaves, emptyCounts, type KtapDocument, type RunResult, type TestNode } from '../../../runner/ktap/model.js';
 
 export const leaf = (name: string, status: TestNode['status'], extra: Partial<TestNode> = {}): TestNode =>
