@@ -20,7 +20,7 @@ import { ROOT, WORK, benchRuns, capture, die, findKunitPy, killMeasured, measure
 const KDIR = path.resolve(ROOT, '..', 'shared', 'fixtures', 'kernels', 'x86_64-rust-kunit-v2');
 const IMAGE = path.join(KDIR, 'bzImage');
 const MODULES = path.join(KDIR, 'modules');
-const CLI = path.join(ROOT, 'dist/runner/cli.js');
+const CLI = path.join(ROOT, 'dist/runner/bin.js');
 const SCRATCH = path.join(WORK, `agent-${process.pid}`);
 const RUNS = benchRuns();
 

@@ -14,7 +14,7 @@
 //
 // Exit: 0 full run, goals met; 1 full run, a goal missed; 2 incomplete (kunit.py not found,
 // a command failed, a report not written, or BENCH_OURS_CMD set).
-// Env: BENCH_RUNS=N; BENCH_OURS_CMD='sh snippet' replaces `node dist/runner/cli.js` for
+// Env: BENCH_RUNS=N; BENCH_OURS_CMD='sh snippet' replaces `node dist/runner/bin.js` for
 // debugging the harness, run as `sh -c "$BENCH_OURS_CMD" ours parse LOG ...` (args in "$@").
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ const SHARED = path.resolve(ROOT, '..', 'shared');
 const SMALL = path.join(SHARED, 'fixtures/kernels/x86_64-rust-kunit/boot.log');
 const MAKE_BIG = path.join(SHARED, 'bench/make-big-ktap.py');
 const MEASURE = path.join(ROOT, 'bench/measure.py');
-const CLI = path.join(ROOT, 'dist/runner/cli.js');
+const CLI = path.join(ROOT, 'dist/runner/bin.js');
 const BIG_LINES = 1_000_000;
 const GOAL_SPEEDUP = 50;
 const GOAL_RSS_MB = 100;
@@ -136,7 +136,7 @@ const env = {
   python: capture('python3', ['--version']) ?? 'unknown',
   cpu: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}`,
   kunit_py: kunit.path ?? `unavailable: ${kunit.error.split('\n')[0]}`,
-  ours: OURS_CMD ? `BENCH_OURS_CMD=${OURS_CMD}` : 'node dist/runner/cli.js',
+  ours: OURS_CMD ? `BENCH_OURS_CMD=${OURS_CMD}` : 'node dist/runner/bin.js',
   big_log: `${big.file} (${big.lines} lines)`,
   runs: RUNS,
 };

@@ -39,7 +39,7 @@ import { ROOT, WORK, benchRuns, capture, die, findKunitPy, killMeasured, measure
 
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const KERNELS = path.join(SHARED, 'fixtures/kernels');
-const CLI = path.join(ROOT, 'dist/runner/cli.js');
+const CLI = path.join(ROOT, 'dist/runner/bin.js');
 const ARGV_JS = path.join(ROOT, 'dist/runner/qemu/argv.js');
 const SCRATCH = path.join(WORK, `run-${process.pid}`);
 const GOAL_OVERHEAD = 1.03; // kunit-bridge --jobs 1 ÷ bare QEMU, at most

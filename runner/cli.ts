@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The command line: a thin commander shell. It builds a typed request, calls
  * the library function, and maps the outcome to an exit code in one place
@@ -11,7 +10,7 @@ import { parseCommand } from './commands/parse.js';
 import type { RunOutcome } from './commands/run.js';
 import { ExitCode, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
 import { BridgeError } from './errors.js';
-import { guardConsoleStreams, writeStdout } from './stdout.js';
+import { writeStdout } from './stdout.js';
 import { shouldColor } from '../reporters/console.js';
 import { githubActions, type GateRequest } from './gate/request.js';
 import { normalizeArch } from './qemu/profiles.js';
@@ -293,10 +292,3 @@ export async function main(argv: string[]): Promise<number> {
   }
   return code;
 }
-
-// `kunit-bridge … | head`: a closed pipe silences the console, nothing else (runner/stdout.ts).
-guardConsoleStreams();
-
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});

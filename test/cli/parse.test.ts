@@ -1,5 +1,5 @@
 /**
- * `kunit-bridge parse` end to end, through the built CLI (dist/runner/cli.js,
+ * `kunit-bridge parse` end to end, through the built CLI (dist/runner/bin.js,
  * spawned without a shell): exit codes, the summary, stdin, reports, colour.
  * `npm test` builds first; run `npm run build` before running this file alone.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(REPO, 'dist/runner/cli.js');
+const CLI = join(REPO, 'dist/runner/bin.js');
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 const JUNIT_XSD = fileURLToPath(new URL('../../../shared/schemas/junit-10.xsd', import.meta.url));
 

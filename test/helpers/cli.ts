@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './corpus.js';
 
-export const CLI = join(REPO, 'dist/runner/cli.js');
+export const CLI = join(REPO, 'dist/runner/bin.js');
 
 export interface CliResult {
   code: number | null;
