@@ -3,13 +3,14 @@ import { junitReporter } from './junit.js';
 import { jsonReporter } from './json.js';
 import { kunitJsonReporter } from './kunit-json.js';
 import { tapReporter } from './tap.js';
+import { kcidbReporter } from './kcidb.js';
 import type { FileReporter } from './types.js';
 
 export type { FileReporter, ReportOptions } from './types.js';
 export { ConsoleView, shouldColor, summarize } from './console.js';
 
-/** Every file reporter, by CLI name (`--junit`, `--tap`, `--json`, `--kunit-json`). */
-export const FILE_REPORTERS: readonly FileReporter[] = [junitReporter, tapReporter, jsonReporter, kunitJsonReporter];
+/** Every file reporter, by CLI name (`--junit`, `--tap`, `--json`, `--kunit-json`, `--kcidb`). */
+export const FILE_REPORTERS: readonly FileReporter[] = [junitReporter, tapReporter, jsonReporter, kunitJsonReporter, kcidbReporter];
 
 export function reporterByName(name: string): FileReporter | undefined {
   return FILE_REPORTERS.find((r) => r.name === name);

@@ -57,6 +57,8 @@ export const jsonReporter: FileReporter = {
       lines: result.lines,
     };
     if (result.crash) out['crash'] = result.crash;
+    if (result.shard) out['shard'] = result.shard;
+    if (result.groups) out['groups'] = result.groups;
     out['diagnostics'] = result.diagnostics;
     out['documents'] = result.documents.map(document);
     return `${JSON.stringify(out, null, 2)}\n`;

@@ -12,10 +12,11 @@ export interface ReportRequest extends ReportOptions {
   tap?: string;
   json?: string;
   kunitJson?: string;
+  kcidb?: string;
 }
 
 const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
-  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'],
+  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['kcidb', 'kcidb'],
 ];
 
 function describeFsError(err: unknown): string {

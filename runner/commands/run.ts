@@ -19,6 +19,10 @@ import { runSession, type SessionResult } from '../session.js';
 import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
 import { writeFileAtomic } from '../write-file.js';
+import { planShardLanes, shardModulesOf } from '../shard-run.js';
+import type { ShardSpec } from '../shard-plan.js';
+import { readTimings, saveTimings } from '../timings.js';
+import { bannerMetadata } from '../kernel-version.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
@@ -83,6 +87,12 @@ export interface RunRequest {
   guestWrites?: [string, string][];
   /** Tests: cut the agent's connection every this many lines (see AgentChannelOptions). */
   agentCutEveryLines?: number;
+  /** `--shard K/N`: run the K-th of N parts (the same split on every machine). */
+  shard?: ShardSpec;
+  /** `--timings FILE`: suite timings that balance the shards (else the built-in guess). */
+  timingsFile?: string;
+  /** `--save-timings FILE`: write this run's timings for the next plan. */
+  saveTimings?: string;
 }
 
 /** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
@@ -111,6 +121,24 @@ function loadReportModules(): typeof reportModules & object {
   return reportModules;
 }
 
+/** The head of the first raw log that has one: enough for the kernel's banner. */
+function headOf(logs: string[]): string {
+  for (const l of logs) {
+    try {
+      const text = readFileSync(l, 'utf8');
+      if (text.includes('Linux version')) return text.slice(0, 1 << 20);
+    } catch {
+      // a log that is gone has no banner
+    }
+  }
+  return '';
+}
+
+/** A shard with nothing to run (fewer suites than shards): no boot, nothing failed. */
+function emptyShardResult(): RunResult {
+  return { documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'passed', lines: 0, metadata: {} };
+}
+
 function joinFilters(...f: (string | undefined)[]): string | undefined {
   const parts = f.filter((x): x is string => x !== undefined && x !== '');
   return parts.length ? parts.join(',') : undefined;
@@ -131,7 +159,11 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const kernel = findKernel(arch, req.kernel, cwd);
   // Usage errors before anything is started or created.
   const repeat = Math.max(1, req.repeat ?? 1);
-  const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  const shardTimings = req.timingsFile !== undefined ? readTimings(resolve(cwd, req.timingsFile)) : undefined;
+  const allModules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  const shardModules = req.shard ? shardModulesOf(allModules.map((m) => basename(m)), req.shard, shardTimings) : undefined;
+  const modules = shardModules ? allModules.filter((m) => shardModules.includes(basename(m))) : allModules;
+  const started = new Date().toISOString();
   const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
   mkdirSync(outputDir, { recursive: true });
   const qemu = req.qemu ?? profile.qemu;
@@ -236,14 +268,16 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const userKunit: KunitParams = { filterGlob: req.filterGlob, filter: req.filterAttr, filterAction: req.filterAction };
   // Hashing the image is only needed for the cache: not before a single-lane boot starts.
   let hash: string | undefined;
-  const kernelKey = (): string => (hash ??= fileHash(kernel).slice(0, 16));
-  const listKey = (): string => `lists/${kernelKey()}-${Buffer.from(`${req.filterGlob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
-  const getList = async (): Promise<ListedSuite[]> => {
-    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey());
+  const fullHash = (): string => (hash ??= fileHash(kernel));
+  const kernelKey = (): string => fullHash().slice(0, 16);
+  const listKey = (glob: string | undefined): string => `lists/${kernelKey()}-${Buffer.from(`${glob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
+  const getList = async (glob = req.filterGlob): Promise<ListedSuite[]> => {
+    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey(glob));
     if (cached) return cached;
-    const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
-    const listed = parseTestList(readFileSync(join(outputDir, 'console-list.log'), 'utf8'));
-    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(), listed);
+    const logName = glob === req.filterGlob ? 'console-list.log' : 'console-list-all.log';
+    const s = await boot(logName, { ...userKunit, filterGlob: glob, filterAction: undefined, action: 'list_attr' }, -1);
+    const listed = parseTestList(readFileSync(join(outputDir, logName), 'utf8'));
+    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(glob), listed);
     return listed;
   };
 
@@ -256,14 +290,30 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const jobs = Math.max(1, req.jobs ?? 1);
   const timingsKey = (): string => `timings/${kernelKey()}.json`;
   // Without -j, a single boot needs no history: read it only when sharding is possible.
-  const timings = jobs > 1 || req.runIsolated ? readCache<Record<string, number>>(timingsKey()) ?? {} : {};
+  const timings = jobs > 1 || req.runIsolated || req.shard ? readCache<Record<string, number>>(timingsKey()) ?? {} : {};
   let lanes: Lane[] = [{ index: 0, suites: [], estimatedMs: 0 }];
   let suites: ListedSuite[] | undefined;
   const known = Object.values(timings).reduce((a, b) => a + b, 0);
   // With test modules, -j first spreads the modules (each lane boots, then takes modules from a
   // shared queue); the built-in suites are split only when their history says they are heavy.
   const modulesToShare = queue.all.length > 0;
-  if (req.runIsolated || (jobs > 1 && ((req.jobsExplicit && !modulesToShare) || known > 3000))) {
+  let shardInfo: RunResult['shard'];
+  if (req.shard) {
+    suites = await getList();
+    // The shard's globs must select its suites among everything the kernel would run without the user's glob.
+    const universe = req.filterGlob !== undefined && !req.signal?.aborted ? await getList(undefined) : suites;
+    const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
+    const planned = planShardLanes({
+      suites, universe, modules: allModules.map((m) => basename(m)), spec: req.shard, timings: shardTimings,
+      jobs, splitLanes: req.jobsExplicit === true || known > 3000, laneCost: cost, userGlob: req.filterGlob,
+    });
+    lanes = planned.lanes;
+    shardInfo = { ...planned.info, kernelHash: fullHash() };
+    if (planned.info.expected.length === 0 && modules.length === 0) {
+      warn(`shard ${req.shard.index}/${req.shard.total} has nothing to run: the kernel lists ${suites.length} suite(s) for ${req.shard.total} shards`);
+    }
+    if (lanes.length === 0 && modules.length > 0) lanes = [{ index: 0, suites: [], estimatedMs: 0, modulesOnly: true }];
+  } else if (req.runIsolated || (jobs > 1 && ((req.jobsExplicit && !modulesToShare) || known > 3000))) {
     suites = await getList();
     if (suites.length === 0 && !req.signal?.aborted) warn('the kernel listed no tests for these filters: running it once as is');
     const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
@@ -277,7 +327,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   req.onPlan?.(lanes, suites, { arch, kernel, accel, qemu, outputDir, ...(useAgent ? { agent: 'yes', modules: String(queue.all.length), repeat: String(repeat) } : {}) });
 
   const laneResults: { lane: number; result: RunResult; session?: SessionResult }[] = [];
-  const single = lanes.length === 1;
+  const single = lanes.length === 1 && !req.shard;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < lanes.length && !req.signal?.aborted) {
@@ -304,6 +354,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
 
   let result = single && laneResults.length === 1
     ? laneResults[0]!.result
+    : shardInfo && lanes.length === 0 ? emptyShardResult()
     : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites), queue.all.map((m) => basename(m)));
   if (useAgent && laneResults.length > 1) {
     // The lanes' agent figures, summed; the agent's state is the worst lane's.
@@ -326,6 +377,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   }
   Object.assign(result.metadata, {
     arch, kernel, accel, qemu, cmdline: firstCmdline.replace(/--token \S+/, '--token …'), lanes: String(lanes.length),
+    kernelHash: fullHash(), started, ...bannerMetadata(headOf(rawLogs)),
     endings: laneResults.map((l) => l.session?.ending ?? 'exited').join(','),
     ...(useAgent ? { transport: 'agent', repeat: String(repeat), modules: String(modules.length) } : { transport: 'serial' }),
   });
@@ -334,6 +386,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const fresh: Record<string, number> = {};
   for (const d of result.documents) for (const t of d.tests) if (t.durationMs !== undefined && t.status !== 'not-run') fresh[t.name] = t.durationMs;
   writeCache(timingsKey(), { ...readCache<Record<string, number>>(timingsKey()), ...fresh });
+  if (shardInfo) result.shard = shardInfo;
+  if (req.saveTimings) saveTimings(resolve(cwd, req.saveTimings), result);
 
   const [{ writeReports }, { jsonReporter }] = await loadReportModules();
   writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));
