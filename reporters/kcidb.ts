@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import type { FileReporter, ReportOptions } from './types.js';
+import { leafTests } from '../runner/gate/test-path.js';
 
 /** `log_excerpt` limit of the schema (16 KiB); we cut at as many UTF-8 bytes. */
 export const LOG_EXCERPT_MAX = 16384;
@@ -112,33 +113,25 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
   });
   const tests: Record<string, unknown>[] = [];
   const used = new Map<string, number>();
-  for (const doc of result.documents) {
-    const gi = doc.origin?.group ?? 0;
+  for (const { node: n, names, document } of leafTests(result)) {
+    const gi = result.documents[document]?.origin?.group ?? 0;
     const g = groups[gi] ?? groups[0]!;
     const buildId = buildIds[gi] ?? buildIds[0]!;
     const started = g.metadata['started'] ? Date.parse(g.metadata['started']) : NaN;
     const env = g.metadata['accel'] ? { environment: { comment: `QEMU ${g.arch ?? ''} ${g.metadata['accel']}`.replace(/\s+/g, ' ') } } : {};
-    const walk = (n: TestNode, parts: string[]): void => {
-      const here = [...parts, kcidbPathPart(n.name)];
-      if (n.children.length > 0) {
-        for (const c of n.children) walk(c, here);
-        return;
-      }
-      const path = ['kunit', 'exec', ...here].join('.');
-      const seen = used.get(`${buildId}\u0000${path}`) ?? 0;
-      used.set(`${buildId}\u0000${path}`, seen + 1);
-      const log = logOf(n);
-      tests.push({
-        id: `${buildId}.${path.slice('kunit.exec.'.length)}${seen ? `.${seen + 1}` : ''}`,
-        origin, build_id: buildId, path, status: kcidbStatus(n.status),
-        ...(n.durationMs !== undefined ? { duration: n.durationMs / 1000 } : {}),
-        ...(Number.isFinite(started) && n.startTime !== undefined ? { start_time: new Date(started + n.startTime * 1000).toISOString() } : {}),
-        ...(log ? { log_excerpt: excerpt(log) } : {}),
-        ...env,
-        misc: { kunit_status: n.status, ...(n.reason ? { reason: n.reason.replace(/\u0000/g, '') } : {}) },
-      });
-    };
-    for (const t of doc.tests) walk(t, []);
+    const path = ['kunit', 'exec', ...names.map(kcidbPathPart)].join('.');
+    const seen = used.get(`${buildId}\u0000${path}`) ?? 0;
+    used.set(`${buildId}\u0000${path}`, seen + 1);
+    const log = logOf(n);
+    tests.push({
+      id: `${buildId}.${path.slice('kunit.exec.'.length)}${seen ? `.${seen + 1}` : ''}`,
+      origin, build_id: buildId, path, status: kcidbStatus(n.status),
+      ...(n.durationMs !== undefined ? { duration: n.durationMs / 1000 } : {}),
+      ...(Number.isFinite(started) && n.startTime !== undefined ? { start_time: new Date(started + n.startTime * 1000).toISOString() } : {}),
+      ...(log ? { log_excerpt: excerpt(log) } : {}),
+      ...env,
+      misc: { kunit_status: n.status, ...(n.reason ? { reason: n.reason.replace(/\u0000/g, '') } : {}) },
+    });
   }
   return `${JSON.stringify({ version: { major: 5, minor: 3 }, checkouts, builds, tests }, null, 1)}\n`;
 }

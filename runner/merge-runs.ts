@@ -14,9 +14,10 @@ import { BridgeError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import {
   countLeaves, emptyCounts,
-  type KtapDocument, type RunGroup, type RunResult, type ShardInfo, type TestNode,
+  type KtapDocument, type RunGroup, type RunResult, type ShardInfo,
 } from './ktap/model.js';
 import { mergeLanes, verdictFor } from './merge.js';
+import { leafTests } from './gate/test-path.js';
 
 export interface MergeInput {
   path: string;
@@ -46,16 +47,9 @@ function kernelHashOf(r: RunResult): string | undefined {
   return r.shard?.kernelHash ?? r.metadata['kernelHash'];
 }
 
-/** Leaf paths (`suite.test.param`), each once per input. */
+/** Leaf test paths (runner/gate/test-path.ts) an input ran; a suite it only lists as not-run is not one. */
 function leafPaths(result: RunResult): string[] {
-  const out: string[] = [];
-  const walk = (n: TestNode, prefix: string): void => {
-    const path = prefix ? `${prefix}.${n.name}` : n.name;
-    if (n.children.length === 0) out.push(path);
-    else for (const c of n.children) walk(c, path);
-  };
-  for (const d of result.documents) for (const t of d.tests) if (t.status !== 'not-run' || t.children.length > 0) walk(t, '');
-  return out;
+  return leafTests(result).filter((t) => !(t.names.length === 1 && t.node.status === 'not-run')).map((t) => t.path);
 }
 
 const planKey = (s: ShardInfo): string => JSON.stringify([s.total, s.suites, s.parts, s.modules]);
@@ -77,15 +71,6 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
       refuse(`${first!.path} and ${other.path} are runs of different kernel images (${kernelHashOf(first!.result)!.slice(0, 12)}… and ${kernelHashOf(other.result)!.slice(0, 12)}…): merge the shards of one build`);
     }
   }
-  // A test in two inputs.
-  const owner = new Map<string, string>();
-  for (const i of inputs) {
-    for (const p of leafPaths(i.result)) {
-      const was = owner.get(p);
-      if (was !== undefined && was !== i.path) refuse(`test ${p} is in both ${was} and ${i.path}: merge each shard once`);
-      owner.set(p, i.path);
-    }
-  }
   const sharded = inputs.filter((i) => i.result.shard);
   const plan = sharded[0]?.result.shard;
   const byIndex = new Map<number, MergeInput>();
@@ -97,6 +82,15 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
     const dup = byIndex.get(s.index);
     if (dup) refuse(`${dup.path} and ${i.path} are both shard ${s.index}/${s.total}: merge each shard once`);
     byIndex.set(s.index, i);
+  }
+  // A test in two inputs.
+  const owner = new Map<string, string>();
+  for (const i of inputs) {
+    for (const p of leafPaths(i.result)) {
+      const was = owner.get(p);
+      if (was !== undefined && was !== i.path) refuse(`test ${p} is in both ${was} and ${i.path}: merge each shard once`);
+      owner.set(p, i.path);
+    }
   }
   if (inputs.length === 1 && !plan) return { result: inputs[0]!.result };
   const label = (lane: number): string => (plan ? `shard ${lane + 1}/${plan.total}` : `input ${lane + 1}`);
