@@ -102,7 +102,11 @@ test('runs on x86_64, arm64 and riscv64: one report, three groups, valid JUnit a
   }
   const junit = join(m, 'junit.xml');
   for (const schema of JUNIT_SCHEMAS) expect(validate(junit, schema).ok).toBe(true);
-  for (const [arch] of runs) expect(Number(xpath(junit, `count(//testsuite[starts-with(@name, "${arch}.")])`))).toBe(RUST_KUNIT.length);
+  // Each arch: its 16 suites and example's parameterised case (a <testsuite> of its own), arch first.
+  for (const [arch] of runs) {
+    expect(Number(xpath(junit, `count(//testsuite[starts-with(@name, "${arch}.")])`))).toBe(RUST_KUNIT.length + 1);
+    expect(Number(xpath(junit, `count(//testsuite[@name="${arch}.rust_kunit_fixture"]/testcase[failure])`))).toBe(1);
+  }
   const kcidb = read<Kcidb>(join(m, 'kcidb.json'));
   expect(kcidbErrors(kcidb)).toEqual([]);
   expect(kcidb.builds.map((b) => b.architecture)).toEqual(['x86_64', 'arm64', 'riscv64']);
