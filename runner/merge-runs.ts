@@ -47,9 +47,15 @@ function kernelHashOf(r: RunResult): string | undefined {
   return r.shard?.kernelHash ?? r.metadata['kernelHash'];
 }
 
-/** Leaf test paths (runner/gate/test-path.ts) an input ran; a suite it only lists as not-run is not one. */
+/**
+ * Leaf test paths (runner/gate/test-path.ts) an input ran, a module's prefixed with its file (a module
+ * may hold a suite of a built-in's name); a suite it only lists as not-run is not one.
+ */
 function leafPaths(result: RunResult): string[] {
-  return leafTests(result).filter((t) => !(t.names.length === 1 && t.node.status === 'not-run')).map((t) => t.path);
+  return leafTests(result).filter((t) => !(t.names.length === 1 && t.node.status === 'not-run')).map((t) => {
+    const module = result.documents[t.document]?.origin?.module;
+    return module ? `${module}:${t.path}` : t.path;
+  });
 }
 
 const planKey = (s: ShardInfo): string => JSON.stringify([s.total, s.suites, s.parts, s.modules]);

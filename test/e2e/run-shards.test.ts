@@ -15,7 +15,7 @@ import { RUST_KUNIT, shape, suiteCounts, type Node } from './expected.js';
 
 interface Json {
   verdict: string; counts: Record<string, number>; metadata: Record<string, string>;
-  documents: { tests: Node[]; origin?: { group?: number } }[];
+  documents: { tests: Node[]; origin?: { group?: number; module?: string } }[];
   shard?: { index: number; total: number; kernelHash: string; expected: string[]; suites: string[] };
   groups?: { name: string; arch: string }[];
 }
@@ -113,3 +113,23 @@ test('runs on x86_64, arm64 and riscv64: one report, three groups, valid JUnit a
   const leaves = RUST_KUNIT.reduce((a, s) => a + s[1] + s[2] + s[3], 0);
   for (const b of kcidb.builds) expect(kcidb.tests.filter((t) => t.build_id === b.id).length).toBe(leaves);
 }, 600_000);
+
+test('--shard with the agent and --modules: the modules are split too, and the merge is the whole run', async () => {
+  const kernel = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
+  const modules = kernelFixture('x86_64-rust-kunit-v2', 'modules');
+  const outs = [tempDir(), tempDir()];
+  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--modules', modules, '--shard', `${k + 1}/2`, '-o', o, '-q'],
+    { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
+  for (const r of runs) expect([0, 1], r.stderr).toContain(r.code);
+  const shards = outs.map((o) => read<Json & { shard: { modules: string[][] } }>(join(o, 'results.json')));
+  expect(shards[0]!.shard.modules).toEqual([['cmdline_kunit.ko', 'list-test.ko'], ['rust_kunit_fixture_mod.ko', 'rust_minimal.ko']]);
+  const m = tempDir();
+  const merged = await runCli(['merge', ...outs, '--json', join(m, 'merged.json'), '--kcidb', join(m, 'kcidb.json')]);
+  expect(merged.code, merged.stderr).toBe(1);
+  const json = read<Json>(join(m, 'merged.json'));
+  // As one lane with every module (test/e2e/run-agent.test.ts): 267 results, the modules in order
+  // (rust_minimal.ko holds no tests: no document).
+  expect(json.counts).toMatchObject({ total: 267, passed: 257, failed: 2, skipped: 8 });
+  expect(json.documents.map((d) => d.origin?.module).filter(Boolean)).toEqual(['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko']);
+  expect(kcidbErrors(read(join(m, 'kcidb.json')))).toEqual([]);
+}, 300_000);
