@@ -23,6 +23,7 @@ function test(node: TestNode): Record<string, unknown> {
   if (node.crash) out['crash'] = node.crash;
   if (node.flaky) out['flaky'] = true;
   if (node.attempts) out['attempts'] = node.attempts;
+  if (node.known) out['known'] = node.known;
   out['line'] = node.line;
   if (node.log.length > 0) out['log'] = node.log;
   if (node.children.length > 0) out['tests'] = node.children.map(test);
@@ -61,6 +62,7 @@ export const jsonReporter: FileReporter = {
     if (result.groups) out['groups'] = result.groups;
     out['diagnostics'] = result.diagnostics;
     out['documents'] = result.documents.map(document);
+    if (result.gate) out['gate'] = result.gate;
     return `${JSON.stringify(out, null, 2)}\n`;
   },
 };

@@ -27,6 +27,7 @@ import junitReportBuilder from 'junit-report-builder';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
 import { attemptsLine, countLeaves, emptyCounts } from '../runner/ktap/model.js';
 import type { Counts, RunResult, TestNode } from '../runner/ktap/model.js';
+import { knownLabel } from '../runner/gate/outcome.js';
 import type { FileReporter, ReportOptions } from './types.js';
 
 type XmlElement = ReturnType<TestCase['build']>;
@@ -135,8 +136,16 @@ function afterBuild(tc: TestCase, extra: (el: XmlElement) => void): void {
   };
 }
 
+/** A known failure (`--known`): skipped with the entry's reason and bug; the log stays in `<system-out>`. */
+function knownOutcome(node: TestNode): CaseOutcome {
+  const k = node.known!;
+  const text = `known failure: ${knownLabel(k)}`;
+  const crash = node.crash ? [`kernel crash: ${node.crash.reason}`, ...node.crash.trace] : [];
+  return { kind: 'skipped', body: text, outPrefix: [`${text} (status ${node.status}, entry ${k.entry})`, ...crash].join('\n') };
+}
+
 function addCase(suite: TestSuite, classname: string, node: TestNode, options: ReportOptions): void {
-  const o = outcome(node);
+  const o = node.known ? knownOutcome(node) : outcome(node);
   if (node.flaky && o.message !== undefined) o.message = `flaky: ${o.message}`;
   const attempts = attemptsLine(node) ?? '';
   if (attempts) o.outPrefix = [attempts, o.outPrefix ?? ''].filter((x) => x !== '').join('\n');
@@ -167,6 +176,13 @@ function runProperties(result: RunResult): Array<[string, string]> {
   const props: Array<[string, string]> = Object.entries(result.metadata);
   props.push(['kunit-bridge.verdict', result.verdict]);
   for (const [key, value] of Object.entries(result.counts)) props.push([`kunit-bridge.count.${key}`, String(value)]);
+  const g = result.gate;
+  if (g) {
+    props.push(['kunit-bridge.gate.testVerdict', g.testVerdict], ['kunit-bridge.gate.known', String(g.known.length)],
+      ['kunit-bridge.gate.stale', String(g.stale.length)], ['kunit-bridge.gate.expired', String(g.expired.length)],
+      ['kunit-bridge.gate.failing', String(g.failing.length)]);
+    if (g.comparison) props.push(['kunit-bridge.gate.regressions', String(g.comparison.regressions.length)]);
+  }
   return props;
 }
 

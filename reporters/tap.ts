@@ -29,6 +29,7 @@
  */
 import type { CrashInfo, RunResult, TestNode } from '../runner/ktap/model.js';
 import { attemptsLine } from '../runner/ktap/model.js';
+import { knownLabel } from '../runner/gate/outcome.js';
 import type { FileReporter } from './types.js';
 
 // eslint-disable-next-line no-control-regex
@@ -102,6 +103,8 @@ function testPoint(node: TestNode, n: number): string {
   const head = (ok: boolean): string => `${ok ? 'ok' : 'not ok'} ${n}${name ? ` - ${name}` : ''}`;
   const directive = (kind: 'SKIP' | 'TODO', reason: string | undefined): string =>
     reason ? ` # ${kind} ${escapeTap(reason)}` : ` # ${kind}`;
+  // A known failure (`--known`): TODO is TAP's own "known not to work yet", never a failure.
+  if (node.known) return head(false) + directive('TODO', `known: ${knownLabel(node.known)}`);
   switch (node.status) {
     case 'pass':
     case 'xfail':

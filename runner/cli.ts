@@ -14,6 +14,8 @@ import { BridgeError } from './errors.js';
 import { shouldColor } from '../reporters/console.js';
 import type { ReportRequest } from './reports.js';
 import { parseShardSpec, type ShardSpec } from './shard-plan.js';
+import { githubActions, type GateRequest } from './gate/request.js';
+import { normalizeArch } from './qemu/profiles.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -57,6 +59,21 @@ function colorFor(opt: unknown): boolean {
   return opt === 'always' ? true : opt === 'never' ? false : shouldColor(process.stdout);
 }
 
+/** `--known`, `--baseline`, `--strict-known` of any command. */
+function gateRequest(opts: Record<string, unknown>): GateRequest {
+  return {
+    ...(typeof opts['known'] === 'string' ? { known: opts['known'] } : {}),
+    ...(typeof opts['baseline'] === 'string' ? { baseline: opts['baseline'] } : {}),
+    strictKnown: opts['strictKnown'] === true,
+  };
+}
+
+function archOption(v: string): string {
+  const a = normalizeArch(v);
+  if (!a) fail(`unknown --arch ${v} (use x86_64, arm64 or riscv64)`);
+  return a;
+}
+
 function fail(message: string): never {
   throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, message);
 }
@@ -94,6 +111,11 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON (docs/json-format.md)')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json` (KernelCI)')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
+    .option('--arch <arch>', 'the log\'s architecture, for --known entries limited to some')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto'));
   program.commands.at(-1)!
@@ -109,9 +131,13 @@ Example:
           tap: opts['tap'] as string | undefined,
           json: opts['json'] as string | undefined,
           kunitJson: opts['kunitJson'] as string | undefined,
+          markdown: opts['markdown'] as string | undefined,
           junitLocations: opts['junitLocations'] === true,
           ...kcidbRequest(opts),
         },
+        gate: gateRequest(opts),
+        ...(opts['arch'] !== undefined ? { arch: archOption(String(opts['arch'])) } : {}),
+        annotate: githubActions(),
       });
       setExit(exitCodeFor(result.verdict));
     });

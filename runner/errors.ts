@@ -2,6 +2,7 @@
  * Errors that reach the user: a stable code, the layer that failed, the exit
  * code, and a one-line message that says what to do (docs/errors.md).
  */
+import { readFileSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 
 export type ErrorLayer = 'cli' | 'input' | 'parser' | 'reporter' | 'qemu' | 'transport' | 'live' | 'ssh';
@@ -17,6 +18,17 @@ export class BridgeError extends Error {
     this.code = code;
     this.layer = layer;
     this.exitCode = exitCode;
+  }
+}
+
+/** Read a text input file (a known file, a results.json); unreadable → E_INPUT, exit 2, naming `what`. */
+export function readInputText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new BridgeError('E_INPUT', 'input', ExitCode.USAGE,
+      `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, { cause: err });
   }
 }
 

@@ -34,3 +34,28 @@ export function exitCodeFor(verdict: Verdict): ExitCode {
       return ExitCode.INCOMPLETE;
   }
 }
+
+/** What the gate (`--known`, `--baseline`) found, as far as the verdict is concerned. */
+export interface GateFindings {
+  /** Tests that fail the gate: failing and not known (with a baseline: regressions and new failures only). */
+  failing: number;
+  /** Crashed, cut-off or not-run tests not covered by a known entry, or an incomplete run with no such test to blame. */
+  incomplete: boolean;
+  /** Baseline tests absent now that the run was not told to leave out. */
+  missing: number;
+  /** Stale known entries, counted only with `--strict-known`. */
+  strictStale: number;
+}
+
+/**
+ * The verdict once the gate has looked (and through {@link exitCodeFor}, the
+ * exit code): incomplete (3) beats failed (1) beats passed (0); no KTAP and
+ * no tests stay what they are. Known failures, still-failing tests and fixed
+ * ones never fail it.
+ */
+export function gatedVerdict(testVerdict: Verdict, g: GateFindings): Verdict {
+  if (testVerdict === 'no-ktap' || testVerdict === 'no-tests') return testVerdict;
+  if (g.incomplete || g.missing > 0) return 'incomplete';
+  if (g.failing > 0 || g.strictStale > 0) return 'failed';
+  return 'passed';
+}

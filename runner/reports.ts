@@ -13,10 +13,12 @@ export interface ReportRequest extends ReportOptions {
   json?: string;
   kunitJson?: string;
   kcidb?: string;
+  /** `--markdown`: the CI summary (reporters/markdown.ts). */
+  markdown?: string;
 }
 
 const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
-  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['kcidb', 'kcidb'],
+  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'], ['kcidb', 'kcidb'],
 ];
 
 function describeFsError(err: unknown): string {

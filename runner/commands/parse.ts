@@ -12,6 +12,7 @@ import { ConsoleView } from '../../reporters/console.js';
 import type { ReportRequest } from '../reports.js';
 import { inputError } from '../errors.js';
 import { bannerMetadata } from '../kernel-version.js';
+import { wantsGate, type GateRequest } from '../gate/request.js';
 
 /** Read size for files: big reads, one reused buffer (the splitter copies what it keeps). */
 const READ_SIZE = 1 << 20;
@@ -27,13 +28,24 @@ export interface ParseRequest {
   write?: (text: string) => void;
   /** Input stream to use instead of opening `input` (tests). */
   stream?: Readable;
+  /** `--known`, `--baseline`, `--strict-known` (docs/gating.md). */
+  gate?: GateRequest;
+  /** The log's architecture, for known entries limited to some (`--arch`). */
+  arch?: string;
+  /** Print GitHub Actions annotations for the failures (`GITHUB_ACTIONS=true`). */
+  annotate?: boolean;
+  /** One-line warnings (default: stderr). */
+  warn?: (message: string) => void;
 }
 
 export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   const write = req.write ?? ((t: string) => { process.stdout.write(t); });
   const view = req.quiet ? undefined : new ConsoleView({ write, color: req.color ?? false });
   const onEvent = view ? (e: KtapEvent) => view.onEvent(e) : undefined;
-  const needTree = Object.values(req.reports).some((v) => typeof v === 'string' && v !== '');
+  // Bad gate files are usage errors before the log is read.
+  const gating = wantsGate(req.gate) || req.annotate === true ? await import('../gate/index.js') : undefined;
+  const gate = gating && wantsGate(req.gate) ? gating.loadGate(req.gate) : undefined;
+  const needTree = Object.values(req.reports).some((v) => typeof v === 'string' && v !== '') || gating !== undefined;
   // The console view reads no `log` events: do not make them.
   const stream = new KtapStream({ onEvent, retain: needTree, logEvents: false });
   if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
@@ -41,8 +53,12 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   const result = stream.finish();
   result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
   if (!req.stream && req.input !== '-') Object.assign(result.metadata, bannerMetadata(await head(req.input)));
+  if (req.arch !== undefined) result.metadata['arch'] = req.arch;
   // The summary first: a report that cannot be written must not hide it.
-  view?.finish(result);
+  if (gating) {
+    gating.finishGate(result, gate, { view, write, annotate: req.annotate === true, quiet: req.quiet === true,
+      warn: req.warn ?? ((m) => { process.stderr.write(`kunit-bridge: ${m}\n`); }) });
+  } else view?.finish(result);
   if (needTree) {
     // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
     const { writeReports } = await import('../reports.js');

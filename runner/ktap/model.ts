@@ -7,6 +7,7 @@
  * parameterised cases). Statuses are pessimistic: a test is `crashed` or
  * `incomplete` until its own result line arrives.
  */
+import type { GateOutcome, KnownMark } from '../gate/outcome.js';
 
 /** Every status a test can end in. */
 export type TestStatus =
@@ -127,6 +128,8 @@ export interface TestNode {
   attempts?: Attempt[];
   /** Passed in some attempts and failed in others. */
   flaky?: boolean;
+  /** Set by the gate (`--known`): a known failure, which does not fail the run (runner/gate/). */
+  known?: KnownMark;
 }
 
 /** One attempt of a repeated test or suite. */
@@ -237,6 +240,8 @@ export interface RunResult {
   shard?: ShardInfo;
   /** `merge` of several architectures or kernels: documents name theirs in `origin.group`. */
   groups?: RunGroup[];
+  /** Set by the gate (`--known`, `--baseline`); `verdict` is then the gate's (runner/gate/). */
+  gate?: GateOutcome;
 }
 
 /** Events the parser emits while it reads, in input order. */
