@@ -170,6 +170,10 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
     .option('--serve <[host:]port>', 'serve a live WebSocket feed and web page (host 127.0.0.1 unless given; 0 = any port)')
     .option('--serve-token <token>', 'token the feed requires (default: none on loopback, a random one elsewhere)')
     .option('--serve-linger <seconds>', 'keep serving this long after the run ends', seconds('--serve-linger'), 2)
@@ -218,11 +222,12 @@ Example:
         jobs: (opts['jobs'] as number | undefined) ?? availableParallelism(), jobsExplicit: opts['jobs'] !== undefined,
         output: str('output'),
         reports: {
-          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
+          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'), markdown: str('markdown'),
           junitLocations: opts['junitLocations'] === true,
           ...kcidbRequest(opts),
         },
         shard: opts['shard'] as ShardSpec | undefined, timingsFile: str('timings'), saveTimings: str('saveTimings'),
+        gate: gateRequest(opts),
         agent: opts['agent'] === true, modules: opts['modules'] as string[] | undefined, repeat: opts['repeat'] as number,
         agentNode: str('agentNode'), guestWrites: opts['guestWrite'] as [string, string][] | undefined, agentTimeoutS: opts['agentTimeout'] as number,
         signal: ac.signal,
@@ -239,6 +244,7 @@ Example:
         for (const s of outcome.listed) for (const t of s.tests) process.stdout.write(`${s.name}.${t.name}\n`);
       } else {
         view.finish(outcome);
+        if (githubActions()) process.stdout.write((await import('./gate/annotations.js')).githubAnnotations(outcome.result).map((l) => `${l}\n`).join(''));
       }
       setExit(outcome.exitCode);
     });
@@ -267,6 +273,28 @@ Example:
       setExit(exitCodeFor(result.verdict));
     });
   program
+    .command('compare')
+    .description('compare a run\'s results.json with a baseline\'s: regressions and new failures fail (exit 1), missing tests exit 3')
+    .argument('<base>', 'the baseline results.json (the last release, the parent commit)')
+    .argument('<new>', 'the results.json to judge')
+    .option('--known <file>', 'known failures (YAML): they do not fail the comparison (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail it')
+    .option('--junit <file>', 'write JUnit XML of NEW, known failures skipped')
+    .option('--tap <file>', 'write TAP 14 of NEW')
+    .option('--json <file>', 'write NEW\'s native JSON with the gate section')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (base: string, now: string, opts: Record<string, unknown>) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      const str = (k: string): string | undefined => opts[k] as string | undefined;
+      const result = compareCommand({
+        base, now, ...(str('known') !== undefined ? { known: str('known') } : {}), strictKnown: opts['strictKnown'] === true,
+        reports: { junit: str('junit'), tap: str('tap'), json: str('json'), markdown: str('markdown') },
+        quiet: opts['quiet'] === true, annotate: githubActions(),
+      });
+      setExit(exitCodeFor(result.verdict));
+    });
+  program
     .command('watch')
     .description('follow a run served with `run --serve`: the same live view, reconnecting by itself')
     .argument('<address>', 'the feed: ws://HOST:PORT (as printed by run --serve)')
@@ -284,7 +312,7 @@ Example:
         token: opts['token'] as string | undefined,
         onStart: (lanes, suitesTotal) => view.onStart(lanes, suitesTotal),
         onEvent: (e, lane) => view.onEvent(e, lane),
-        onEnd: (result, flaky) => view.finish(result, flaky),
+        onEnd: (result, flaky, gate) => view.finish(result, flaky, gate),
       });
       setExit(code);
     });

@@ -5,6 +5,7 @@
  * closing summary.
  */
 import { ConsoleView, summarize } from '../../reporters/console.js';
+import { gateLines } from '../../reporters/gate-summary.js';
 import { ProgressView } from '../../reporters/progress.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { flakyTests } from '../ktap/model.js';
@@ -23,8 +24,11 @@ export interface LiveView {
   onStart(lanes: number, suitesTotal: number | undefined): void;
   onEvent(e: KtapEvent, lane: number): void;
   /** Stop redrawing and print the summary. */
-  /** The closing summary; `flaky` defaults to what the result's tree says (watch has no tree). */
-  finish(result: RunResult, flaky?: string[]): void;
+  /**
+   * The closing summary; `flaky` defaults to what the result's tree says (watch has no tree);
+   * `gate`: the gate's lines (reporters/gate-summary.ts), after it.
+   */
+  finish(result: RunResult, flaky?: string[], gate?: string[]): void;
 }
 
 export function liveView(o: ViewOptions): LiveView {
@@ -44,16 +48,17 @@ export function liveView(o: ViewOptions): LiveView {
       consoleView?.onEvent(e);
       progress?.onEvent(e, multi ? lane : undefined);
     },
-    finish(result, flaky = flakyTests(result)) {
+    finish(result, flaky = flakyTests(result), gate = []) {
       progress?.stop();
       if (o.quiet) return;
       if (consoleView) {
         consoleView.finish(result, flaky);
-        return;
+      } else {
+        if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
+        if (flaky.length > 0) o.write(`Flaky: ${flaky.join(', ')}\n`);
+        o.write(`Testing complete. ${summarize(result.counts)}\n`);
       }
-      if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
-      if (flaky.length > 0) o.write(`Flaky: ${flaky.join(', ')}\n`);
-      o.write(`Testing complete. ${summarize(result.counts)}\n`);
+      if (gate.length > 0) o.write(`${gate.join('\n')}\n`);
     },
   };
 }
@@ -66,7 +71,8 @@ export function runView(o: ViewOptions): Pick<RunRequest, 'onEvent' | 'onRaw' | 
     onEvent: (e, lane) => view.onEvent(e, lane),
     onRaw: o.raw && !o.quiet ? (chunk: Buffer) => { o.write(chunk.toString('utf8')); } : undefined,
     finish(outcome) {
-      view.finish(outcome.result);
+      const g = outcome.result.gate;
+      view.finish(outcome.result, undefined, g ? gateLines(g) : []);
       if (o.quiet) return;
       o.write(`Output: ${outcome.outputDir} (${['results.json', ...outcome.rawLogs.map((p) => p.slice(outcome.outputDir.length + 1))].join(', ')})\n`);
     },

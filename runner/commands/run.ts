@@ -26,6 +26,7 @@ import { bannerMetadata } from '../kernel-version.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
+import { wantsGate, type GateRequest } from '../gate/request.js';
 import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, type AgentFiles } from '../agent/boot.js';
 
 export interface RunRequest {
@@ -93,6 +94,8 @@ export interface RunRequest {
   timingsFile?: string;
   /** `--save-timings FILE`: write this run's timings for the next plan. */
   saveTimings?: string;
+  /** `--known`, `--baseline`, `--strict-known` (docs/gating.md): read before QEMU starts, applied to the result. */
+  gate?: GateRequest;
 }
 
 /** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
@@ -164,6 +167,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const shardModules = req.shard ? shardModulesOf(allModules.map((m) => basename(m)), req.shard, shardTimings) : undefined;
   const modules = shardModules ? allModules.filter((m) => shardModules.includes(basename(m))) : allModules;
   const started = new Date().toISOString();
+  const gating = wantsGate(req.gate) && !req.list ? await import('../gate/index.js') : undefined;
+  const gateOptions = gating?.loadGate(req.gate!);
   const outputDir = resolve(cwd, req.output ?? join('kunit-bridge-out', timestamp()));
   mkdirSync(outputDir, { recursive: true });
   const qemu = req.qemu ?? profile.qemu;
@@ -388,6 +393,8 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   writeCache(timingsKey(), { ...readCache<Record<string, number>>(timingsKey()), ...fresh });
   if (shardInfo) result.shard = shardInfo;
   if (req.saveTimings) saveTimings(resolve(cwd, req.saveTimings), result);
+
+  if (gating && gateOptions) for (const w of gating.applyGate(result, { ...gateOptions, arch }).warnings) warn(w);
 
   const [{ writeReports }, { jsonReporter }] = await loadReportModules();
   writeFileAtomic(join(outputDir, 'results.json'), jsonReporter.render(result));

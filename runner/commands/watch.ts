@@ -17,7 +17,7 @@ export interface WatchRequest {
   onEvent: (event: KtapEvent, lane: number) => void;
   onStart?: (lanes: number, suitesTotal: number | undefined) => void;
   /** The run's end: counts and verdict (no tree), and the flaky tests it reported. */
-  onEnd?: (result: RunResult, flaky: string[]) => void;
+  onEnd?: (result: RunResult, flaky: string[], gate: string[]) => void;
   warn?: (message: string) => void;
 }
 
@@ -98,7 +98,7 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (m.type === 'run-start') req.onStart?.(m.lanes, m.suitesTotal);
         else if (m.type === 'run-end') {
           ended = true;
-          req.onEnd?.({ documents: [], diagnostics: [], counts: m.counts, verdict: m.verdict, lines: 0, metadata: {} }, m.flaky ?? []);
+          req.onEnd?.({ documents: [], diagnostics: [], counts: m.counts, verdict: m.verdict, lines: 0, metadata: {} }, m.flaky ?? [], m.gate ?? []);
           ws.close(1000);
           resolve(m.exitCode);
         } else {

@@ -13,6 +13,9 @@
  * | any but not-run             | absent or not-run            | missing (with why) |
  * | anything                    | flaky (`run --repeat`)       | flaky (and in no other bucket) |
  *
+ * A test the kernel never named (`suite.#3`, it crashed first) is compared as
+ * the baseline's test of that number in that suite.
+ *
  * A missing test says why when it can be told: filtered out (the run's
  * `kunit.filter_glob`), outside the run's scope (another shard, through
  * `inScope`), a module not loaded, not run after a crash. Missing tests that
@@ -20,7 +23,7 @@
  */
 import type { RunResult, TestNode, TestStatus } from '../ktap/model.js';
 import { compileGlob } from './glob.js';
-import { allTests, leafTests, type PathedTest } from './test-path.js';
+import { allTests, leafTests, testPath, type PathedTest } from './test-path.js';
 
 /** Statuses that fail a test for the comparison (crashes and cut-off tests included). */
 export const BAD_STATUSES: ReadonlySet<TestStatus> = new Set(['fail', 'error', 'timeout', 'crashed', 'incomplete']);
@@ -97,7 +100,14 @@ export function compareResults(base: RunResult, now: RunResult, opts: CompareOpt
   const c: Comparison = { regressions: [], newFailures: [], fixed: [], stillFailing: [], newTests: [], missing: [], flaky: [] };
   const before = new Map<string, PathedTest>();
   for (const t of leafTests(base)) before.set(t.path, t);
-  const nowTests = leafTests(now);
+  // A test the kernel never named (`#3`: it crashed before its name was printed) is the baseline's third there.
+  const byNumber = new Map<string, string>();
+  for (const t of before.values()) if (t.node.number !== undefined) byNumber.set(`${testPath(t.names.slice(0, -1))}\u0000${t.node.number}`, t.path);
+  const nowTests = leafTests(now).map((t) => {
+    const m = /^#(\d+)$/.exec(t.names[t.names.length - 1]!);
+    const named = m ? byNumber.get(`${testPath(t.names.slice(0, -1))}\u0000${m[1]}`) : undefined;
+    return named && !before.get(t.path) ? { ...t, path: named } : t;
+  });
   const nowByPath = new Map(nowTests.map((t) => [t.path, t]));
   for (const t of nowTests) {
     const b = before.get(t.path)?.node.status;
@@ -112,7 +122,7 @@ export function compareResults(base: RunResult, now: RunResult, opts: CompareOpt
     } else if (bad(b)) c.fixed.push(entry);
     else if (b === undefined || b === 'not-run') c.newTests.push(entry);
   }
-  const crashedIn = allTests(now).find((x) => x.node.status === 'crashed')?.path;
+  const crashedIn = (nowTests.find((x) => x.node.status === 'crashed') ?? allTests(now).find((x) => x.node.status === 'crashed'))?.path;
   for (const [path, t] of before) {
     if (t.node.status === 'not-run') continue;
     const n = nowByPath.get(path);

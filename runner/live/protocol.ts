@@ -26,8 +26,11 @@ export type LiveMessage = Base & (
   | { type: 'crash'; lane: number; path: string[]; crash: CrashInfo }
   | { type: 'diagnostic'; lane: number; diagnostic: Diagnostic }
   | { type: 'document-end'; lane: number; document: number; complete: boolean }
-  /** `flaky`: with run --repeat, the tests that passed in one attempt and failed in another (`suite.test (1/3 failed)`). */
-  | { type: 'run-end'; counts: Counts; verdict: Verdict; exitCode: number; outputDir?: string; flaky?: string[] }
+  /**
+   * `flaky`: with run --repeat, the tests that passed in one attempt and failed in another (`suite.test (1/3 failed)`).
+   * `gate`: with --known/--baseline, the gate's summary lines (known failures, regressions, …, `Gate: …`); `verdict` is the gate's.
+   */
+  | { type: 'run-end'; counts: Counts; verdict: Verdict; exitCode: number; outputDir?: string; flaky?: string[]; gate?: string[] }
 );
 
 /** A message before its sequence number and time are stamped. */

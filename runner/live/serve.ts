@@ -8,6 +8,7 @@ import { flakyTests, type KtapEvent } from '../ktap/model.js';
 import type { ListedSuite } from '../ktap/test-list.js';
 import type { Lane } from '../shard.js';
 import type { RunOutcome } from '../commands/run.js';
+import { gateLines } from '../../reporters/gate-summary.js';
 import { LiveFeed } from './feed.js';
 import { messageFor } from './protocol.js';
 import { LiveServer, isLoopback, parseListen } from './server.js';
@@ -54,6 +55,7 @@ export async function startLive(spec: string, token: string | undefined, say: (l
         feed.publish({
           type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir,
           ...(flaky.length > 0 ? { flaky } : {}),
+          ...(outcome.result.gate ? { gate: gateLines(outcome.result.gate) } : {}),
         });
       }
       if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
