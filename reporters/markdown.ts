@@ -35,6 +35,9 @@ function text(s: string): string {
   return s.replace(/\r?\n/g, ' ').replace(/([\\`*_{}[\]<>()#+!|~])/g, '\\$1');
 }
 
+/** Text inside an HTML element (a `<summary>`), where Markdown escapes would show. */
+const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+
 function bug(k: KnownMark): string {
   if (k.bug === undefined) return '';
   return /^https?:\/\/\S+$/.test(k.bug) ? ` ([bug](${k.bug.replace(/\)/g, '%29')}))` : ` (bug ${text(k.bug)})`;
@@ -106,7 +109,7 @@ function render(result: RunResult): string {
     out.push('', '### Failure logs', '');
     for (const t of failures.slice(0, MD_LIST_MAX)) {
       const lines = [...t.node.log, ...(t.node.crash ? [t.node.crash.reason] : [])].slice(0, LOG_LINES);
-      out.push(`<details><summary>${text(t.path)}: ${t.node.status}${t.node.known ? ' (known)' : ''}</summary>`, '',
+      out.push(`<details><summary><code>${html(t.path)}</code>: ${t.node.status}${t.node.known ? ' (known)' : ''}</summary>`, '',
         ...fenced(lines.length ? lines : ['(no log)']), '', '</details>');
     }
     if (failures.length > MD_LIST_MAX) out.push('', `… ${failures.length - MD_LIST_MAX} more failures (all in the reports)`);

@@ -89,9 +89,11 @@ function whyMissing(t: PathedTest, base: RunResult, now: RunResult, nowNode: Tes
     if (!doc || placeholder) return { why: `module ${module} not loaded${placeholder?.reason ? `: ${placeholder.reason}` : ''}` };
   }
   if (nowNode?.status === 'not-run') return { why: nowNode.reason ?? 'not run: the run ended before it' };
-  if (crashedIn) return { why: `not run: the kernel crashed in ${crashedIn}` };
-  if (now.crash) return { why: `not run: the kernel crashed (${now.crash.reason})` };
-  if (now.verdict === 'incomplete') return { why: 'not run: the run did not complete' };
+  if (now.verdict === 'incomplete') {
+    if (crashedIn) return { why: `not run: the kernel crashed in ${crashedIn}` };
+    if (now.crash) return { why: `not run: the kernel crashed (${now.crash.reason})` };
+    return { why: 'not run: the run did not complete' };
+  }
   return { why: 'not in this run (removed from the kernel, or not built in this config)' };
 }
 

@@ -46,7 +46,7 @@ export function compileGlob(glob: string): RegExp {
         if (d === '-' && !first && glob[j + 1] !== ']' && j + 1 < glob.length) {
           const lo = glob[j - 1]!;
           const hi = glob[j + 1]!;
-          if (hi < lo) throw new GlobError(`range ${lo}-${hi} is backwards`, j);
+          if (hi < lo) throw new GlobError(`range ${lo}-${hi} is backwards`, j + 1);
           body += '-';
         } else body += escapeRe(d);
         first = false;

@@ -71,7 +71,7 @@ export function parseKnownFile(text: string, file: string): KnownEntry[] {
     node?.range ? lines.linePos(node.range[0]!).line : 1;
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0].line ?? 1;
+    const line = lines.linePos(first.pos[0]).line;
     throw knownFileError(file, line, `not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const root = doc.contents;
