@@ -257,6 +257,10 @@ Example:
     .option('--tap <file>', 'write TAP 14')
     .option('--json <file>', 'write kunit-bridge native JSON')
     .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the merged run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
     .option('--save-timings <file>', 'write the merged run\'s suite timings to FILE, for run --timings')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto')))
@@ -266,9 +270,10 @@ Example:
       const result = await mergeCommand({
         inputs, quiet: opts['quiet'] === true, color: colorFor(opts['color']), saveTimings: str('saveTimings'),
         reports: {
-          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'),
+          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'), markdown: str('markdown'),
           junitLocations: opts['junitLocations'] === true, ...kcidbRequest(opts),
         },
+        gate: gateRequest(opts), annotate: githubActions(),
       });
       setExit(exitCodeFor(result.verdict));
     });

@@ -38,6 +38,12 @@ export function shardModulesOf(modules: string[], spec: ShardSpec, timings?: Tim
   return planShards([], modules, spec.total, shardCost(timings), moduleCost(timings)).modules[spec.index - 1]!;
 }
 
+/** For the gate: is a test path (`suite.test…`) in a shard that was meant to run `expected`? */
+export function shardScope(expected: string[]): (path: string) => boolean {
+  const mine = new Set(expected);
+  return (path) => mine.has(path) || [...mine].some((s) => path.startsWith(`${s}.`));
+}
+
 /** The lanes of shard K and what its results.json records (without the kernel hash). */
 export function planShardLanes(req: ShardLaneRequest): { lanes: Lane[]; info: Omit<ShardInfo, 'kernelHash'> } {
   const plan = planShards(req.suites, req.modules, req.spec.total, shardCost(req.timings), moduleCost(req.timings));

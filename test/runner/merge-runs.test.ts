@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -103,5 +103,31 @@ describe('merge', () => {
     expect(xml).toContain('name="arm64.sa"');
     // One group: no prefix.
     expect(junitReporter.render(mergeRuns([shard(1), shard(2), shard(3)]).result)).toContain('name="sa"');
+  });
+});
+
+describe('merge --known / --baseline', () => {
+  const write = (dir: string, name: string, r: RunResult): string => {
+    const p = join(dir, name);
+    writeFileSync(p, jsonReporter.render(r));
+    return p;
+  };
+  test('a known entry for one arch keeps that group\'s failure from failing the merge; the other arch still fails', async () => {
+    const { mergeCommand } = await import('../../runner/commands/merge.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kb-merge-'));
+    const arm = { arch: 'arm64', kernelVersion: '6.12.117', kernelHash: 'h9' };
+    const x = write(dir, 'x.json', result([suite('sa')], meta));
+    const a = write(dir, 'a.json', result([suite('sa', 'fail')], arm));
+    const known = join(dir, 'known.yaml');
+    writeFileSync(known, '- test: sa.t1\n  status: failed\n  arch: [arm64]\n  reason: fails on arm64\n');
+    const quiet = { quiet: true, warn: () => {}, write: () => {} };
+    const gated = await mergeCommand({ inputs: [x, a], reports: { markdown: join(dir, 'summary.md') }, gate: { known }, ...quiet });
+    expect(gated.verdict).toBe('passed');
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('fails on arm64');
+    writeFileSync(known, '- test: sa.t1\n  status: failed\n  arch: [x86_64]\n  reason: not this one\n');
+    expect((await mergeCommand({ inputs: [x, a], reports: {}, gate: { known }, ...quiet })).verdict).toBe('failed');
+    // Against a baseline where it failed already: still failing, not a regression.
+    const base = write(dir, 'base.json', mergeRuns([{ path: 'x', result: result([suite('sa')], meta) }, { path: 'a', result: result([suite('sa', 'fail')], arm) }]).result);
+    expect((await mergeCommand({ inputs: [x, a], reports: {}, gate: { baseline: base }, ...quiet })).verdict).toBe('passed');
   });
 });
