@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import type { FileReporter, ReportOptions } from './types.js';
 import { leafTests } from '../runner/gate/test-path.js';
+import type { KnownMark } from '../runner/gate/outcome.js';
 
 /** `log_excerpt` limit of the schema (16 KiB); we cut at as many UTF-8 bytes. */
 export const LOG_EXCERPT_MAX = 16384;
@@ -55,6 +56,32 @@ export function excerpt(text: string, max = LOG_EXCERPT_MAX): string {
   let end = max - Buffer.byteLength(marker);
   while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
   return buf.subarray(0, end).toString('utf8') + marker;
+}
+
+const noNul = (s: string): string => s.replace(/\u0000/g, '');
+
+/** An absolute http(s) URL, as the schema's `uri` format wants, else undefined. */
+function uri(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The KCIDB issue of a known entry: its id hangs on the entry's glob, reason and bug, not on where it sits in the file. */
+function knownIssue(k: KnownMark, origin: string): Record<string, unknown> {
+  const url = uri(k.bug);
+  return {
+    id: `${origin}:known-${sha(k.test, k.reason ?? '', k.bug ?? '')}`, version: 1, origin,
+    report_subject: noNul(`known failure: ${k.test}`),
+    ...(k.reason ? { comment: noNul(k.reason) } : {}),
+    ...(url ? { report_url: url } : {}),
+    culprit: { code: true },
+    misc: { entry: k.entry, status: k.status, ...(k.bug && !url ? { bug: k.bug } : {}), ...(k.until ? { until: k.until } : {}) },
+  };
 }
 
 function logOf(node: TestNode): string {
@@ -113,6 +140,9 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
   });
   // One line per test, written as it is made: a million-line log has 300,000 of them.
   const tests: string[] = [];
+  // Known failures (`--known`): one issue per entry, one incident per test it covers.
+  const issues = new Map<string, Record<string, unknown>>();
+  const incidents: string[] = [];
   const used = new Map<string, number>();
   for (const { node: n, names, document } of leafTests(result)) {
     const gi = result.documents[document]?.origin?.group ?? 0;
@@ -124,18 +154,29 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
     const seen = used.get(`${buildId}\u0000${path}`) ?? 0;
     used.set(`${buildId}\u0000${path}`, seen + 1);
     const log = logOf(n);
+    const id = `${buildId}.${path.slice('kunit.exec.'.length)}${seen ? `.${seen + 1}` : ''}`;
+    if (n.known) {
+      const issue = knownIssue(n.known, origin);
+      issues.set(issue['id'] as string, issue);
+      incidents.push(JSON.stringify({ id: `${origin}:incident-${sha(id, issue['id'] as string)}`, origin, issue_id: issue['id'], issue_version: 1, test_id: id, build_id: buildId, present: true }));
+    }
     tests.push(JSON.stringify({
-      id: `${buildId}.${path.slice('kunit.exec.'.length)}${seen ? `.${seen + 1}` : ''}`,
+      id,
       origin, build_id: buildId, path, status: kcidbStatus(n.status),
       ...(n.durationMs !== undefined ? { duration: n.durationMs / 1000 } : {}),
       ...(Number.isFinite(started) && n.startTime !== undefined ? { start_time: new Date(started + n.startTime * 1000).toISOString() } : {}),
       ...(log ? { log_excerpt: excerpt(log) } : {}),
       ...env,
-      misc: { kunit_status: n.status, ...(n.reason ? { reason: n.reason.replace(/\u0000/g, '') } : {}) },
+      ...(n.known ? { comment: noNul(`known failure${n.known.reason ? `: ${n.known.reason}` : ''}${n.known.bug ? ` (${n.known.bug})` : ''}`) } : {}),
+      misc: {
+        kunit_status: n.status, ...(n.reason ? { reason: noNul(n.reason) } : {}),
+        ...(n.known ? { known: { entry: n.known.entry, ...(n.known.reason ? { reason: n.known.reason } : {}), ...(n.known.bug ? { bug: n.known.bug } : {}) } } : {}),
+      },
     }));
   }
   const head = (o: unknown): string => JSON.stringify(o);
-  return `{"version":{"major":5,"minor":3},\n"checkouts":${head(checkouts)},\n"builds":${head(builds)},\n"tests":[\n${tests.join(',\n')}\n]}\n`;
+  const known = issues.size ? `,\n"issues":${head([...issues.values()])},\n"incidents":[\n${incidents.join(',\n')}\n]` : '';
+  return `{"version":{"major":5,"minor":3},\n"checkouts":${head(checkouts)},\n"builds":${head(builds)},\n"tests":[\n${tests.join(',\n')}\n]${known}}\n`;
 }
 
 export const kcidbReporter: FileReporter = {

@@ -77,3 +77,27 @@ describe('KCIDB pieces', () => {
     }
   });
 });
+
+describe('KCIDB and --known', () => {
+  test('a known failure: the test says so, one issue for the entry, one incident for the test; valid', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { applyGate } = await import('../../runner/gate/gate.js');
+    const { loadKnownFile } = await import('../../runner/gate/known.js');
+    const { kernelFixture } = await import('../helpers/corpus.js');
+    const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
+    const file = join(dir, 'known.yaml');
+    writeFileSync(file, '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n');
+    const result = parse(kernelFixture('x86_64-rust-kunit', 'boot.log'), { arch: 'x86_64' });
+    applyGate(result, { known: loadKnownFile(file), knownFile: file });
+    const out = JSON.parse(renderKcidb(result)) as Kcidb & { issues: { id: string; report_url?: string }[]; incidents: { issue_id: string; test_id: string }[] };
+    expect(kcidbErrors(out)).toEqual([]);
+    const t = out.tests.find((x) => x.path === 'kunit.exec.rust_kunit_fixture.rust_fixture_fail')! as Kcidb['tests'][number] & { comment?: string };
+    expect(t.status).toBe('FAIL');
+    expect(t.comment).toBe('known failure: fails on purpose (https://bugs.example.org/1234)');
+    expect(out.issues).toHaveLength(1);
+    expect(out.issues[0]!.report_url).toBe('https://bugs.example.org/1234');
+    expect(out.incidents).toEqual([expect.objectContaining({ issue_id: out.issues[0]!.id, test_id: t.id })]);
+  });
+});
