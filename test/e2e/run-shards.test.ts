@@ -115,11 +115,11 @@ test('runs on x86_64, arm64 and riscv64: one report, three groups, valid JUnit a
   for (const b of kcidb.builds) expect(kcidb.tests.filter((t) => t.build_id === b.id).length).toBe(leaves);
 }, 600_000);
 
-test('--shard with the agent and --modules: the modules are split too, and the merge is the whole run', async () => {
+test('--shard with the agent, --modules and --repeat 2: the modules are split too, and the merge is the whole run', async () => {
   const kernel = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
   const modules = kernelFixture('x86_64-rust-kunit-v2', 'modules');
   const outs = [tempDir(), tempDir()];
-  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--modules', modules, '--shard', `${k + 1}/2`, '-o', o, '-q'],
+  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--modules', modules, '--repeat', '2', '--shard', `${k + 1}/2`, '-o', o, '-q'],
     { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
   for (const r of runs) expect([0, 1], r.stderr).toContain(r.code);
   const shards = outs.map((o) => read<Json & { shard: { modules: string[][] } }>(join(o, 'results.json')));
@@ -132,5 +132,9 @@ test('--shard with the agent and --modules: the modules are split too, and the m
   // (rust_minimal.ko holds no tests: no document).
   expect(json.counts).toMatchObject({ total: 267, passed: 257, failed: 2, skipped: 8 });
   expect(json.documents.map((d) => d.origin?.module).filter(Boolean)).toEqual(['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko']);
+  // Each shard repeated its own suites: the fixture's failure failed both attempts.
+  interface Repeated { name: string; attempts?: { status: string }[] }
+  const rust = json.documents[0]!.tests.find((t) => t.name === 'rust_kunit_fixture')!.tests as Repeated[];
+  expect(rust.find((t) => t.name === 'rust_fixture_fail')!.attempts!.map((a) => a.status)).toEqual(['fail', 'fail']);
   expect(kcidbErrors(read(join(m, 'kcidb.json')))).toEqual([]);
 }, 300_000);
