@@ -138,3 +138,22 @@ test('--shard with the agent, --modules and --repeat 2: the modules are split to
   expect(rust.find((t) => t.name === 'rust_fixture_fail')!.attempts!.map((a) => a.status)).toEqual(['fail', 'fail']);
   expect(kcidbErrors(read(join(m, 'kcidb.json')))).toEqual([]);
 }, 300_000);
+
+test('--shard with --filter suite.test: the shards select among every suite, keep the test part, and make the filtered run', async () => {
+  const kernel = kernelFixture('x86_64-kunit-all', 'bzImage');
+  const filter = 's*.test_*';
+  const outs = [tempDir(), tempDir(), tempDir()];
+  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--filter', filter,
+    ...(k < 2 ? ['--shard', `${k + 1}/2`] : ['-j', '1']), '-o', o, '-q'], { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
+  for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  const m = tempDir();
+  const merged = await runCli(['merge', outs[0]!, outs[1]!, '--json', join(m, 'merged.json')]);
+  expect(merged.code, merged.stderr).toBe(0);
+  const json = read<Json>(join(m, 'merged.json'));
+  const one = read<Json>(join(outs[2]!, 'results.json'));
+  expect(json.documents[0]!.tests.map((t) => shape(t))).toEqual(one.documents[0]!.tests.map((t) => shape(t)));
+  for (const o of outs.slice(0, 2)) {
+    const lanes = readFileSync(join(o, 'console-lane-01.log'), 'utf8');
+    expect(lanes).toMatch(/kunit\.filter_glob=s\S*\.test_\*/);
+  }
+}, 600_000);
