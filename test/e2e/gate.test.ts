@@ -3,11 +3,12 @@
  * known failures on x86_64-rust-kunit, and the v2 fixture's Oops mode as a
  * regression against its default boot (and, swapped, as fixed).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { JUNIT_SCHEMAS, kernelFixture } from '../helpers/corpus.js';
-import { freshCache, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { JUNIT_SCHEMAS, REPO, kernelFixture } from '../helpers/corpus.js';
+import { CLI, freshCache, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { validate, xpath } from '../helpers/xmllint.js';
 
 const V1 = kernelFixture('x86_64-rust-kunit', 'bzImage');
@@ -106,3 +107,29 @@ describe('x86_64-rust-kunit-v2: --baseline', () => {
     expect(gateOf(back).comparison!['regressions']).toEqual([]);
   }, 600_000);
 });
+
+describe('the gate in the live views', () => {
+  test('watch prints the gate\'s lines from run-end and exits with the gate\'s code', async () => {
+    const out = tempDir();
+    const file = known(out, 'known.yaml', RUST_FAIL);
+    const child = spawn(process.execPath, [CLI, 'run', '--kernel', V1, ...TCG, '-q', '-o', out, '--known', file, '--serve', '127.0.0.1:0', '--serve-linger', '3'],
+      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUNIT_BRIDGE_CACHE: freshCache() } });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    let err = '';
+    const feed = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /feed (ws:\/\/\S+)/.exec(err);
+        if (m) resolve(m[1]!.replace(/\/feed.*$/, ''));
+      });
+      void exited.then((code) => reject(new Error(`run exited ${code} before serving: ${err}`)));
+    });
+    const watched = await runCli(['watch', feed]);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout).toContain('Testing complete. Ran 192 tests: passed: 186, failed: 1, skipped: 5');
+    expect(watched.stdout).toContain('Known failures (do not fail the run) (1): rust_kunit_fixture.rust_fixture_fail');
+    expect(watched.stdout).toContain('Gate: passed (1 known failure); the tests alone: failed');
+    expect(await exited).toBe(0);
+  }, 300_000);
+});
+

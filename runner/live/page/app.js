@@ -557,8 +557,18 @@
     $('flaky').hidden = flaky.length === 0;
   }
 
+  /** The gate's lines (`--known`, `--baseline`), from run-end. */
+  function updateGate() {
+    const lines = (run.end && Array.isArray(run.end.gate)) ? run.end.gate : [];
+    const list = $('gate-list');
+    list.textContent = '';
+    for (const l of lines) list.append(el('li', 'fpath', String(l)));
+    $('gate').hidden = lines.length === 0;
+  }
+
   function updateFailures() {
     updateFlaky();
+    updateGate();
     const section = $('failures');
     const list = $('failures-list');
     const failures = [];
