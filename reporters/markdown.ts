@@ -13,7 +13,7 @@ import type { RunResult } from '../runner/ktap/model.js';
 import { countLeaves, emptyCounts, type Counts, type KtapDocument } from '../runner/ktap/model.js';
 import { BAD_STATUSES, type ComparedTest } from '../runner/gate/compare.js';
 import { knownLabel, type KnownMark } from '../runner/gate/outcome.js';
-import { leafTests } from '../runner/gate/test-path.js';
+import { leafTests, type PathedTest } from '../runner/gate/test-path.js';
 import { gateReason } from './gate-summary.js';
 import type { FileReporter } from './types.js';
 
@@ -52,7 +52,7 @@ function section(out: string[], title: string, items: string[]): void {
 
 const archOf = (result: RunResult, doc: KtapDocument): string => doc.attributes['arch'] ?? result.metadata['arch'] ?? 'unknown';
 
-function countsTable(result: RunResult, out: string[]): void {
+function countsTable(result: RunResult, leaves: PathedTest[], out: string[]): void {
   const byArch = new Map<string, { counts: Counts; known: number }>();
   for (const doc of result.documents) {
     const arch = archOf(result, doc);
@@ -60,7 +60,7 @@ function countsTable(result: RunResult, out: string[]): void {
     for (const t of doc.tests) countLeaves(t, row.counts);
     byArch.set(arch, row);
   }
-  for (const t of leafTests(result)) {
+  for (const t of leaves) {
     if (!t.node.known) continue;
     const row = byArch.get(archOf(result, result.documents[t.document]!));
     if (row) row.known++;
@@ -81,7 +81,8 @@ function fenced(lines: string[]): string[] {
 function render(result: RunResult): string {
   const g = result.gate;
   const out: string[] = [`## kunit-bridge: ${ICON[result.verdict] ?? ''} ${result.verdict}`];
-  countsTable(result, out);
+  const leaves = leafTests(result);
+  countsTable(result, leaves, out);
   if (g) {
     const why = gateReason(g);
     out.push('', `**Gate:** ${g.verdict}${why ? ` (${text(why)})` : ''}; the tests alone: ${g.testVerdict}.`);
@@ -104,7 +105,7 @@ function render(result: RunResult): string {
       if (c.stillFailing.length) out.push('', `Still failing: ${c.stillFailing.length}. New tests: ${c.newTests.length}.`);
     }
   }
-  const failures = leafTests(result).filter((t) => BAD_STATUSES.has(t.node.status));
+  const failures = leaves.filter((t) => BAD_STATUSES.has(t.node.status));
   if (failures.length > 0) {
     out.push('', '### Failure logs', '');
     for (const t of failures.slice(0, MD_LIST_MAX)) {

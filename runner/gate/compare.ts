@@ -97,38 +97,51 @@ function whyMissing(t: PathedTest, base: RunResult, now: RunResult, nowNode: Tes
   return { why: 'not in this run (removed from the kernel, or not built in this config)' };
 }
 
-/** Compare `now` with `base`; every list is in `now`'s order (missing: the baseline's). */
-export function compareResults(base: RunResult, now: RunResult, opts: CompareOptions = {}): Comparison {
+const UNNAMED = /^#(\d+)$/;
+
+/** Resolve `suite.#N` leaves of `now` to the baseline's N-th test of that suite (when it has one). */
+function nameUnnamed(nowTests: PathedTest[], before: Map<string, PathedTest>): PathedTest[] {
+  if (!nowTests.some((t) => UNNAMED.test(t.names[t.names.length - 1]!))) return nowTests;
+  const byNumber = new Map<string, string>();
+  for (const t of before.values()) if (t.node.number !== undefined) byNumber.set(`${testPath(t.names.slice(0, -1))}\u0000${t.node.number}`, t.path);
+  return nowTests.map((t) => {
+    const m = UNNAMED.exec(t.names[t.names.length - 1]!);
+    const named = m ? byNumber.get(`${testPath(t.names.slice(0, -1))}\u0000${m[1]}`) : undefined;
+    return named && !before.has(t.path) ? { ...t, path: named } : t;
+  });
+}
+
+/**
+ * Compare `now` with `base`; every list is in `now`'s order (missing: the baseline's).
+ * `nowAll`: `allTests(now)`, when the caller has it already (a big run is walked once).
+ */
+export function compareResults(base: RunResult, now: RunResult, opts: CompareOptions = {}, nowAll: PathedTest[] = allTests(now)): Comparison {
   const c: Comparison = { regressions: [], newFailures: [], fixed: [], stillFailing: [], newTests: [], missing: [], flaky: [] };
   const before = new Map<string, PathedTest>();
   for (const t of leafTests(base)) before.set(t.path, t);
-  // A test the kernel never named (`#3`: it crashed before its name was printed) is the baseline's third there.
-  const byNumber = new Map<string, string>();
-  for (const t of before.values()) if (t.node.number !== undefined) byNumber.set(`${testPath(t.names.slice(0, -1))}\u0000${t.node.number}`, t.path);
-  const nowTests = leafTests(now).map((t) => {
-    const m = /^#(\d+)$/.exec(t.names[t.names.length - 1]!);
-    const named = m ? byNumber.get(`${testPath(t.names.slice(0, -1))}\u0000${m[1]}`) : undefined;
-    return named && !before.get(t.path) ? { ...t, path: named } : t;
-  });
-  const nowByPath = new Map(nowTests.map((t) => [t.path, t]));
+  const nowTests = nameUnnamed(nowAll.filter((t) => t.leaf), before);
+  const nowByPath = new Map<string, PathedTest>();
+  const entry = (t: PathedTest, b: TestStatus | undefined): ComparedTest =>
+    b === undefined ? { path: t.path, now: t.node.status } : { path: t.path, before: b, now: t.node.status };
   for (const t of nowTests) {
-    const b = before.get(t.path)?.node.status;
+    nowByPath.set(t.path, t);
     const s = t.node.status;
-    const entry: ComparedTest = { path: t.path, now: s, ...(b !== undefined ? { before: b } : {}) };
     if (s === 'not-run') continue; // missing, below (when the baseline had it)
-    if (t.node.flaky) c.flaky.push(entry);
+    const b = before.get(t.path)?.node.status;
+    if (t.node.flaky) c.flaky.push(entry(t, b));
     else if (bad(s)) {
-      if (good(b)) c.regressions.push(entry);
-      else if (bad(b)) c.stillFailing.push(entry);
-      else c.newFailures.push(entry);
-    } else if (bad(b)) c.fixed.push(entry);
-    else if (b === undefined || b === 'not-run') c.newTests.push(entry);
+      if (good(b)) c.regressions.push(entry(t, b));
+      else if (bad(b)) c.stillFailing.push(entry(t, b));
+      else c.newFailures.push(entry(t, b));
+    } else if (bad(b)) c.fixed.push(entry(t, b));
+    else if (b === undefined || b === 'not-run') c.newTests.push(entry(t, b));
   }
-  const crashedIn = (nowTests.find((x) => x.node.status === 'crashed') ?? allTests(now).find((x) => x.node.status === 'crashed'))?.path;
+  let crashedIn: string | undefined | null = null;
   for (const [path, t] of before) {
     if (t.node.status === 'not-run') continue;
     const n = nowByPath.get(path);
     if (n && n.node.status !== 'not-run') continue;
+    if (crashedIn === null) crashedIn = (nowTests.find((x) => x.node.status === 'crashed') ?? nowAll.find((x) => x.node.status === 'crashed'))?.path;
     c.missing.push({ path, before: t.node.status, ...(n ? { now: n.node.status } : {}), ...whyMissing(t, base, now, n?.node, crashedIn, opts) });
   }
   return c;

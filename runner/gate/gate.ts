@@ -23,7 +23,7 @@ import { FAILING_STATUSES, INCOMPLETE_STATUSES, type RunResult, type TestNode } 
 import { compareResults, BAD_STATUSES, type CompareOptions } from './compare.js';
 import { isExpired, type KnownEntry } from './known.js';
 import type { ExpiredEntry, GateOutcome, GateTest, KnownHit, KnownMark, StaleEntry } from './outcome.js';
-import { allTests, testPath, type PathedTest } from './test-path.js';
+import { allTests, type PathedTest } from './test-path.js';
 
 export interface GateOptions {
   /** Entries of a known file (runner/gate/known.ts). */
@@ -55,8 +55,7 @@ export function statusCovers(entry: KnownEntry['status'], node: TestNode): boole
 }
 
 /** The tests the gate judges: leaves, and parents that failed on their own (no bad leaf under them). */
-function judged(result: RunResult): PathedTest[] {
-  const all = allTests(result);
+function judged(all: PathedTest[]): PathedTest[] {
   const badBelow = new Set<string>();
   for (const t of all) {
     if (t.leaf && BAD_STATUSES.has(t.node.status)) {
@@ -75,7 +74,7 @@ const mark = (e: KnownEntry): KnownMark => ({
 
 /** Why an entry covered nothing: what the tests it matches did. */
 function staleWhy(e: KnownEntry, tests: PathedTest[]): string {
-  const matching = tests.filter((t) => e.pattern.test(testPath(t.names)));
+  const matching = tests.filter((t) => e.pattern.test(t.base));
   if (matching.length === 0) return 'no test matches';
   const shown = matching.slice(0, 5).map((t) => `${t.path} ${t.node.status}`).join(', ');
   const more = matching.length > 5 ? ` and ${matching.length - 5} more` : '';
@@ -112,7 +111,8 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
     : (): string | undefined => (opts.arch as string | undefined) ?? result.metadata['arch'];
   const entries = opts.known ?? [];
   const warnings: string[] = [];
-  const tests = judged(result);
+  const all = allTests(result);
+  const tests = judged(all);
   const used = new Set<KnownEntry>();
   const expiredHits = new Map<KnownEntry, string[]>();
   const known: KnownHit[] = [];
@@ -121,10 +121,9 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
   for (const t of tests) {
     const failing = BAD_STATUSES.has(t.node.status) || t.node.flaky === true;
     if (!failing) continue;
-    const path = testPath(t.names);
     const arch = archOf(t.document);
     for (const e of entries) {
-      if (!e.pattern.test(path) || !statusCovers(e.status, t.node)) continue;
+      if (!e.pattern.test(t.base) || !statusCovers(e.status, t.node)) continue;
       if (e.arch) {
         if (arch === undefined) {
           if (!archWarned) warnings.push(`${e.where}: the entry is for ${e.arch.join(', ')} but the run's architecture is not known (parse: pass --arch): it does not apply`);
@@ -161,7 +160,7 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
     }
   }
 
-  const comparison = opts.baseline ? compareResults(opts.baseline, result, opts.inScope ? { inScope: opts.inScope } : {}) : undefined;
+  const comparison = opts.baseline ? compareResults(opts.baseline, result, opts.inScope ? { inScope: opts.inScope } : {}, all) : undefined;
   const gateFailing = comparison
     ? new Set([...comparison.regressions, ...comparison.newFailures].map((c) => c.path))
     : undefined;

@@ -26,6 +26,8 @@ export function testPath(names: readonly string[]): string {
 export interface PathedTest {
   /** Canonical path (see the module doc), ` #N` added for a repeat in a later document. */
   path: string;
+  /** The path without ` #N`: `testPath(names)`. */
+  base: string;
   /** The names from the top-level suite down, as printed. */
   names: string[];
   node: TestNode;
@@ -42,14 +44,13 @@ export interface PathedTest {
 export function allTests(result: Pick<RunResult, 'documents'>): PathedTest[] {
   const out: PathedTest[] = [];
   const seen = new Map<string, number>();
-  const walk = (doc: KtapDocument, node: TestNode, names: string[]): void => {
-    const base = testPath(names);
+  const walk = (doc: KtapDocument, node: TestNode, names: string[], base: string): void => {
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    out.push({ path: n === 1 ? base : `${base} #${n}`, names, node, document: doc.index, leaf: node.children.length === 0 });
-    for (const c of node.children) walk(doc, c, [...names, c.name]);
+    out.push({ path: n === 1 ? base : `${base} #${n}`, base, names, node, document: doc.index, leaf: node.children.length === 0 });
+    for (const c of node.children) walk(doc, c, [...names, c.name], `${base}.${c.name}`);
   };
-  for (const doc of result.documents) for (const t of doc.tests) walk(doc, t, [t.name]);
+  for (const doc of result.documents) for (const t of doc.tests) walk(doc, t, [t.name], t.name);
   return out;
 }
 

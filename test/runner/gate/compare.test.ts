@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { compareResults, filterGlobOf } from '../../../runner/gate/compare.js';
+import { jsonReporter } from '../../../reporters/json.js';
+import { BAD_STATUSES, compareResults, filterGlobOf } from '../../../runner/gate/compare.js';
+import { parseResultsJson } from '../../../runner/gate/results-file.js';
+import { leafTests } from '../../../runner/gate/test-path.js';
+import { parseLog } from '../../../runner/ktap/index.js';
+import { corpus } from '../../helpers/corpus.js';
 import { leaf, result, suite } from './results.js';
 
 const paths = (list: { path: string }[]): string[] => list.map((t) => t.path);
@@ -68,5 +74,17 @@ describe('comparison with a baseline', () => {
     expect(compareResults(base, now).missing).toEqual([
       { path: 'list-kunit-test.list_test_list_init', before: 'pass', why: 'module list-test.ko not loaded: insmod failed: status 1' },
     ]);
+  });
+});
+
+describe('a run compared with its own results.json, over the whole corpus', () => {
+  test.each(corpus())('$name: nothing changed', ({ path }) => {
+    const r = parseLog(readFileSync(path));
+    const back = parseResultsJson(jsonReporter.render(r), 'results.json');
+    expect(back.counts).toEqual(r.counts);
+    const c = compareResults(back, r);
+    expect([c.regressions, c.newFailures, c.fixed, c.newTests, c.missing, c.flaky]).toEqual([[], [], [], [], [], []]);
+    const failing = leafTests(r).filter((t) => BAD_STATUSES.has(t.node.status)).map((t) => t.path);
+    expect(c.stillFailing.map((t) => t.path)).toEqual(failing);
   });
 });
