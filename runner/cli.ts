@@ -94,8 +94,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', `
 Exit codes:
   0  every test passed or was skipped
-  1  a test failed
-  2  usage or input error (bad flag, missing file)
+  1  a test failed (with --known/--baseline: one not known, a regression, a new failure)
+  2  usage or input error (bad flag, missing file, bad known file or results.json)
   3  the run did not complete (kernel crashed, output cut short, no KTAP found, no tests ran)
   4  infrastructure failure (QEMU missing or failing)
 

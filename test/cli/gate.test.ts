@@ -2,7 +2,7 @@
  * `parse --known/--baseline`, `compare`, `--markdown` and GitHub annotations
  * through the built CLI, on the fixtures' saved boot logs.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { kernelFixture } from '../helpers/corpus.js';
@@ -50,6 +50,12 @@ describe('parse --known', () => {
     const r = await runCli(['parse', join(dir, 'no-such.log'), '--known', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`kunit-bridge: ${bad}:4: unknown key "statsu" (an entry has test, status, arch, reason, bug, until)\n`);
+    // run: before QEMU starts (no output directory, no console log)
+    const out = join(dir, 'never');
+    const run = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--arch', 'x86_64', '-o', out, '--known', bad]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`kunit-bridge: ${bad}:4: unknown key "statsu" (an entry has test, status, arch, reason, bug, until)\n`);
+    expect(existsSync(out)).toBe(false);
     const missing = await runCli(['parse', V1, '--known', join(dir, 'nope.yaml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read the known-failure file');
