@@ -17,6 +17,7 @@
  *
  * The result is changed in place: nodes get `known`, `result.gate` is set and
  * `result.verdict` becomes the gate's (the tests' own is `gate.testVerdict`).
+ * Applying it again replaces what an earlier call marked.
  */
 import { gatedVerdict } from '../exit-codes.js';
 import { FAILING_STATUSES, INCOMPLETE_STATUSES, type RunResult, type TestNode } from '../ktap/model.js';
@@ -112,6 +113,9 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
   const entries = opts.known ?? [];
   const warnings: string[] = [];
   const all = allTests(result);
+  // Gating again (a merge of gated results) starts from the tests' own truth.
+  if (result.gate) result.verdict = result.gate.testVerdict;
+  for (const t of all) delete t.node.known;
   const tests = judged(all);
   const used = new Set<KnownEntry>();
   const expiredHits = new Map<KnownEntry, string[]>();

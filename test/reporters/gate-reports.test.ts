@@ -94,6 +94,21 @@ describe('known failures in the reports', () => {
     expect(back.gate).toBeUndefined();
   });
 
+  test('a known crash: JUnit skipped (no <error>), the trace in system-out, valid; TAP todo', async () => {
+    const r = log('x86_64-rust-kunit-v2', 'boot-oops-panic-filtered.log');
+    applyGate(r, { known: parseKnownFile('- test: kunit_bridge_fixture.oops_test\n  status: crashed\n  reason: oops on purpose\n', 'k.yaml'), now: NOW });
+    expect(r.gate!.known.map((k) => [k.path, k.status])).toEqual([['kunit_bridge_fixture.oops_test', 'crashed']]);
+    const file = join(dir, 'crash.xml');
+    writeFileSync(file, junitReporter.render(r));
+    for (const schema of JUNIT_SCHEMAS) expect(validate(file, schema).ok).toBe(true);
+    const tc = '//testcase[@name="oops_test"]';
+    expect(xpath(file, `string(${tc}/skipped)`)).toBe('known failure: oops on purpose');
+    expect(xpath(file, `count(${tc}/error)`)).toBe('0');
+    expect(xpath(file, `string(${tc}/system-out)`)).toContain('kernel crash: BUG: kernel NULL pointer dereference');
+    const parsed = await parseTap(tapReporter.render(r));
+    expect(parsed.asserts.find((a) => a.result.name === 'oops_test')?.result.todo).toBe('known: oops on purpose');
+  });
+
   test('console lines', () => {
     expect(gateLines(knownRun().gate!)).toEqual([
       'Known failures (do not fail the run) (1): rust_kunit_fixture.rust_fixture_fail (fail: fails on purpose in the fixture https://bugs.example.org/1234)',

@@ -135,3 +135,14 @@ describe('with a baseline', () => {
     expect(applyGate(r, { known: [], now: NOW }).verdict).toBe('no-ktap');
   });
 });
+
+describe('gating again', () => {
+  test('replaces the earlier marks and verdict', () => {
+    const r = result({ 's.bad': 'fail' });
+    expect(applyGate(r, { known: known('- test: s.bad\n'), now: NOW }).verdict).toBe('passed');
+    const again = applyGate(r, { known: [], now: NOW });
+    expect([again.testVerdict, again.verdict, again.known]).toEqual(['failed', 'failed', []]);
+    expect(r.documents[0]!.tests[0]!.children[0]!.known).toBeUndefined();
+    expect(r.documents[0]!.tests[0]!.known).toBeUndefined();
+  });
+});
