@@ -6,8 +6,9 @@
  * lines of each failure's log (folded). Every list stops at {@link MD_LIST_MAX}
  * entries, so the file stays far below GitHub's 1 MiB summary limit.
  *
- * A document's architecture is its `arch` attribute (a merge of several runs),
- * else the run's `metadata.arch`, else `unknown`.
+ * A document's architecture is its merge group's `arch` (`merge` of several
+ * architectures: `groups[origin.group]`), else its `arch` attribute, else the
+ * run's `metadata.arch`, else `unknown`.
  */
 import type { RunResult } from '../runner/ktap/model.js';
 import { countLeaves, emptyCounts, type Counts, type KtapDocument } from '../runner/ktap/model.js';
@@ -50,7 +51,11 @@ function section(out: string[], title: string, items: string[]): void {
   if (items.length > MD_LIST_MAX) out.push(`- … ${items.length - MD_LIST_MAX} more (all in the JSON report)`);
 }
 
-const archOf = (result: RunResult, doc: KtapDocument): string => doc.attributes['arch'] ?? result.metadata['arch'] ?? 'unknown';
+/** A merge's groups (`merge` of several architectures), read structurally so this file needs no merge types. */
+type Grouped = { groups?: ReadonlyArray<{ arch?: string }> };
+const archOf = (result: RunResult, doc: KtapDocument): string =>
+  (result as Grouped).groups?.[(doc.origin as { group?: number } | undefined)?.group ?? -1]?.arch
+  ?? doc.attributes['arch'] ?? result.metadata['arch'] ?? 'unknown';
 
 function countsTable(result: RunResult, leaves: PathedTest[], out: string[]): void {
   const byArch = new Map<string, { counts: Counts; known: number }>();

@@ -144,6 +144,17 @@ describe('Markdown goldens', () => {
     expectGolden(join(GOLDEN, 'markdown', `${name}.md`), markdownReporter.render(make()));
   });
 
+  test('counts per architecture of a merge\'s groups', () => {
+    const a = log('x86_64-rust-kunit', 'boot.log');
+    const b = log('x86_64-rust-kunit', 'boot.log');
+    const merged = { ...a, documents: [...a.documents, ...b.documents.map((d) => ({ ...d, origin: { kind: 'boot' as const, group: 1 } }))],
+      groups: [{ arch: 'x86_64' }, { arch: 'arm64' }] } as RunResult;
+    merged.documents[0] = { ...merged.documents[0]!, origin: { kind: 'boot', group: 0 } } as RunResult['documents'][number];
+    const md = markdownReporter.render(merged);
+    expect(md).toContain('| x86\\_64 | 192 | 186 | 1 |');
+    expect(md).toContain('| arm64 | 192 | 186 | 1 |');
+  });
+
   test('inline code survives backticks and spaces', () => {
     expect(code('a.b')).toBe('`a.b`');
     expect(code('a`b')).toBe('`` a`b ``');
