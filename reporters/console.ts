@@ -14,6 +14,7 @@
  */
 import type { Counts, KtapEvent, RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import { flakyTests } from '../runner/ktap/model.js';
+import { unknownFailures } from './gate-summary.js';
 
 const WIDTH = 60;
 const LOG_LINES_SHOWN = 60;
@@ -184,7 +185,8 @@ export class ConsoleView {
         this.line(this.paint('31', `error: line ${d.line}: ${d.message}`));
       }
     }
-    if (this.failures.length > 0) this.line(this.paint('31', `Failures: ${this.failures.join(', ')}`));
+    const failures = unknownFailures(this.failures, result); // known ones are listed by the gate's lines
+    if (failures.length > 0) this.line(this.paint('31', `Failures: ${failures.join(', ')}`));
     if (flaky.length > 0) this.line(this.paint('33', `Flaky: ${flaky.join(', ')}`));
     if (this.notRun > 0) this.line(this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`));
     this.line(`Testing complete. ${summarize(c)}`);

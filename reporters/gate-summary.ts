@@ -11,6 +11,8 @@
  */
 import type { ComparedTest } from '../runner/gate/compare.js';
 import { knownLabel, type GateOutcome } from '../runner/gate/outcome.js';
+import { allTests } from '../runner/gate/test-path.js';
+import type { RunResult } from '../runner/ktap/model.js';
 
 export const LIST_MAX = 20;
 
@@ -23,6 +25,16 @@ function list(label: string, items: string[]): string[] {
 
 const change = (c: ComparedTest): string => `${c.path} (${c.before ?? 'absent'} → ${c.now ?? 'absent'})`;
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * A summary's `Failures:` list without the known failures (`--known`): they are
+ * listed as known instead, so no line calls them failures while the run passes.
+ */
+export function unknownFailures(failures: readonly string[], result: RunResult): string[] {
+  if (!result.gate) return [...failures];
+  const known = new Set(allTests(result).filter((t) => t.node.known).map((t) => t.base));
+  return failures.filter((f) => !known.has(f));
+}
 
 /** What failed the gate, or why it passed, in a few words. */
 export function gateReason(g: GateOutcome): string {

@@ -5,7 +5,7 @@
  * closing summary.
  */
 import { ConsoleView, summarize } from '../../reporters/console.js';
-import { gateLines } from '../../reporters/gate-summary.js';
+import { gateLines, unknownFailures } from '../../reporters/gate-summary.js';
 import { ProgressView } from '../../reporters/progress.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { flakyTests } from '../ktap/model.js';
@@ -54,7 +54,8 @@ export function liveView(o: ViewOptions): LiveView {
       if (consoleView) {
         consoleView.finish(result, flaky);
       } else {
-        if (progress && progress.failures.length > 0) o.write(`Failures: ${progress.failures.join(', ')}\n`);
+        const failures = progress ? unknownFailures(progress.failures, result) : [];
+        if (failures.length > 0) o.write(`Failures: ${failures.join(', ')}\n`);
         if (flaky.length > 0) o.write(`Flaky: ${flaky.join(', ')}\n`);
         o.write(`Testing complete. ${summarize(result.counts)}\n`);
       }

@@ -27,6 +27,7 @@ describe('parse --known', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('Known failures (do not fail the run) (1): rust_kunit_fixture.rust_fixture_fail (fail: fails on purpose https://bugs.example.org/1234)');
     expect(ok.stdout).toContain('Gate: passed (1 known failure); the tests alone: failed');
+    expect(ok.stdout).not.toContain('Failures:'); // a known failure is listed as known, not as a failure
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('[bug](https://bugs.example.org/1234)');
 
     expect((await runCli(['parse', V1, '-q', '--known', file(dir, 'other.yaml', '- test: example.*\n  status: failed\n')])).code).toBe(1);
