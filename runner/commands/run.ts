@@ -162,7 +162,10 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const kernel = findKernel(arch, req.kernel, cwd);
   // Usage errors before anything is started or created.
   const repeat = Math.max(1, req.repeat ?? 1);
-  const shardTimings = req.timingsFile !== undefined ? readTimings(resolve(cwd, req.timingsFile)) : undefined;
+  // A first CI run has no timings file yet: every shard then balances with the same guess.
+  const timingsPath = req.timingsFile !== undefined ? resolve(cwd, req.timingsFile) : undefined;
+  const shardTimings = timingsPath !== undefined && existsSync(timingsPath) ? readTimings(timingsPath) : undefined;
+  if (timingsPath !== undefined && !shardTimings) warn(`--timings ${req.timingsFile}: no such file yet; balancing the shards with the built-in guess (as every shard without it does)`);
   const allModules = req.modules?.length ? findModules(req.modules, cwd) : [];
   const shardModules = req.shard ? shardModulesOf(allModules.map((m) => basename(m)), req.shard, shardTimings) : undefined;
   const modules = shardModules ? allModules.filter((m) => shardModules.includes(basename(m))) : allModules;

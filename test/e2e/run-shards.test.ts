@@ -143,9 +143,17 @@ test('--shard with --filter suite.test: the shards select among every suite, kee
   const kernel = kernelFixture('x86_64-kunit-all', 'bzImage');
   const filter = 's*.test_*';
   const outs = [tempDir(), tempDir(), tempDir()];
+  // A first CI run: the timings file does not exist yet (a warning, the guess); each shard saves its own.
   const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--filter', filter,
-    ...(k < 2 ? ['--shard', `${k + 1}/2`] : ['-j', '1']), '-o', o, '-q'], { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
+    ...(k < 2 ? ['--shard', `${k + 1}/2`, '--timings', join(o, 'none.json'), '--save-timings', join(o, 'timings.json')] : ['-j', '1']), '-o', o, '-q'],
+  { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  for (const [k, r] of runs.slice(0, 2).entries()) {
+    expect(r.stderr).toContain('no such file yet; balancing the shards with the built-in guess');
+    const saved = read<{ kunitBridgeTimings: number; suites: Record<string, number> }>(join(outs[k]!, 'timings.json'));
+    expect(saved.kunitBridgeTimings).toBe(1);
+    expect(Object.keys(saved.suites).sort()).toEqual(read<Json>(join(outs[k]!, 'results.json')).shard!.expected.sort());
+  }
   const m = tempDir();
   const merged = await runCli(['merge', outs[0]!, outs[1]!, '--json', join(m, 'merged.json')]);
   expect(merged.code, merged.stderr).toBe(0);
