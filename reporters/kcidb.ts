@@ -47,9 +47,12 @@ export function kcidbPathPart(name: string): string {
 
 const sha = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 20);
 
+/** The schema forbids NUL in every string. */
+const noNul = (s: string): string => s.replaceAll('\u0000', '');
+
 /** At most `max` UTF-8 bytes of `text`, without NULs, cut on a character boundary. */
 export function excerpt(text: string, max = LOG_EXCERPT_MAX): string {
-  const clean = text.replace(/\u0000/g, '');
+  const clean = noNul(text);
   const buf = Buffer.from(clean, 'utf8');
   if (buf.length <= max) return clean;
   const marker = '\n[… cut to 16 KiB]';
@@ -57,8 +60,6 @@ export function excerpt(text: string, max = LOG_EXCERPT_MAX): string {
   while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
   return buf.subarray(0, end).toString('utf8') + marker;
 }
-
-const noNul = (s: string): string => s.replace(/\u0000/g, '');
 
 /** An absolute http(s) URL, as the schema's `uri` format wants, else undefined. */
 function uri(s: string | undefined): string | undefined {
@@ -134,7 +135,7 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
     builds.push({
       id: buildIds[i], origin, checkout_id: checkoutId, status: 'PASS',
       ...(g.arch && /^[a-z0-9_]*$/.test(g.arch) ? { architecture: g.arch } : {}),
-      ...(m['compiler'] ? { compiler: m['compiler'].replace(/\u0000/g, '') } : {}),
+      ...(m['compiler'] ? { compiler: noNul(m['compiler']) } : {}),
       ...(Object.keys(misc).length ? { misc } : {}),
     });
   });

@@ -105,7 +105,7 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
     : inputs;
   const lanes = ordered.map((i, n) => ({ lane: plan ? i.result.shard!.index - 1 : n, result: i.result }));
   const unsharded = plan ? inputs.filter((i) => !i.result.shard) : [];
-  unsharded.forEach((i, n) => lanes.push({ lane: plan!.total + n, result: i.result }));
+  unsharded.forEach((i, n) => { lanes.push({ lane: plan!.total + n, result: i.result }); });
   const expected: string[][] = [];
   const order: string[] = plan ? plan.suites : [];
   const extraDocs: KtapDocument[] = [];

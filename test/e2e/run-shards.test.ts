@@ -32,7 +32,7 @@ test('three shards on three machines, merged, give the tree of one boot; one lef
     runCli(['run', '--kernel', kernel, '--accel', 'tcg', '-j', '1', '-o', single, '-q'], { env: { KUNIT_BRIDGE_CACHE: freshCache() } }),
   ]);
   const outDirs = [...outs, single];
-  runs.forEach((r, i) => expect(r.code, `${outDirs[i]}: ${r.stderr}${readFileSync(join(outDirs[i]!, 'results.json'), 'utf8').slice(0, 600)}`).toBe(0));
+  runs.forEach((r, i) => { expect(r.code, `${outDirs[i]}: ${r.stderr}${readFileSync(join(outDirs[i]!, 'results.json'), 'utf8').slice(0, 600)}`).toBe(0); });
   const shards = outs.map((o) => read<Json>(join(o, 'results.json')));
   const one = read<Json>(join(single, 'results.json'));
   // Each records which shard of how many, of which kernel, and what it was meant to run.

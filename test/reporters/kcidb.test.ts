@@ -23,7 +23,7 @@ function parse(path: string, metadata: Record<string, string> = {}): RunResult {
 const leaves = (r: RunResult): TestNode[] => {
   const out: TestNode[] = [];
   const walk = (n: TestNode): void => { if (n.children.length === 0) out.push(n); else n.children.forEach(walk); };
-  r.documents.forEach((d) => d.tests.forEach(walk));
+  for (const d of r.documents) d.tests.forEach(walk);
   return out;
 };
 
