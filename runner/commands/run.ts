@@ -290,7 +290,12 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   };
 
   if (req.list) {
-    const listed = await getList();
+    const all = await getList();
+    // `--shard K/N --list`: the tests of that shard.
+    const mine = req.shard ? new Set(planShardLanes({
+      suites: all, universe: all, modules: [], spec: req.shard, jobs: 1, splitLanes: false, laneCost: guessCost, ...(shardTimings ? { timings: shardTimings } : {}),
+    }).info.expected) : undefined;
+    const listed = mine ? all.filter((s) => mine.has(s.name)) : all;
     const result: RunResult = { documents: [], diagnostics: [], counts: emptyCounts(), verdict: listed.length ? 'passed' : 'no-tests', lines: 0, metadata: {} };
     return { result, exitCode: req.signal?.aborted ? ExitCode.SIGINT : listed.length ? ExitCode.OK : ExitCode.INCOMPLETE, outputDir, rawLogs, listed };
   }

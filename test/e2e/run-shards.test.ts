@@ -25,10 +25,11 @@ const read = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
 test('three shards on three machines, merged, give the tree of one boot; one left out is named (exit 3)', async () => {
   const kernel = kernelFixture('x86_64-kunit-all', 'bzImage');
   const outs = [tempDir(), tempDir(), tempDir()];
+  const caches = outs.map(() => freshCache());
   const single = tempDir();
   const runs = await Promise.all([
     ...outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', `${k + 1}/3`, '-o', o, '-q', '--kcidb', join(o, 'kcidb.json')],
-      { env: { KUNIT_BRIDGE_CACHE: freshCache() } })),
+      { env: { KUNIT_BRIDGE_CACHE: caches[k] } })),
     runCli(['run', '--kernel', kernel, '--accel', 'tcg', '-j', '1', '-o', single, '-q'], { env: { KUNIT_BRIDGE_CACHE: freshCache() } }),
   ]);
   const outDirs = [...outs, single];
@@ -45,6 +46,10 @@ test('three shards on three machines, merged, give the tree of one boot; one lef
     expect(kcidbErrors(read(join(outs[k]!, 'kcidb.json')))).toEqual([]);
   }
   expect(shards.flatMap((s) => s.shard!.expected).sort()).toEqual(one.documents[0]!.tests.map((t) => t.name).sort());
+  // `--list` with the shard: what shard 2 ran (its list is cached: no boot).
+  const list = await runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', '2/3', '--list', '-o', tempDir()], { env: { KUNIT_BRIDGE_CACHE: caches[1] } });
+  expect(list.code, list.stderr).toBe(0);
+  expect([...new Set(list.stdout.trim().split('\n').map((l) => l.split('.')[0]))]).toEqual(shards[1]!.shard!.expected);
 
   const m = tempDir();
   const files = ['junit.xml', 'results.tap', 'merged.json', 'kunit.json', 'kcidb.json'].map((f) => join(m, f));
