@@ -11,9 +11,9 @@
  * run's `metadata.arch`, else `unknown`.
  */
 import type { RunResult } from '../runner/ktap/model.js';
-import { countLeaves, emptyCounts, type Counts, type KtapDocument } from '../runner/ktap/model.js';
+import { countLeaves, emptyCounts, flakyTests, type Counts, type KtapDocument } from '../runner/ktap/model.js';
 import { BAD_STATUSES, type ComparedTest } from '../runner/gate/compare.js';
-import { knownLabel, type KnownMark } from '../runner/gate/outcome.js';
+import type { KnownMark } from '../runner/gate/outcome.js';
 import { leafTests, type PathedTest } from '../runner/gate/test-path.js';
 import { gateReason } from './gate-summary.js';
 import type { FileReporter } from './types.js';
@@ -100,7 +100,7 @@ function render(result: RunResult): string {
       section(out, 'Failures', g.failing.map((t) => `${code(t.path)}: ${t.status}`));
     }
     section(out, 'Crashed or unfinished', g.incomplete.map((t) => `${code(t.path)}: ${t.status}`));
-    section(out, 'Known failures', g.known.map((k) => `${code(k.path)}: ${k.status}, ${text(k.known.reason ?? knownLabel(k.known))}${bug(k.known)}`));
+    section(out, 'Known failures', g.known.map((k) => `${code(k.path)}: ${k.status}, ${k.known.reason !== undefined ? text(k.known.reason) : `entry ${code(k.known.test)}`}${bug(k.known)}`));
     section(out, 'Stale known entries', g.stale.map((s) => `${code(s.test)} (${text(s.entry)}): ${text(s.why)}`));
     section(out, 'Expired known entries', g.expired.map((e) => `${code(e.test)} (${text(e.entry)}), until ${e.until}`));
     if (c) {
@@ -110,6 +110,8 @@ function render(result: RunResult): string {
       if (c.stillFailing.length) out.push('', `Still failing: ${c.stillFailing.length}. New tests: ${c.newTests.length}.`);
     }
   }
+  // Flaky tests (`run --repeat`) are a bucket of the comparison; without one, the tree says which.
+  if (!g?.comparison) section(out, 'Flaky', flakyTests(result).map((f) => text(f)));
   const failures = leaves.filter((t) => BAD_STATUSES.has(t.node.status));
   if (failures.length > 0) {
     out.push('', '### Failure logs', '');

@@ -20,7 +20,7 @@ import { parseLog } from '../../runner/ktap/index.js';
 import type { RunResult } from '../../runner/ktap/model.js';
 import { GOLDEN, JUNIT_SCHEMAS, kernelFixture } from '../helpers/corpus.js';
 import { expectGolden } from '../helpers/golden.js';
-import { sampleResult } from '../helpers/sample-result.js';
+import { repeatedResult, sampleResult } from '../helpers/sample-result.js';
 import { parseTap } from '../helpers/tap.js';
 import { validate, xpath } from '../helpers/xmllint.js';
 
@@ -124,6 +124,12 @@ describe('Markdown goldens', () => {
   const cases: Array<[string, () => RunResult]> = [
     ['known', knownRun],
     ['no-gate-sample', () => sampleResult()],
+    ['no-gate-repeated', () => repeatedResult()],
+    ['known-flaky', () => {
+      const r = repeatedResult();
+      applyGate(r, { known: parseKnownFile('- test: "*.sometimes"\n  status: flaky\n  bug: BUG-7\n', 'known.yaml'), now: NOW });
+      return r;
+    }],
     ['baseline-oops', () => {
       const r = log('x86_64-rust-kunit-v2', 'boot-oops.log');
       applyGate(r, { baseline: base, now: NOW });
