@@ -157,7 +157,14 @@ function render(result: RunResult): string {
   const total = result.documents.reduce((sum, d) => sum + d.tests.length, 0);
   lines.push(total > 0 ? `1..${total}` : '1..0 # no tests');
   let n = 0;
+  // A merge of several architectures/kernels: a comment line where each group begins.
+  const groups = result.groups && result.groups.length > 1 ? result.groups : undefined;
+  let group: number | undefined;
   for (const doc of result.documents) {
+    if (groups && doc.origin?.group !== undefined && doc.origin.group !== group) {
+      group = doc.origin.group;
+      lines.push(comment('', `group: ${groups[group]?.name ?? group}`));
+    }
     for (const test of doc.tests) writeNode(lines, test, ++n, '');
     for (const l of doc.log) lines.push(comment('', l));
   }

@@ -8,6 +8,7 @@ import { readResults } from '../../runner/results-file.js';
 import { BridgeError } from '../../runner/errors.js';
 import { jsonReporter } from '../../reporters/json.js';
 import { junitReporter } from '../../reporters/junit.js';
+import { tapReporter } from '../../reporters/tap.js';
 import { node } from '../helpers/sample-result.js';
 
 const SUITES = ['sa', 'sb', 'sc', 'sd'];
@@ -101,6 +102,8 @@ describe('merge', () => {
     const xml = junitReporter.render(r);
     expect(xml).toContain('name="x86_64.sa"');
     expect(xml).toContain('name="arm64.sa"');
+    const tap = tapReporter.render(r);
+    expect(tap.indexOf('# group: x86_64 6.12.117')).toBeLessThan(tap.indexOf('# group: arm64 6.12.117'));
     // One group: no prefix.
     expect(junitReporter.render(mergeRuns([shard(1), shard(2), shard(3)]).result)).toContain('name="sa"');
   });
