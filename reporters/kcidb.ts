@@ -114,7 +114,7 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
     const versions = [...new Set(groups.map((g) => g.metadata['kernelVersion']).filter((v): v is string => !!v))];
     checkouts.push({
       id: checkoutId, origin, valid: true,
-      ...(versions.length ? { comment: `Linux ${versions.join(', ')}`, misc: { kernel_version: versions.join(', ') } } : {}),
+      ...(versions.length ? { comment: noNul(`Linux ${versions.join(', ')}`), misc: { kernel_version: versions.join(', ') } } : {}),
     });
   }
   const builds: Record<string, unknown>[] = [];

@@ -101,3 +101,18 @@ describe('KCIDB and --known', () => {
     expect(out.incidents).toEqual([expect.objectContaining({ issue_id: out.issues[0]!.id, test_id: t.id })]);
   });
 });
+
+test('every e2e run is checked: the helper renders and validates the KCIDB of a run\'s results.json', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { jsonReporter } = await import('../../reporters/json.js');
+  const { runKcidbErrors } = await import('../helpers/kcidb.js');
+  const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
+  const result = parse(corpus()[0]!.path, { arch: 'x86_64', kernelVersion: 'bad\u0000version' });
+  writeFileSync(join(dir, 'results.json'), jsonReporter.render(result));
+  expect(await runKcidbErrors(['run', '-o', dir], '/')).toEqual([]);
+  expect(await runKcidbErrors(['parse', 'x.log'], '/')).toEqual([]);
+  // An origin outside the schema's pattern would be caught.
+  expect(kcidbErrors(JSON.parse(renderKcidb(result, { kcidbOrigin: 'Bad-Origin' })))).not.toEqual([]);
+});
