@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KtapStream } from '../../runner/ktap/index.js';
 import type { RunResult, TestNode } from '../../runner/ktap/model.js';
 import { excerpt, kcidbPathPart, kcidbStatus, renderKcidb, LOG_EXCERPT_MAX } from '../../reporters/kcidb.js';
-import { corpus } from '../helpers/corpus.js';
-import { kcidbErrors } from '../helpers/kcidb.js';
+import { corpus, kernelFixture } from '../helpers/corpus.js';
+import { kcidbErrors, runKcidbErrors } from '../helpers/kcidb.js';
+import { applyGate } from '../../runner/gate/gate.js';
+import { loadKnownFile } from '../../runner/gate/known.js';
+import { jsonReporter } from '../../reporters/json.js';
 
 interface Kcidb {
   checkouts: { id: string }[];
@@ -79,13 +84,7 @@ describe('KCIDB pieces', () => {
 });
 
 describe('KCIDB and --known', () => {
-  test('a known failure: the test says so, one issue for the entry, one incident for the test; valid', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { applyGate } = await import('../../runner/gate/gate.js');
-    const { loadKnownFile } = await import('../../runner/gate/known.js');
-    const { kernelFixture } = await import('../helpers/corpus.js');
+  test('a known failure: the test says so, one issue for the entry, one incident for the test; valid', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
     const file = join(dir, 'known.yaml');
     writeFileSync(file, '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n');
@@ -103,11 +102,6 @@ describe('KCIDB and --known', () => {
 });
 
 test('every e2e run is checked: the helper renders and validates the KCIDB of a run\'s results.json', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { jsonReporter } = await import('../../reporters/json.js');
-  const { runKcidbErrors } = await import('../helpers/kcidb.js');
   const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
   const result = parse(corpus()[0]!.path, { arch: 'x86_64', kernelVersion: 'bad\u0000version' });
   writeFileSync(join(dir, 'results.json'), jsonReporter.render(result));
