@@ -81,3 +81,31 @@ export function measure(argv, { cwd, env, stdout = '/dev/null', stderr = '/dev/n
     });
   });
 }
+
+const SMALL = path.join(ROOT, '..', 'shared', 'fixtures/kernels/x86_64-rust-kunit/boot.log');
+const MAKE_BIG = path.join(ROOT, '..', 'shared', 'bench/make-big-ktap.py');
+
+/** The cached 1M-line log; made again if missing, of the wrong size, or from another source. */
+export function bigLog(BIG_LINES = 1_000_000) {
+  const file = path.join(WORK, `big-${BIG_LINES}.log`);
+  const metaFile = `${file}.json`;
+  const src = fs.statSync(SMALL);
+  const want = { source: SMALL, sourceBytes: src.size, sourceMtimeMs: src.mtimeMs };
+  try {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    const ok = Object.entries(want).every(([k, v]) => meta[k] === v);
+    if (ok && fs.statSync(file).size === meta.bytes) return { file, lines: meta.lines };
+  } catch { /* no usable cache: make it */ }
+  console.error(`bench: making ${file} ...`);
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  const r = spawnSync('python3', [MAKE_BIG, SMALL, String(BIG_LINES)], { stdio: ['ignore', fd, 'inherit'] });
+  fs.closeSync(fd);
+  if (r.status !== 0) die(`make-big-ktap.py failed (${r.error?.message ?? `exit ${r.status}`})`);
+  const data = fs.readFileSync(tmp);
+  let lines = 0;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+  fs.renameSync(tmp, file);
+  fs.writeFileSync(metaFile, JSON.stringify({ ...want, bytes: data.length, lines }, null, 2));
+  return { file, lines };
+}

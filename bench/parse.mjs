@@ -20,11 +20,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, WORK, benchRuns, capture, die, findKunitPy, median } from './common.mjs';
+import { ROOT, WORK, benchRuns, bigLog, capture, die, findKunitPy, median } from './common.mjs';
 
 const SHARED = path.resolve(ROOT, '..', 'shared');
 const SMALL = path.join(SHARED, 'fixtures/kernels/x86_64-rust-kunit/boot.log');
-const MAKE_BIG = path.join(SHARED, 'bench/make-big-ktap.py');
 const MEASURE = path.join(ROOT, 'bench/measure.py');
 const CLI = path.join(ROOT, 'dist/runner/bin.js');
 const BIG_LINES = 1_000_000;
@@ -34,32 +33,6 @@ const GOAL_RSS_MB = 100;
 const RUNS = benchRuns();
 const OURS_CMD = process.env.BENCH_OURS_CMD;
 
-
-
-/** The cached 1M-line log; made again if missing, of the wrong size, or from another source. */
-function bigLog() {
-  const file = path.join(WORK, `big-${BIG_LINES}.log`);
-  const metaFile = `${file}.json`;
-  const src = fs.statSync(SMALL);
-  const want = { source: SMALL, sourceBytes: src.size, sourceMtimeMs: src.mtimeMs };
-  try {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
-    const ok = Object.entries(want).every(([k, v]) => meta[k] === v);
-    if (ok && fs.statSync(file).size === meta.bytes) return { file, lines: meta.lines };
-  } catch { /* no usable cache: make it */ }
-  console.error(`bench: making ${file} ...`);
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  const r = spawnSync('python3', [MAKE_BIG, SMALL, String(BIG_LINES)], { stdio: ['ignore', fd, 'inherit'] });
-  fs.closeSync(fd);
-  if (r.status !== 0) die(`make-big-ktap.py failed (${r.error?.message ?? `exit ${r.status}`})`);
-  const data = fs.readFileSync(tmp);
-  let lines = 0;
-  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
-  fs.renameSync(tmp, file);
-  fs.writeFileSync(metaFile, JSON.stringify({ ...want, bytes: data.length, lines }, null, 2));
-  return { file, lines };
-}
 
 
 /** One command under measure.py (stdout and stderr to /dev/null): { wall_s, maxrss_mb, exit }. */
@@ -73,7 +46,7 @@ const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 
 fs.mkdirSync(WORK, { recursive: true });
 if (!OURS_CMD && !fs.existsSync(CLI)) die(`${CLI} missing: run \`npm run build\` first`);
-const big = bigLog();
+const big = bigLog(BIG_LINES);
 const kunit = findKunitPy();
 if (kunit.error) console.error(`bench: kunit.py unavailable, running our side only:\n${kunit.error}\n`);
 

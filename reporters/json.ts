@@ -61,6 +61,8 @@ export const jsonReporter: FileReporter = {
     // A crash inside a test is that test's `crash`, not the run's as well.
     const crash = crashOutsideTests(result);
     if (crash) out['crash'] = crash;
+    if (result.shard) out['shard'] = result.shard;
+    if (result.groups) out['groups'] = result.groups;
     out['diagnostics'] = result.diagnostics;
     out['documents'] = result.documents.map(document);
     if (result.gate) out['gate'] = result.gate;

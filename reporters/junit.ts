@@ -308,8 +308,11 @@ function render(result: RunResult, options: ReportOptions = {}): string {
     red: 0,
     totalSeconds: 0,
   };
+  // A merge of several architectures/kernels: suite names get the group's arch first.
+  const groups = result.groups && result.groups.length > 1 ? result.groups : undefined;
   for (const doc of result.documents) {
-    for (const top of doc.tests) addSuite(ctx, [top.name], top, doc.index);
+    const arch = groups && doc.origin?.group !== undefined ? groups[doc.origin.group]?.arch : undefined;
+    for (const top of doc.tests) addSuite(ctx, arch ? [arch, top.name] : [top.name], top, doc.index);
   }
   addRunSuite(ctx, result, runName);
   // The builder always writes `skipped` on <testsuites>, and no `time`; neither schema allows

@@ -166,7 +166,14 @@ function render(result: RunResult): string {
   // tap-parser ends the stream at a plan of `1..0`, green: a run with no tests at all bails out instead.
   if (total > 0) lines.push(`1..${total}`);
   let n = 0;
+  // A merge of several architectures/kernels: a comment line where each group begins.
+  const groups = result.groups && result.groups.length > 1 ? result.groups : undefined;
+  let group: number | undefined;
   for (const doc of result.documents) {
+    if (groups && doc.origin?.group !== undefined && doc.origin.group !== group) {
+      group = doc.origin.group;
+      lines.push(comment('', `group: ${groups[group]?.name ?? group}`));
+    }
     for (const test of doc.tests) writeNode(lines, test, ++n, '');
     for (const l of doc.log) lines.push(comment('', l));
   }

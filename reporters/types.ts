@@ -11,6 +11,12 @@ export interface ReportOptions {
   junitLocations?: boolean;
   /** Name of the whole run (JUnit `<testsuites name>`); default `kunit-bridge`. */
   runName?: string;
+  /** KCIDB: the submitter's origin (`^[a-z0-9_]+$`); default `kunit_bridge`. */
+  kcidbOrigin?: string;
+  /** KCIDB: refer to this checkout (submitted by the CI) instead of writing one. */
+  kcidbCheckoutId?: string;
+  /** KCIDB: refer to this build (submitted by the CI) instead of writing one. */
+  kcidbBuildId?: string;
 }
 
 export interface FileReporter {

@@ -12,6 +12,8 @@ import { ExitCode, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
 import { BridgeError } from './errors.js';
 import { writeStdout } from './stdout.js';
 import { shouldColor } from '../reporters/console.js';
+import type { ReportRequest } from './reports.js';
+import { parseShardSpec, type ShardSpec } from './shard-plan.js';
 import { githubActions, type GateRequest } from './gate/request.js';
 import { normalizeArch } from './qemu/profiles.js';
 
@@ -34,6 +36,24 @@ const guestWrite = (v: string, prev: [string, string][] = []): [string, string][
   return [...prev, [v.slice(0, eq), v.slice(eq + 1)]];
 };
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+const origin = (v: string): string => {
+  if (!/^[a-z0-9_]+$/.test(v)) fail(`--kcidb-origin must match ^[a-z0-9_]+$ (lower-case letters, digits, _), not "${v}"`);
+  return v;
+};
+const shardSpec = (v: string): ShardSpec => parseShardSpec(v) ?? fail(`--shard wants K/N with 1 <= K <= N (e.g. 2/3), not "${v}"`);
+
+/** The KCIDB options, shared by parse, run and merge. */
+function kcidbOptions(cmd: Command): Command {
+  return cmd
+    .option('--kcidb <file>', 'write KCIDB v5.3 JSON for kcidb-submit (docs/kcidb.md)')
+    .option('--kcidb-origin <name>', 'KCIDB origin (^[a-z0-9_]+$)', origin, 'kunit_bridge')
+    .option('--kcidb-checkout-id <id>', 'refer to this KCIDB checkout (submitted by the CI) instead of writing one')
+    .option('--kcidb-build-id <id>', 'refer to this KCIDB build (submitted by the CI) instead of writing one');
+}
+const kcidbRequest = (opts: Record<string, unknown>): Pick<ReportRequest, 'kcidb' | 'kcidbOrigin' | 'kcidbCheckoutId' | 'kcidbBuildId'> => ({
+  kcidb: opts['kcidb'] as string | undefined, kcidbOrigin: opts['kcidbOrigin'] as string,
+  kcidbCheckoutId: opts['kcidbCheckoutId'] as string | undefined, kcidbBuildId: opts['kcidbBuildId'] as string | undefined,
+});
 
 function colorFor(opt: unknown): boolean {
   return opt === 'always' ? true : opt === 'never' ? false : shouldColor(process.stdout);
@@ -83,8 +103,8 @@ Exit codes:
 Example:
   kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`);
 
-  program
-    .command('parse')
+  kcidbOptions(program
+    .command('parse'))
     .description('parse a saved kernel console log (a file, or - for stdin) and write reports')
     .argument('[file]', 'console log to read, - for stdin', '-')
     .option('--junit <file>', 'write JUnit XML')
@@ -98,7 +118,8 @@ Example:
     .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
     .option('--arch <arch>', 'the log\'s architecture, for --known entries limited to some')
     .option('-q, --quiet', 'print nothing but errors')
-    .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto'));
+  program.commands.at(-1)!
     .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
       if (file === '-' && process.stdin.isTTY) fail('no input: give a console log file, or pipe one to stdin');
       const color = opts['color'] === 'always' ? true : opts['color'] === 'never' ? false : shouldColor(process.stdout);
@@ -114,6 +135,7 @@ Example:
           kunitJson: opts['kunitJson'] as string | undefined,
           markdown: opts['markdown'] as string | undefined,
           junitLocations: opts['junitLocations'] === true,
+          ...kcidbRequest(opts),
         },
         gate: gateRequest(opts),
         ...(opts['arch'] !== undefined ? { arch: archOption(String(opts['arch'])) } : {}),
@@ -121,8 +143,8 @@ Example:
       });
       setExit(exitCodeFor(result.verdict));
     });
-  program
-    .command('run')
+  kcidbOptions(program
+    .command('run'))
     .description('boot a kernel with KUnit tests in QEMU, show results live, write the raw console log and reports')
     .option('--kernel <path>', 'kernel image (default: .kunit/arch/<arch>/boot/…, then arch/<arch>/boot/… in the current directory)')
     .addOption(new Option('--arch <arch>', 'architecture: x86_64, arm64, riscv64 (default: the host\'s)'))
@@ -141,6 +163,9 @@ Example:
     .option('--stall-timeout <seconds>', 'no KTAP progress for this long means the kernel hung (0: never)', seconds('--stall-timeout'), 120)
     .addOption(new Option('--run-isolated <unit>', 'one boot per suite or per test').choices(['suite', 'test']))
     .option('-j, --jobs <n>', 'QEMU instances at once (default: the number of cores)', int('--jobs', 1))
+    .option('--shard <K/N>', 'run the K-th of N parts of the tests (the same split on every machine; then `merge`)', shardSpec)
+    .option('--timings <file>', 'balance --shard with the suite timings in FILE (written by --save-timings; default: a guess)')
+    .option('--save-timings <file>', 'write the suite timings of this run to FILE, for --timings')
     .option('-o, --output <dir>', 'output directory (default: ./kunit-bridge-out/<timestamp>/)')
     .option('--junit <file>', 'write JUnit XML')
     .option('--junit-locations', 'add file/line attributes from Rust doctest locations to JUnit test cases')
@@ -162,7 +187,8 @@ Example:
     .option('--agent-node <path>', 'Node binary for the guest, as seen from inside it (default: this one)')
     .option('--agent-timeout <seconds>', 'fall back to the serial console if the agent has not connected after this long', seconds('--agent-timeout'), 60)
     .option('-q, --quiet', 'print nothing but errors')
-    .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'));
+  program.commands.at(-1)!
     .action(async (opts: Record<string, unknown>) => {
       // Loaded here, not at startup: `parse` does not need them (they pull in every reporter).
       const [{ runCommand }, { runView }, { killAllQemu }] = await Promise.all([
@@ -200,7 +226,9 @@ Example:
         reports: {
           junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'), markdown: str('markdown'),
           junitLocations: opts['junitLocations'] === true,
+          ...kcidbRequest(opts),
         },
+        shard: opts['shard'] as ShardSpec | undefined, timingsFile: str('timings'), saveTimings: str('saveTimings'),
         gate: gateRequest(opts),
         agent: opts['agent'] === true, modules: opts['modules'] as string[] | undefined, repeat: opts['repeat'] as number,
         agentNode: str('agentNode'), guestWrites: opts['guestWrite'] as [string, string][] | undefined, agentTimeoutS: opts['agentTimeout'] as number,
@@ -225,6 +253,35 @@ Example:
       setExit(outcome.exitCode);
       // The summary first, then the linger: late watchers still get the whole run.
       await live?.close((opts['serveLinger'] as number) * 1000);
+    });
+  kcidbOptions(program
+    .command('merge')
+    .description('merge the results.json of shards, lanes or runs on other architectures into one report')
+    .argument('<input...>', 'results.json files, or run output directories holding one')
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--junit-locations', 'add file/line attributes from Rust doctest locations to JUnit test cases')
+    .option('--tap <file>', 'write TAP 14')
+    .option('--json <file>', 'write kunit-bridge native JSON')
+    .option('--kunit-json <file>', 'write the JSON of `kunit.py parse --json`')
+    .option('--markdown <file>', 'write a short Markdown summary (for $GITHUB_STEP_SUMMARY)')
+    .option('--known <file>', 'known failures (YAML): they do not fail the merged run (docs/gating.md)')
+    .option('--strict-known', 'stale --known entries (matching no failing test) fail the run')
+    .option('--baseline <results.json>', 'compare with an earlier run: only regressions and new failures fail it')
+    .option('--save-timings <file>', 'write the merged run\'s suite timings to FILE, for run --timings')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--color <when>', 'colour the summary').choices(['auto', 'always', 'never']).default('auto')))
+    .action(async (inputs: string[], opts: Record<string, unknown>) => {
+      const { mergeCommand } = await import('./commands/merge.js');
+      const str = (k: string): string | undefined => opts[k] as string | undefined;
+      const result = await mergeCommand({
+        inputs, quiet: opts['quiet'] === true, color: colorFor(opts['color']), saveTimings: str('saveTimings'),
+        reports: {
+          junit: str('junit'), tap: str('tap'), json: str('json'), kunitJson: str('kunitJson'), markdown: str('markdown'),
+          junitLocations: opts['junitLocations'] === true, ...kcidbRequest(opts),
+        },
+        gate: gateRequest(opts), annotate: githubActions(),
+      });
+      setExit(exitCodeFor(result.verdict));
     });
   program
     .command('compare')

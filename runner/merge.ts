@@ -19,7 +19,8 @@ export interface LaneResult {
  * a suite no lane reported is added as `not-run`, so nothing silently
  * disappears.
  */
-export function mergeLanes(lanes: LaneResult[], order: string[], expected: string[][] = [], moduleOrder: string[] = []): RunResult {
+export function mergeLanes(lanes: LaneResult[], order: string[], expected: string[][] = [], moduleOrder: string[] = [],
+  label: (lane: number) => string = (lane) => `lane ${lane + 1}`): RunResult {
   const rank = new Map(order.map((name, i) => [name, i]));
   const suites: { node: TestNode; lane: number; doc: number }[] = [];
   const extraDocs: KtapDocument[] = [];
@@ -32,7 +33,7 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     lines += result.lines;
     crash ??= result.crash;
     if (result.verdict !== 'no-ktap') sawKtap = true;
-    for (const d of result.diagnostics) diagnostics.push({ ...d, message: `lane ${lane + 1}: ${d.message}` });
+    for (const d of result.diagnostics) diagnostics.push({ ...d, message: `${label(lane)}: ${d.message}` });
     result.documents.forEach((doc, i) => {
       if (i === 0 && doc.origin?.kind !== 'module') {
         if (!doc.complete) complete = false;
@@ -47,8 +48,8 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     for (const name of names) {
       if (seen.has(name)) continue;
       seen.add(name);
-      suites.push({ node: { name, status: 'not-run', log: [], children: [], attributes: {}, line: 0, reason: `lane ${lane + 1} did not run it` }, lane, doc: 0 });
-      diagnostics.push({ code: 'missing-result', message: `lane ${lane + 1}: suite "${name}" was expected but never reported`, line: 0, path: name, severity: 'error' });
+      suites.push({ node: { name, status: 'not-run', log: [], children: [], attributes: {}, line: 0, reason: `${label(lane)} did not run it` }, lane, doc: 0 });
+      diagnostics.push({ code: 'missing-result', message: `${label(lane)}: suite "${name}" was expected but never reported`, line: 0, path: name, severity: 'error' });
     }
   }
   suites.sort((a, b) => (rank.get(a.node.name) ?? 1e9) - (rank.get(b.node.name) ?? 1e9) || a.lane - b.lane);

@@ -12,12 +12,13 @@ export interface ReportRequest extends ReportOptions {
   tap?: string;
   json?: string;
   kunitJson?: string;
+  kcidb?: string;
   /** `--markdown`: the CI summary (reporters/markdown.ts). */
   markdown?: string;
 }
 
 const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
-  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'],
+  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'], ['kcidb', 'kcidb'],
 ];
 
 /**

@@ -11,6 +11,7 @@ import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { ConsoleView } from '../../reporters/console.js';
 import type { ReportRequest } from '../reports.js';
 import { inputError } from '../errors.js';
+import { bannerMetadata } from '../kernel-version.js';
 import { wantsGate, type GateRequest } from '../gate/request.js';
 
 /** Read size for files: big reads, one reused buffer (the splitter copies what it keeps). */
@@ -51,6 +52,7 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   else await readFile(req.input, stream);
   const result = stream.finish();
   result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
+  if (!req.stream && req.input !== '-') Object.assign(result.metadata, bannerMetadata(await head(req.input)));
   if (req.arch !== undefined) result.metadata['arch'] = req.arch;
   // The summary first: a report that cannot be written must not hide it.
   if (gating) {
@@ -87,6 +89,21 @@ async function readFile(path: string, stream: KtapStream): Promise<void> {
     }
   } finally {
     await fh.close();
+  }
+}
+
+/** The first MiB of a file (the kernel's banner is near the top), or '' when it cannot be read again. */
+async function head(path: string): Promise<string> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(1 << 20), 0, 1 << 20, 0);
+      return buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return '';
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { ExitCode, exitCodeFor, exitCodeForSignal } from '../exit-codes.js';
 import { emptyCounts, type KtapEvent, type RunResult } from '../ktap/model.js';
@@ -21,6 +21,10 @@ import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
 import { createOutputDir } from '../output-dir.js';
 import { orphanGuard, SERIAL_FD_PATH } from '../qemu/process.js';
+import { planShardLanes, shardModulesOf, shardScope } from '../shard-run.js';
+import type { ShardSpec } from '../shard-plan.js';
+import { readTimings, saveTimings } from '../timings.js';
+import { bannerMetadata } from '../kernel-version.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
@@ -86,6 +90,12 @@ export interface RunRequest {
   guestWrites?: [string, string][];
   /** Tests: cut the agent's connection every this many lines (see AgentChannelOptions). */
   agentCutEveryLines?: number;
+  /** `--shard K/N`: run the K-th of N parts (the same split on every machine). */
+  shard?: ShardSpec;
+  /** `--timings FILE`: suite timings that balance the shards (else the built-in guess). */
+  timingsFile?: string;
+  /** `--save-timings FILE`: write this run's timings for the next plan. */
+  saveTimings?: string;
   /** `--known`, `--baseline`, `--strict-known` (docs/gating.md): read before QEMU starts, applied to the result. */
   gate?: GateRequest;
 }
@@ -114,6 +124,24 @@ function loadReportModules(): typeof reportModules & object {
   return reportModules;
 }
 
+/** The head of the first raw log that has one: enough for the kernel's banner. */
+function headOf(logs: string[]): string {
+  for (const l of logs) {
+    try {
+      const text = readFileSync(l, 'utf8');
+      if (text.includes('Linux version')) return text.slice(0, 1 << 20);
+    } catch {
+      // a log that is gone has no banner
+    }
+  }
+  return '';
+}
+
+/** A shard with nothing to run (fewer suites than shards): no boot, nothing failed. */
+function emptyShardResult(): RunResult {
+  return { documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'passed', lines: 0, metadata: {} };
+}
+
 function joinFilters(...f: (string | undefined)[]): string | undefined {
   const parts = f.filter((x): x is string => x !== undefined && x !== '');
   return parts.length ? parts.join(',') : undefined;
@@ -134,7 +162,14 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const kernel = findKernel(arch, req.kernel, cwd);
   // Usage errors before anything is started or created.
   const repeat = Math.max(1, req.repeat ?? 1);
-  const modules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  // A first CI run has no timings file yet: every shard then balances with the same guess.
+  const timingsPath = req.timingsFile !== undefined ? resolve(cwd, req.timingsFile) : undefined;
+  const shardTimings = timingsPath !== undefined && existsSync(timingsPath) ? readTimings(timingsPath) : undefined;
+  if (timingsPath !== undefined && !shardTimings) warn(`--timings ${req.timingsFile}: no such file yet; balancing the shards with the built-in guess (as every shard without it does)`);
+  const allModules = req.modules?.length ? findModules(req.modules, cwd) : [];
+  const shardModules = req.shard ? shardModulesOf(allModules.map((m) => basename(m)), req.shard, shardTimings) : undefined;
+  const modules = shardModules ? allModules.filter((m) => shardModules.includes(basename(m))) : allModules;
+  const started = new Date().toISOString();
   const gating = wantsGate(req.gate) && !req.list ? await import('../gate/index.js') : undefined;
   const gateOptions = gating?.loadGate(req.gate!);
   const outputDir = createOutputDir(cwd, req.output);
@@ -245,19 +280,26 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const userKunit: KunitParams = { filterGlob: req.filterGlob, filter: req.filterAttr, filterAction: req.filterAction };
   // Hashing the image is only needed for the cache: not before a single-lane boot starts.
   let hash: string | undefined;
-  const kernelKey = (): string => (hash ??= fileHash(kernel).slice(0, 16));
-  const listKey = (): string => `lists/${kernelKey()}-${Buffer.from(`${req.filterGlob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
-  const getList = async (): Promise<ListedSuite[]> => {
-    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey());
+  const fullHash = (): string => (hash ??= fileHash(kernel));
+  const kernelKey = (): string => fullHash().slice(0, 16);
+  const listKey = (glob: string | undefined): string => `lists/${kernelKey()}-${Buffer.from(`${glob ?? ''}\u0000${req.filterAttr ?? ''}`).toString('base64url')}.json`;
+  const getList = async (glob = req.filterGlob): Promise<ListedSuite[]> => {
+    const cached = req.list ? undefined : readCache<ListedSuite[]>(listKey(glob));
     if (cached) return cached;
-    const s = await boot('console-list.log', { ...userKunit, filterAction: undefined, action: 'list_attr' }, -1);
+    const logName = glob === req.filterGlob ? 'console-list.log' : 'console-list-all.log';
+    const s = await boot(logName, { ...userKunit, filterGlob: glob, filterAction: undefined, action: 'list_attr' }, -1);
     const listed = parseTestList(s.console?.toString('utf8') ?? '');
-    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(), listed);
+    if (s.ending === 'exited' && listed.length > 0) writeCache(listKey(glob), listed);
     return listed;
   };
 
   if (req.list) {
-    const listed = await getList();
+    const all = await getList();
+    // `--shard K/N --list`: the tests of that shard.
+    const mine = req.shard ? new Set(planShardLanes({
+      suites: all, universe: all, modules: [], spec: req.shard, jobs: 1, splitLanes: false, laneCost: guessCost, ...(shardTimings ? { timings: shardTimings } : {}),
+    }).info.expected) : undefined;
+    const listed = mine ? all.filter((s) => mine.has(s.name)) : all;
     const result: RunResult = { documents: [], diagnostics: [], counts: emptyCounts(), verdict: listed.length ? 'passed' : 'no-tests', lines: 0, metadata: {} };
     return { result, exitCode: req.signal?.aborted ? exitCodeForSignal(req.signal.reason) : listed.length ? ExitCode.OK : ExitCode.INCOMPLETE, outputDir, rawLogs, listed };
   }
@@ -265,14 +307,30 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const jobs = Math.max(1, req.jobs ?? 1);
   const timingsKey = (): string => `timings/${kernelKey()}.json`;
   // Without -j, a single boot needs no history: read it only when sharding is possible.
-  const timings = jobs > 1 || req.runIsolated ? readCache<Record<string, number>>(timingsKey()) ?? {} : {};
+  const timings = jobs > 1 || req.runIsolated || req.shard ? readCache<Record<string, number>>(timingsKey()) ?? {} : {};
   let lanes: Lane[] = [{ index: 0, suites: [], estimatedMs: 0 }];
   let suites: ListedSuite[] | undefined;
   const known = Object.values(timings).reduce((a, b) => a + b, 0);
   // With test modules, -j first spreads the modules (each lane boots, then takes modules from a
   // shared queue); the built-in suites are split only when their history says they are heavy.
   const modulesToShare = queue.all.length > 0;
-  if (req.runIsolated || (jobs > 1 && ((req.jobsExplicit && !modulesToShare) || known > 3000))) {
+  let shardInfo: RunResult['shard'];
+  if (req.shard) {
+    suites = await getList();
+    // The shard's globs must select its suites among everything the kernel would run without the user's glob.
+    const universe = req.filterGlob !== undefined && !req.signal?.aborted ? await getList(undefined) : suites;
+    const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
+    const planned = planShardLanes({
+      suites, universe, modules: allModules.map((m) => basename(m)), spec: req.shard, timings: shardTimings,
+      jobs, splitLanes: req.jobsExplicit === true || known > 3000, laneCost: cost, userGlob: req.filterGlob,
+    });
+    lanes = planned.lanes;
+    shardInfo = { ...planned.info, kernelHash: fullHash() };
+    if (planned.info.expected.length === 0 && modules.length === 0) {
+      warn(`shard ${req.shard.index}/${req.shard.total} has nothing to run: the kernel lists ${suites.length} suite(s) for ${req.shard.total} shards`);
+    }
+    if (lanes.length === 0 && modules.length > 0) lanes = [{ index: 0, suites: [], estimatedMs: 0, modulesOnly: true }];
+  } else if (req.runIsolated || (jobs > 1 && ((req.jobsExplicit && !modulesToShare) || known > 3000))) {
     suites = await getList();
     if (suites.length === 0 && !req.signal?.aborted) warn('the kernel listed no tests for these filters: running it once as is');
     const cost = (s: ListedSuite): number => timings[s.name] ?? guessCost(s);
@@ -286,7 +344,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   req.onPlan?.(lanes, suites, { arch, kernel, accel, qemu, outputDir, ...(useAgent ? { agent: 'yes', modules: String(queue.all.length), repeat: String(repeat) } : {}) });
 
   const laneResults: { lane: number; result: RunResult; session?: SessionResult }[] = [];
-  const single = lanes.length === 1;
+  const single = lanes.length === 1 && !req.shard;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < lanes.length && !req.signal?.aborted) {
@@ -313,6 +371,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
 
   let result = single && laneResults.length === 1
     ? laneResults[0]!.result
+    : shardInfo && lanes.length === 0 ? emptyShardResult()
     : mergeLanes(laneResults, (suites ?? []).map((s) => s.name), lanes.map((l) => l.suites), queue.all.map((m) => basename(m)));
   if (useAgent && laneResults.length > 1) {
     // The lanes' agent figures, summed; the agent's state is the worst lane's.
@@ -336,6 +395,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   }
   Object.assign(result.metadata, {
     arch, kernel, accel, qemu, cmdline: firstCmdline, lanes: String(lanes.length),
+    kernelHash: fullHash(), started, ...bannerMetadata(headOf(rawLogs)),
     endings: laneResults.map((l) => l.session?.ending ?? 'exited').join(','),
     ...(useAgent ? { transport: 'agent', repeat: String(repeat), modules: String(modules.length) } : { transport: 'serial' }),
   });
@@ -344,8 +404,12 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const fresh: Record<string, number> = {};
   for (const d of result.documents) for (const t of d.tests) if (t.durationMs !== undefined && t.status !== 'not-run') fresh[t.name] = t.durationMs;
   writeCache(timingsKey(), { ...readCache<Record<string, number>>(timingsKey()), ...fresh });
+  if (shardInfo) result.shard = shardInfo;
+  if (req.saveTimings) saveTimings(resolve(cwd, req.saveTimings), result);
 
-  if (gating && gateOptions) for (const w of gating.applyGate(result, { ...gateOptions, arch }).warnings) warn(w);
+  // A shard is judged on its own part: baseline tests of the other shards are not missing.
+  const inScope = shardInfo ? shardScope(shardInfo.expected) : undefined;
+  if (gating && gateOptions) for (const w of gating.applyGate(result, { ...gateOptions, arch, ...(inScope ? { inScope } : {}) }).warnings) warn(w);
 
   const [{ writeReports }] = await loadReportModules();
   let exitCode: number = exitCodeFor(result.verdict);

@@ -64,6 +64,9 @@ export function parseResultsJson(text: string, file: string): RunResult {
     metadata: (j['metadata'] as Record<string, string> | undefined) ?? {},
   };
   if (j['crash']) result.crash = j['crash'] as RunResult['crash'] & object;
+  // What `merge` needs to put shards and groups together again.
+  if (j['shard']) result.shard = j['shard'] as RunResult['shard'] & object;
+  if (j['groups']) result.groups = j['groups'] as RunResult['groups'] & object;
   return result;
 }
 

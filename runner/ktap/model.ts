@@ -150,6 +150,40 @@ export interface DocumentOrigin {
   module?: string;
   /** The lane (QEMU instance), 0-based, when there were several. */
   lane?: number;
+  /** `merge` of runs on several architectures or kernels: the index of its {@link RunGroup}. */
+  group?: number;
+}
+
+/** `run --shard K/N`: which part of which run this is (runner/shard-plan.ts). */
+export interface ShardInfo {
+  /** K, 1-based. */
+  index: number;
+  /** N. */
+  total: number;
+  /** sha256 of the kernel image. */
+  kernelHash: string;
+  /** The suites this shard was meant to run, in boot order. */
+  expected: string[];
+  /** Every suite of the whole run, in boot order, and the shard (1-based) of each. */
+  suites: string[];
+  parts: number[];
+  /** Module files (base names) of each shard; index 0 is shard 1. */
+  modules: string[][];
+}
+
+/** `merge`: one architecture × kernel of a merged report. */
+export interface RunGroup {
+  /** `arch kernel`, e.g. `x86_64 6.12.0`. */
+  name: string;
+  arch?: string;
+  kernelVersion?: string;
+  kernelHash?: string;
+  /** The results.json files merged into it. */
+  inputs: string[];
+  /** N, when the group was put together from shards. */
+  shards?: number;
+  /** The first input's run metadata. */
+  metadata: Record<string, string>;
 }
 
 /** One top-level KTAP document (`KTAP version 1` … at the outermost indent). */
@@ -201,6 +235,10 @@ export interface RunResult {
   /** Number of input lines read. */
   lines: number;
   metadata: Record<string, string>;
+  /** `run --shard K/N`. */
+  shard?: ShardInfo;
+  /** `merge` of several architectures or kernels: documents name theirs in `origin.group`. */
+  groups?: RunGroup[];
   /** Set by the gate (`--known`, `--baseline`); `verdict` is then the gate's (runner/gate/). */
   gate?: GateOutcome;
 }

@@ -47,3 +47,17 @@ export function suiteCounts(json: { documents: { tests: JsonTest[] }[] }): Suite
     return [s.name, acc.pass, acc.fail, acc.skip] as SuiteCounts;
   });
 }
+
+/** A test of results.json, as the e2e tests compare them. */
+export interface Node { name: string; status: string; tests?: Node[] }
+/**
+ * stackinit's `*_none` cases check whether uninitialised stack bytes happen to hold a pattern: they
+ * pass or XFAIL-skip depending on what ran before them on that CPU, so a lane that runs other suites
+ * first can flip them (seen in CI). Their names and presence are still compared; only their status
+ * may differ between pass and skip.
+ */
+export const STACK_DEPENDENT = /^test_.*_none$/;
+/** A test's name, status and children, stackinit's stack-dependent statuses made one. */
+export const shape = (n: Node, suite = n.name): unknown => [n.name,
+  suite === 'stackinit' && STACK_DEPENDENT.test(n.name) && (n.status === 'pass' || n.status === 'skip') ? 'pass|skip' : n.status,
+  (n.tests ?? []).map((c) => shape(c, suite))];

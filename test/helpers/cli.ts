@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './corpus.js';
+import { runKcidbErrors } from './kcidb.js';
 
 export const CLI = join(REPO, 'dist/runner/bin.js');
 
@@ -27,10 +28,10 @@ export function tempDir(prefix = 'kunit-bridge-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Run the CLI to completion. */
+/** Run the CLI to completion; a `run` with `-o DIR` also has the KCIDB of its results.json validated. */
 export function runCli(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   ensureBuilt();
-  return new Promise((resolve) => {
+  return new Promise<CliResult>((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env },
@@ -42,6 +43,10 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: No
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.stdin.end(opts.input ?? '');
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  }).then(async (r) => {
+    const errors = await runKcidbErrors(args, opts.cwd ?? REPO);
+    if (errors.length > 0) throw new Error(`the run's KCIDB is not valid against the v5.3 schema:\n${errors.join('\n')}`);
+    return r;
   });
 }
 
