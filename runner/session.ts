@@ -6,7 +6,7 @@
  * reflecting what was seen, whatever happened.
  */
 import { appendFileSync, closeSync, openSync, readFileSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { KtapParser, LineSplitter } from './ktap/index.js';
+import { KtapStream, splitLines } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import { StreamJoin } from './agent/join.js';
 import type { QemuCommand } from './qemu/argv.js';
@@ -102,18 +102,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     stallTimer = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
   };
   let documents = 0;
-  const parser = new KtapParser({
-    onEvent: (e) => {
-      if (e.type === 'document-start') documents++;
-      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
-      opts.onEvent?.(e);
-    },
-  });
   const agent = opts.agent;
-  const join = agent ? new StreamJoin((text, info) => {
-    if (agent.isProgress(text)) armStall();
-    parser.push(text, info, Date.now());
-  }) : undefined;
   // panic=-1 reboots at once (and -no-reboot ends QEMU), but a kernel can override it (a panic
   // timeout of its own, an arch whose reset hangs): nothing useful comes after a panic, so QEMU
   // is stopped if it has not gone within the grace.
@@ -121,14 +110,27 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const watchPanic = (text: string): void => {
     if (panicTimer === undefined && text.includes(PANIC_LINE)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
   };
-  const splitter = new LineSplitter(join
-    ? (text, info) => {
+  // With the agent, the console's lines go to the join, which feeds the stream the lines it picks.
+  const join = agent ? new StreamJoin((text, info) => {
+    if (agent.isProgress(text)) armStall();
+    stream.line(text, info);
+  }) : undefined;
+  const stream = new KtapStream({
+    clock: Date.now,
+    onEvent: (e) => {
+      if (e.type === 'document-start') documents++;
+      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
+      opts.onEvent?.(e);
+    },
+    onLine: (text, info) => {
       watchPanic(text);
+      if (!join) return true;
       agent!.consoleLine(text);
       if (agent!.isProgress(text)) armStall();
       join.serial(text, info);
-    }
-    : (text, info) => { watchPanic(text); parser.push(text, info, Date.now()); });
+      return false;
+    },
+  });
   agent?.attach({
     lines: (lines) => { for (const l of lines) join!.agent(l); },
     documents: () => documents,
@@ -141,7 +143,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       head = (head + chunk.toString('latin1')).slice(-512);
       sawKernel = KERNEL_OUTPUT.test(head);
     }
-    splitter.push(chunk);
+    stream.write(chunk);
   };
   const stderr: Buffer[] = [];
   const onStderr = (chunk: Buffer): void => {
@@ -198,29 +200,27 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   opts.signal?.removeEventListener('abort', onAbort);
 
   if (ending === 'exited' && !sawKernel && exit.code !== 0) ending = opts.kvmProbeMs ? 'kvm-dead' : 'qemu-failed';
-  splitter.end();
+  stream.end();
   if (join && join.current === 'agent' && !agent!.complete()) {
     // The agent's stream ended early (a panic, a hang, a killed guest): what the console has
     // after the agent's last line joins the same stream. The console log holds it all.
     join.switchTo('serial');
-    const tail = new LineSplitter((text, info) => join.serial(text, info));
-    tail.push(readFileSync(opts.rawLogPath));
-    tail.end();
+    splitLines(readFileSync(opts.rawLogPath), (text, info) => join.serial(text, info));
   }
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
   let result: RunResult;
   switch (ending) {
     case 'stall':
-      result = parser.finish({ status: 'timeout', message: `no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung` });
+      result = stream.finish({ status: 'timeout', message: `no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung` });
       break;
     case 'timeout':
-      result = parser.finish({ status: 'timeout', message: `the run took longer than ${secs(opts.timeoutMs)} (--timeout)` });
+      result = stream.finish({ status: 'timeout', message: `the run took longer than ${secs(opts.timeoutMs)} (--timeout)` });
       break;
     case 'interrupted':
-      result = parser.finish({ status: 'incomplete', message: 'interrupted' });
+      result = stream.finish({ status: 'incomplete', message: 'interrupted' });
       break;
     default:
-      result = parser.finish();
+      result = stream.finish();
   }
   closeSync(raw);
   // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
