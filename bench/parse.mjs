@@ -7,6 +7,8 @@
 //   b   parse the same log to kunit.py's JSON (ours: --quiet --kunit-json)
 //   c   ours only: the same log to JUnit + TAP + our JSON at once (--quiet)
 //   a0  case a on the small 747-line fixture log: mostly start-up cost
+//   p   ours only: the 29-byte plan bomb `KTAP version 1` / `1..1000000000` to every report at once
+//       (a plan is a claim, not an allocation: bounded time and memory; exit 3, incomplete)
 // It prints a markdown table of median wall time and the largest peak RSS, the speed ratio
 // kunit.py/ours, and the goals: ours >=50x faster on the big log (a, b), ours <100 MB RSS.
 // The big log is made once by ../shared/bench/make-big-ktap.py and cached in
@@ -30,6 +32,7 @@ const BIG_LINES = 1_000_000;
 const GOAL_SPEEDUP = 50;
 const GOAL_RSS_MB = 100;
 
+const PLAN_BOMB = 'KTAP version 1\n1..1000000000\n';
 const RUNS = benchRuns();
 const OURS_CMD = process.env.BENCH_OURS_CMD;
 
@@ -47,6 +50,8 @@ const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 fs.mkdirSync(WORK, { recursive: true });
 if (!OURS_CMD && !fs.existsSync(CLI)) die(`${CLI} missing: run \`npm run build\` first`);
 const big = bigLog(BIG_LINES);
+const bomb = { file: path.join(WORK, 'plan-bomb.log'), lines: 2 };
+fs.writeFileSync(bomb.file, PLAN_BOMB);
 const kunit = findKunitPy();
 if (kunit.error) console.error(`bench: kunit.py unavailable, running our side only:\n${kunit.error}\n`);
 
@@ -54,6 +59,7 @@ const out = (name) => path.join(WORK, name);
 const kunitArgv = (args) => (kunit.path ? ['python3', kunit.path, ...args] : null);
 const oursArgv = (args) => (OURS_CMD ? ['sh', '-c', OURS_CMD, 'ours', ...args] : [process.execPath, CLI, ...args]);
 const reports = { junit: out('ours.junit.xml'), tap: out('ours.tap'), json: out('ours.json') };
+const bombReports = ['junit', 'tap', 'json', 'kunit-json'].map((f) => [`--${f}`, out(`bomb.${f}`)]);
 const cases = [
   { id: 'a', what: 'parse, text to /dev/null', log: big, speedGoal: true,
     kunit: ['parse', big.file], ours: ['parse', big.file], files: [] },
@@ -65,6 +71,8 @@ const cases = [
     files: Object.values(reports) },
   { id: 'a0', what: 'case a, small log (start-up)', log: { file: SMALL, lines: 747 }, speedGoal: false,
     kunit: ['parse', SMALL], ours: ['parse', SMALL], files: [] },
+  { id: 'p', what: 'plan bomb 1..1e9, every report', log: bomb, speedGoal: false, kunit: null, exits: [3],
+    ours: ['parse', bomb.file, '--quiet', ...bombReports.flat()], files: bombReports.map(([, f]) => f) },
 ];
 
 const problems = [];
@@ -80,7 +88,8 @@ for (const c of cases) {
       const m = measure(argv);
       console.error(m.error ?? `${m.wall_s} s, ${m.maxrss_mb} MB, exit ${m.exit}`);
       // exit 1 is fine: the fixture has a failing Rust test, and both tools then exit 1.
-      if (m.error || m.exit < 0 || m.exit > 1) problems.push(`${c.id} ${tool}: ${m.error ?? `exit ${m.exit}`}`);
+      const exitOk = c.exits ? c.exits.includes(m.exit) : m.exit >= 0 && m.exit <= 1;
+      if (m.error || !exitOk) problems.push(`${c.id} ${tool}: ${m.error ?? `exit ${m.exit}`}`);
       for (const f of files) {
         if (!(fs.statSync(f, { throwIfNoEntry: false })?.size > 0)) problems.push(`${c.id} ${tool}: ${f} not written`);
       }
@@ -128,7 +137,7 @@ const lines = [
   '',
   `Goals: ours ≥${GOAL_SPEEDUP}× faster than kunit.py on the big log (cases a, b); ` +
     `ours peak RSS <${GOAL_RSS_MB} MB.`,
-  'Exit 1 is expected from both tools: the fixture log has a failing Rust test.',
+  'Exit 1 is expected from both tools: the fixture log has a failing Rust test; exit 3 (incomplete) from p.',
 ];
 const incomplete = [...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []),
   ...(OURS_CMD ? ['BENCH_OURS_CMD set: "ours" is a stand-in'] : []), ...new Set(problems)];

@@ -10,7 +10,7 @@ import { BridgeError, describeFsError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { openFresh } from './write-file.js';
 import { ranUntilStopped } from './stopped.js';
-import { KtapParser, LineSplitter } from './ktap/index.js';
+import { KtapStream, splitLines } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import { StreamJoin } from './agent/join.js';
 import type { QemuCommand } from './qemu/argv.js';
@@ -95,6 +95,7 @@ const KERNEL_OUTPUT = /Linux version|\[\s*\d+\.\d+\]|KTAP version|Booting Linux|
 
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const started = Date.now();
+  // QEMU writes the console to the file; we follow the file. Created first, so it can be opened now.
   // QEMU writes the console to the file; we follow the file. Created first, exclusively (never
   // through a planted link), and handed to QEMU as its fd 3.
   let raw: number;
@@ -121,19 +122,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     stallTimer = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
   };
   let documents = 0;
-  const parser = new KtapParser({
-    onEvent: (e) => {
-      if (!stoppedAt) lastLineAt = Date.now();
-      if (e.type === 'document-start') documents++;
-      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
-      opts.onEvent?.(e);
-    },
-  });
   const agent = opts.agent;
-  const join = agent ? new StreamJoin((text, info) => {
-    if (agent.isProgress(text)) armStall();
-    parser.push(text, info, Date.now());
-  }) : undefined;
   // panic=-1 reboots at once (and -no-reboot ends QEMU), but a kernel can override it (a panic
   // timeout of its own, an arch whose reset hangs): nothing useful comes after a panic, so QEMU
   // is stopped if it has not gone within the grace.
@@ -141,14 +130,28 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const watchPanic = (text: string): void => {
     if (panicTimer === undefined && text.includes(PANIC_LINE)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
   };
-  const splitter = new LineSplitter(join
-    ? (text, info) => {
+  // With the agent, the console's lines go to the join, which feeds the stream the lines it picks.
+  const join = agent ? new StreamJoin((text, info) => {
+    if (agent.isProgress(text)) armStall();
+    stream.line(text, info);
+  }) : undefined;
+  const stream = new KtapStream({
+    clock: Date.now,
+    onEvent: (e) => {
+      if (!stoppedAt) lastLineAt = Date.now();
+      if (e.type === 'document-start') documents++;
+      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
+      opts.onEvent?.(e);
+    },
+    onLine: (text, info) => {
       watchPanic(text);
+      if (!join) return true;
       agent!.consoleLine(text);
       if (agent!.isProgress(text)) armStall();
       join.serial(text, info);
-    }
-    : (text, info) => { watchPanic(text); parser.push(text, info, Date.now()); });
+      return false;
+    },
+  });
   agent?.attach({
     lines: (lines) => { for (const l of lines) join!.agent(l); },
     documents: () => documents,
@@ -161,7 +164,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       head = (head + chunk.toString('latin1')).slice(-512);
       sawKernel = KERNEL_OUTPUT.test(head);
     }
-    splitter.push(chunk);
+    stream.write(chunk);
   };
   const stderr: Buffer[] = [];
   const onStderr = (chunk: Buffer): void => {
@@ -218,20 +221,18 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   opts.signal?.removeEventListener('abort', onAbort);
 
   if (ending === 'exited' && !sawKernel && exit.code !== 0) ending = opts.kvmProbeMs ? 'kvm-dead' : 'qemu-failed';
-  splitter.end();
+  stream.end();
   if (join && join.current === 'agent' && !agent!.complete()) {
     // The agent's stream ended early (a panic, a hang, a killed guest): what the console has
     // after the agent's last line joins the same stream. The console log holds it all.
     join.switchTo('serial');
-    const tail = new LineSplitter((text, info) => join.serial(text, info));
     // From the descriptor, not the name: what QEMU wrote, whatever is at that name now.
-    tail.push(readAll(raw));
-    tail.end();
+    splitLines(readAll(raw), (text, info) => join.serial(text, info));
   }
   const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
   let result: RunResult;
   const timedOut = (message: string): RunResult => {
-    const r = parser.finish({ status: 'timeout', message });
+    const r = stream.finish({ status: 'timeout', message });
     ranUntilStopped(r, message, stoppedAt - lastLineAt);
     return r;
   };
@@ -243,10 +244,10 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       result = timedOut(`the run took longer than ${secs(opts.timeoutMs)} (--timeout)`);
       break;
     case 'interrupted':
-      result = parser.finish({ status: 'incomplete', message: 'interrupted' });
+      result = stream.finish({ status: 'incomplete', message: 'interrupted' });
       break;
     default:
-      result = parser.finish();
+      result = stream.finish();
   }
   // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
   try {

@@ -10,17 +10,15 @@
  * stream ends early (a panic, a killed guest), the console's lines after
  * the agent's last one are joined on the same way.
  */
-import type { LineInfo } from '../ktap/line-splitter.js';
-import { PrintkScanner } from '../ktap/console-filter.js';
+import { printkTime, type LineInfo } from '../ktap/index.js';
 
 export type LineSource = 'serial' | 'agent';
 export type JoinSink = (text: string, info: LineInfo | undefined, source: LineSource) => void;
 
-const scanner = new PrintkScanner();
-
 /** A line's printk time in microseconds (read as the parser reads it), or undefined. */
 export function printkMicros(text: string): number | undefined {
-  return scanner.scan(text) && !Number.isNaN(scanner.time) ? Math.round(scanner.time * 1e6) : undefined;
+  const t = printkTime(text);
+  return t === undefined ? undefined : Math.round(t * 1e6);
 }
 
 export class StreamJoin {

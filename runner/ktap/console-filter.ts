@@ -1,5 +1,5 @@
 /**
- * Stage 2 of 3: console filter. Pure, no I/O.
+ * Stage 2 of 4: console filter. Pure, no I/O.
  *
  * Accepted format: one kernel console line at a time, with or without the
  * printk prefix, e.g.
@@ -7,11 +7,16 @@
  *     [    0.661486] KTAP version 1
  *     [    0.060000][    T1]     ok 1 - kunit_resource_test_init_resources
  *     <6>[    1.000000] # Subtest: example
+ *     kunit-vm0: KTAP version 1              (a document prefix, in a log without printk output)
+ *     [    1.2] Oops: general protection fault ...
  *
- * Removes the log level (`<6>`), the printk timestamp and the caller id
- * (`[T1]`, `[C0]`), keeping the time; and tells whether a line starts a
- * kernel crash report (panic, Oops, BUG, KASAN, general protection fault,
- * Rust panic) or ends one.
+ * {@link ConsoleFilter} reads each line once: removes the log level (`<6>`),
+ * the printk timestamp (kept as the line's time) and the caller id (`[T1]`,
+ * `[C0]`); finds and strips a document's fixed prefix; tells lines foreign
+ * to the open document (no printk prefix in a printk document, or without
+ * the document's prefix) from the document's own; and tells whether a line
+ * starts a kernel crash report (panic, Oops, BUG, KASAN, general protection
+ * fault, Rust panic). {@link crashEnd} tells where a report's trace ends.
  */
 import type { CrashInfo } from './model.js';
 
@@ -117,6 +122,11 @@ const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => Number(`1e
 
 const scanner = new PrintkScanner();
 
+/** A line's printk time in seconds, or undefined when it has none. */
+export function printkTime(line: string): number | undefined {
+  return scanner.scan(line) && !Number.isNaN(scanner.time) ? scanner.time : undefined;
+}
+
 /** Split a console line into printk time and body. */
 export function stripPrintk(line: string): ConsoleLine {
   if (!scanner.scan(line)) return { body: line, printk: false };
@@ -195,3 +205,86 @@ export function crashEnd(body: string): boolean {
 
 /** Lines kept per crash trace (the first ones; the rest are still in the raw log). */
 export const MAX_TRACE_LINES = 200;
+
+/** What {@link ConsoleFilter.read} made of a line. */
+export type FilteredKind =
+  /** A line of the console's own, to be classified by the KTAP grammar from `from` on. */
+  | 'line'
+  /** Not from the open document's writer (an echo, QEMU's own messages): kept in the log, never parsed. */
+  | 'foreign'
+  /** A crash signature (`crash` tells which). */
+  | 'crash';
+
+/** `<prefix>KTAP version N` (or TAP): the version line of a document whose every line has a fixed prefix. */
+const PREFIXED_VERSION = /^(.*?)(K?TAP) version (\d+)\s*$/;
+
+/**
+ * The console filter: one call per line ({@link read}), results in its
+ * fields until the next call (no allocation per line). Its state is the open
+ * document's shape: whether its lines carry a printk prefix and which fixed
+ * prefix they carry, taken from the line that began the document (the
+ * caller says when one did: {@link documentStarted}).
+ */
+export class ConsoleFilter {
+  /** Where the line's body starts: after the printk prefix and the document's prefix. */
+  from = 0;
+  /** The line's printk time in seconds; NaN without one. */
+  time = NaN;
+  /** For a `crash` line: its signature. */
+  crash: CrashStart | undefined;
+  private readonly scanner = new PrintkScanner();
+  /** The last line read had a printk prefix. */
+  private printk = false;
+  /** The document prefix the last line read carried ('' for none). */
+  private carried = '';
+  /** The open document's prefix, and whether its lines carry printk prefixes. */
+  private prefix = '';
+  private printkDoc = false;
+  /** Some document in this log had printk prefixes: from then on a prefixed version line is an echo. */
+  private sawPrintkDoc = false;
+
+  /** Read one line; `inDocument` tells whether a KTAP document is open. */
+  read(raw: string, inDocument: boolean): FilteredKind {
+    const sc = this.scanner;
+    const printk = sc.scan(raw);
+    let from = sc.end;
+    this.time = sc.time;
+    this.printk = printk;
+    this.carried = '';
+    if (inDocument) {
+      if (this.printkDoc && !printk) return this.foreign(from);
+      if (this.prefix !== '') {
+        if (!raw.startsWith(this.prefix, from)) return this.foreign(from);
+        from += this.prefix.length;
+        this.carried = this.prefix;
+      }
+    }
+    this.from = from;
+    const cs = crashStart(raw, from);
+    this.crash = cs;
+    if (cs !== undefined) return 'crash';
+    // A custom prefix (`foo: KTAP version 1`) counts only in logs without printk
+    // output; on a kernel console such a line is someone echoing KTAP.
+    if (!inDocument && !printk && !this.sawPrintkDoc && raw.indexOf('TAP version ', from) > from) {
+      const m = PREFIXED_VERSION.exec(raw.slice(from));
+      if (m && m[1]!.trim() !== '') {
+        this.carried = m[1]!;
+        this.from = from + m[1]!.length;
+      }
+    }
+    return 'line';
+  }
+
+  /** The line just read began a KTAP document: its shape is the document's. */
+  documentStarted(): void {
+    this.prefix = this.carried;
+    this.printkDoc = this.printk;
+    if (this.printk) this.sawPrintkDoc = true;
+  }
+
+  private foreign(from: number): FilteredKind {
+    this.from = from;
+    this.crash = undefined;
+    return 'foreign';
+  }
+}

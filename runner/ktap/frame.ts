@@ -1,9 +1,12 @@
 /**
- * One open level of the parser's nesting stack: a document, a suite or a
- * parameterised test whose result line has not come yet. Internal to the
- * parser.
+ * One open level of the tree builder's nesting stack: a document, a suite or
+ * a parameterised test whose result line has not come yet, and the nodes and
+ * documents made from it. Internal to the tree builder (tree.ts).
  */
-import type { Directive, Location, TestNode, TestStatus } from './model.js';
+import type { Directive, KtapDocument, Location, TestNode, TestStatus } from './model.js';
+import { parseLocation, parseStats, SUITE_ATTRIBUTES, type KtapLine } from './grammar.js';
+
+type Result = Extract<KtapLine, { kind: 'result' }>;
 
 type Stats = { pass: number; fail: number; skip: number; total: number };
 
@@ -51,6 +54,49 @@ export class Frame {
     this.isDoc = isDoc;
     this.docIndex = docIndex;
     this.lastTime = node.startTime ?? NaN;
+  }
+
+  /**
+   * A `# …` line at this level (`text` without the `#`): stats, totals,
+   * attributes and locations are kept for the next result; a `# name: …`
+   * line names the running test. Returns true when it is a log line (then
+   * in {@link pendingLog}).
+   */
+  diagnostic(text: string): boolean {
+    const colon = text.indexOf(': ');
+    if (colon > 0 && text.indexOf(' ') > colon) {
+      // `key: value`; key is text[0, colon), sliced out only where needed.
+      const value = text.slice(colon + 2).trim();
+      const stats = value.charCodeAt(0) === 0x70 /* p */ ? parseStats(value) : undefined;
+      if (stats) {
+        const key = text.slice(0, colon);
+        if (key === 'Totals') this.totals = stats;
+        else this.stats = { name: key, stats };
+      } else {
+        let dot = colon - 1;
+        while (dot > 0 && text.charCodeAt(dot) !== 0x2e /* . */) dot--;
+        if (dot > 0) {
+          // `<test>.<attr>: value`
+          const test = text.slice(0, dot);
+          this.hint = test;
+          if (colon - dot === 9 && text.startsWith('location', dot + 1)) {
+            const location = parseLocation(value);
+            if (location) this.pendingAttrs(test).location = location;
+          } else {
+            (this.pendingAttrs(test).attributes ??= {})[text.slice(dot + 1, colon)] = value;
+          }
+          return false;
+        }
+        const key = text.slice(0, colon);
+        if (SUITE_ATTRIBUTES.has(key) && this.results === 0) {
+          this.node.attributes[key] = value;
+          return false;
+        }
+        if (key !== this.node.name && /^[\w.\-/:]+$/.test(key)) this.hint = key;
+      }
+    }
+    this.pendingLog.push(text);
+    return true;
   }
 
   /** Attributes and location announced for a test that has not finished yet. */
@@ -103,4 +149,62 @@ export function statusOf(ok: boolean, directive: Directive | undefined): TestSta
     case 'ERROR': return 'error';
     default: return ok ? 'pass' : 'fail';
   }
+}
+
+/** The test a result line at `frame`'s level finished; takes the frame's pending log and attributes. */
+export function leafOf(frame: Frame, r: Result, line: number): TestNode {
+  const node: TestNode = {
+    name: r.name, status: statusOf(r.ok, r.directive), log: frame.pendingLog, children: [], attributes: {}, line,
+  };
+  frame.pendingLog = [];
+  if (r.number !== undefined) node.number = r.number;
+  if (r.directive) node.directive = r.directive;
+  if (r.reason) node.reason = r.reason;
+  if (frame.lastTime === frame.lastTime) node.startTime = frame.lastTime;
+  frame.applyPending(node);
+  return node;
+}
+
+/** `frame` (popped) closed by its result line `r` one level up: its node, named and given its status. */
+export function closedGroup(frame: Frame, r: Result, line: number): TestNode {
+  const node = frame.node;
+  if (r.name !== '') node.name = r.name;
+  node.status = statusOf(r.ok, r.directive);
+  if (node.status === 'pass' && node.children.length === 0 && !r.directive) node.status = 'no-tests';
+  if (r.number !== undefined) node.number = r.number;
+  if (r.directive) node.directive = r.directive;
+  if (r.reason) node.reason = r.reason;
+  node.line = line;
+  return node;
+}
+
+/** The logs, stats and attributes a group's node takes once its plan-mismatch check is done. */
+export function takeGroupLog(frame: Frame, parent: Frame, node: TestNode): void {
+  for (const l of frame.pendingLog) node.log.push(l);
+  for (const l of parent.pendingLog) node.log.push(l);
+  parent.pendingLog = [];
+  const stats = parent.stats?.name === node.name ? parent.stats.stats : frame.stats?.stats;
+  if (stats) node.stats = stats;
+  else if (parent.totals) node.stats = parent.totals;
+  parent.stats = undefined;
+  parent.totals = undefined;
+  parent.applyPending(node);
+}
+
+/** The document a document frame became, ending at `endLine`. */
+export function documentOf(frame: Frame, complete: boolean, endLine: number): KtapDocument {
+  const doc: KtapDocument = {
+    index: frame.docIndex,
+    tests: frame.node.children,
+    log: [...frame.node.log, ...frame.pendingLog],
+    complete,
+    startLine: frame.node.line,
+    endLine,
+    attributes: frame.node.attributes,
+  };
+  if (frame.format) doc.format = frame.format;
+  if (frame.version !== undefined) doc.version = frame.version;
+  if (frame.node.plan !== undefined) doc.plan = frame.node.plan;
+  if (frame.totals) doc.totals = frame.totals;
+  return doc;
 }

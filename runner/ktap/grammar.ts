@@ -1,5 +1,5 @@
 /**
- * KTAP line classifier. Pure, no I/O, no state.
+ * Stage 3 of 4: the KTAP line classifier. Pure, no I/O, no state.
  *
  * Accepted format (Documentation/dev-tools/ktap.rst, plus TAP 13/14 as
  * printed by older kernels and kselftest), after the printk prefix is gone:

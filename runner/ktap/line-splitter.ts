@@ -1,5 +1,5 @@
 /**
- * Stage 1 of 3: bytes → lines. Pure, no I/O.
+ * Stage 1 of 4: bytes → lines. Pure, no I/O.
  *
  * Accepted input: any bytes, in chunks of any size (a serial console, a file,
  * a socket). Produces whole lines:

@@ -76,6 +76,7 @@ export type DiagnosticCode =
   | 'no-ktap'
   | 'no-plan'
   | 'plan-mismatch'
+  | 'plan-unreported'
   | 'duplicate-plan'
   | 'number-mismatch'
   | 'name-mismatch'
