@@ -7,11 +7,17 @@ import { ExitCode } from '../exit-codes.js';
 import { flakyTests, type KtapEvent } from '../ktap/model.js';
 import type { ListedSuite } from '../ktap/test-list.js';
 import type { Lane } from '../shard.js';
-import type { RunOutcome } from '../commands/run.js';
+import type { RunResult } from '../ktap/model.js';
 import { gateLines } from '../../reporters/gate-summary.js';
 import { LiveFeed } from './feed.js';
 import { messageFor } from './protocol.js';
 import { LiveServer, isLoopback, parseListen } from './server.js';
+
+/** What the feed's `run-end` tells of a finished run (a `run` outcome is one; the live layer needs no more). */
+export interface FinishedRun {
+  result: RunResult;
+  outputDir: string;
+}
 
 export interface LiveRun {
   server: LiveServer;
@@ -19,11 +25,11 @@ export interface LiveRun {
   onEvent(e: KtapEvent, lane: number): void;
   onPlan(lanes: Lane[], suites: ListedSuite[] | undefined, metadata: Record<string, string>): void;
   /** Publish `run-end` (nothing without an outcome, or a second time). */
-  end(outcome: RunOutcome | undefined, exitCode: number): void;
+  end(outcome: FinishedRun | undefined, exitCode: number): void;
   /** Keep serving for `lingerMs` (late watchers still get the whole run), then close every client and stop. */
   close(lingerMs: number): Promise<void>;
   /** `end`, then `close`. */
-  finish(outcome: RunOutcome | undefined, exitCode: number, lingerMs: number): Promise<void>;
+  finish(outcome: FinishedRun | undefined, exitCode: number, lingerMs: number): Promise<void>;
 }
 
 export async function startLive(spec: string, token: string | undefined, say: (line: string) => void): Promise<LiveRun> {
