@@ -8,6 +8,18 @@ import type { Comparison } from './compare.js';
 import type { KnownStatus } from './known.js';
 
 /** On a test node: this failure is a known one (it does not fail the run). */
+// The gate's marks on the core's model: declared here, so that runner/ktap/ imports nothing of the gate.
+declare module '../ktap/model.js' {
+  interface TestNode {
+    /** Set by the gate (`--known`): a known failure, which does not fail the run. */
+    known?: KnownMark;
+  }
+  interface RunResult {
+    /** Set by the gate (`--known`, `--baseline`); `verdict` is then the gate's. */
+    gate?: GateOutcome;
+  }
+}
+
 export interface KnownMark {
   /** The entry's glob. */
   test: string;

@@ -7,7 +7,6 @@
  * parameterised cases). Statuses are pessimistic: a test is `crashed` or
  * `incomplete` until its own result line arrives.
  */
-import type { GateOutcome, KnownMark } from '../gate/outcome.js';
 import { isShownFailing, RULES } from './status.js';
 
 /** Every status a test can end in. */
@@ -128,8 +127,7 @@ export interface TestNode {
   attempts?: Attempt[];
   /** Passed in some attempts and failed in others. */
   flaky?: boolean;
-  /** Set by the gate (`--known`): a known failure, which does not fail the run (runner/gate/). */
-  known?: KnownMark;
+  // The gate (runner/gate/outcome.ts) adds `known`: the core knows nothing of it.
 }
 
 /** One attempt of a repeated test or suite. */
@@ -240,8 +238,7 @@ export interface RunResult {
   shard?: ShardInfo;
   /** `merge` of several architectures or kernels: documents name theirs in `origin.group`. */
   groups?: RunGroup[];
-  /** Set by the gate (`--known`, `--baseline`); `verdict` is then the gate's (runner/gate/). */
-  gate?: GateOutcome;
+  // The gate (runner/gate/outcome.ts) adds `gate`, and `verdict` is then the gate's.
 }
 
 /** Events the parser emits while it reads, in input order. */

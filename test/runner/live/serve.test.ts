@@ -16,7 +16,7 @@ test('run-end carries the flaky tests; watch hands them to its summary', async (
   const watching = watchCommand({ url: url!, onEvent: () => {}, onEnd: (result, flaky) => { ended = { result, flaky }; } });
   const result = repeatedResult();
   // The feed replays: a watcher that connects during the linger still gets run-end.
-  await live.finish({ result, exitCode: 1, outputDir: '/out', rawLogs: [] }, 1, 2000);
+  await live.finish({ result, outputDir: '/out' }, 1, 2000);
   expect(await watching).toBe(1);
   expect(ended?.flaky).toEqual(['s.sometimes (1/3 failed)']);
   expect(ended?.result.counts).toEqual(result.counts);
