@@ -87,3 +87,14 @@ export function gapMessage(g: KmsgGap): string {
     ? `the kernel log starts at seq ${g.next}: records 0..${g.next - 1} were overwritten before they could be read`
     : `kernel log records ${g.after + 1}..${g.next - 1} were overwritten in the ring buffer before they could be read (seq ${g.after} -> ${g.next})`;
 }
+
+/**
+ * The command that streams the kernel log. After a reconnect the target skips what was seen
+ * itself (shell builtins only: `read` up to the first record past `afterSeq`, then `cat` on),
+ * so a cut connection does not bring the whole ring over again. The host's cursor still drops
+ * anything it has seen, and tells a gap from the first seq it gets.
+ */
+export function kmsgCommand(afterSeq: number): string {
+  if (afterSeq < 0) return 'exec cat /dev/kmsg';
+  return `cat /dev/kmsg | { while IFS= read -r l; do s=\${l#*,}; s=\${s%%,*}; [ "$s" -gt ${Math.floor(afterSeq)} ] 2>/dev/null && break; done; printf '%s\\n' "$l"; exec cat; }`;
+}

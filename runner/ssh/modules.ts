@@ -14,6 +14,10 @@ export interface ModuleInfo {
   name: string;
   /** The first word of `vermagic=` (the kernel release it was built for); undefined if unreadable. */
   vermagic?: string;
+  /** The whole `vermagic=` string (`6.12.117 SMP mod_unload aarch64`). */
+  vermagicFull?: string;
+  /** The machine its ELF header says (`uname -m` spelling), when known. */
+  machine?: string;
   sha256: string;
   bytes: Buffer;
 }
@@ -28,19 +32,46 @@ export function modinfo(bytes: Buffer, key: string): string | undefined {
   return bytes.toString('utf8', start, end < 0 ? undefined : end);
 }
 
+/** ELF e_machine → `uname -m`. */
+const ELF_MACHINES: Record<number, string> = { 3: 'i686', 40: 'arm', 62: 'x86_64', 183: 'aarch64', 243: 'riscv64' };
+
+/** The machine of an ELF file (little-endian headers only), in `uname -m` spelling. */
+export function elfMachine(bytes: Buffer): string | undefined {
+  if (bytes.length < 20 || bytes.toString('latin1', 0, 4) !== '\x7fELF' || bytes[5] !== 1) return undefined;
+  return ELF_MACHINES[bytes.readUInt16LE(18)];
+}
+
 export function readModule(file: string): ModuleInfo {
   const bytes = readFileSync(file);
   const compressed = /\.ko\.(xz|gz|zst)$/.test(file);
-  const vermagic = compressed ? undefined : modinfo(bytes, 'vermagic')?.split(' ')[0];
+  const full = compressed ? undefined : modinfo(bytes, 'vermagic')?.trim();
+  const vermagic = full?.split(' ')[0];
+  const machine = compressed ? undefined : elfMachine(bytes);
   const name = (compressed ? undefined : modinfo(bytes, 'name')) ?? basename(file).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
-  return { file, name, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), ...(vermagic ? { vermagic } : {}) };
+  return {
+    file, name, bytes, sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(vermagic ? { vermagic, vermagicFull: full } : {}), ...(machine ? { machine } : {}),
+  };
 }
 
-/** Why a module must not be loaded into `release` (undefined: it may). */
-export function vermagicProblem(m: ModuleInfo, release: string): string | undefined {
-  if (m.vermagic === undefined) return undefined; // compressed: insmod checks it
-  return m.vermagic === release ? undefined
-    : `${basename(m.file)} was built for ${m.vermagic}, the target runs ${release} (vermagic): not loaded`;
+/** What the running kernel says of itself: `uname -r`, `-v`, `-m`. */
+export interface KernelIdentity { release: string; version: string; machine: string }
+
+/**
+ * Why a module must not be loaded into this kernel (undefined: it may): another release in its
+ * `vermagic`, another machine in its ELF header, or SMP on one side only. A compressed module is
+ * not looked into (insmod checks it).
+ */
+export function vermagicProblem(m: ModuleInfo, k: KernelIdentity): string | undefined {
+  if (m.vermagic === undefined) return undefined;
+  const file = basename(m.file);
+  const built = `${file} was built for "${m.vermagicFull ?? m.vermagic}"${m.machine ? ` (${m.machine})` : ''}`;
+  const runs = `the target runs ${k.release} on ${k.machine || 'an unknown machine'}`;
+  if (m.vermagic !== k.release) return `${built}, ${runs} (vermagic): not loaded`;
+  if (m.machine && k.machine && m.machine !== k.machine) return `${built}, ${runs} (another machine): not loaded`;
+  const smp = / SMP /.test(` ${m.vermagicFull ?? ''} `);
+  if (k.version && smp !== / SMP /.test(` ${k.version} `)) return `${built}, ${runs}, which is ${smp ? 'not ' : ''}SMP (vermagic): not loaded`;
+  return undefined;
 }
 
 /** Copy bytes to `remote` over SFTP. */

@@ -13,6 +13,7 @@ export const FILTER_GLOB = '/sys/module/kunit/parameters/filter_glob';
 export const PREFLIGHT_SCRIPT = [
   'echo "@release $(uname -r)"',
   'echo "@machine $(uname -m)"',
+  'echo "@version $(uname -v)"',
   'echo "@boot $(cat /proc/sys/kernel/random/boot_id)"',
   'echo "@taint $(cat /proc/sys/kernel/tainted 2>/dev/null)"',
   'echo "@uid $(id -u)"',
@@ -29,6 +30,8 @@ export const PREFLIGHT_SCRIPT = [
 export interface Preflight {
   release: string;
   machine: string;
+  /** `uname -v`: `#1 SMP PREEMPT_DYNAMIC …` */
+  version: string;
   bootId: string;
   taint: number;
   uid: number;
@@ -47,7 +50,7 @@ export interface Preflight {
 
 export function parsePreflight(out: string): Preflight {
   const p: Preflight = {
-    release: '', machine: '', bootId: '', taint: 0, uid: -1, debugfs: 'no', suites: [], kunitDebugfs: false,
+    release: '', machine: '', version: '', bootId: '', taint: 0, uid: -1, debugfs: 'no', suites: [], kunitDebugfs: false,
     devkmsg: '', tools: [], kmsg: false,
   };
   for (const line of out.split('\n')) {
@@ -57,6 +60,7 @@ export function parsePreflight(out: string): Preflight {
     switch (key) {
       case 'release': p.release = value.trim(); break;
       case 'machine': p.machine = value.trim(); break;
+      case 'version': p.version = value.trim(); break;
       case 'boot': p.bootId = value.trim(); break;
       case 'taint': p.taint = Number(value) || 0; break;
       case 'uid': p.uid = Number(value); break;

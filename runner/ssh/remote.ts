@@ -111,9 +111,13 @@ export class Remote {
     return this.stream(cmd, () => undefined).done;
   }
 
-  /** Kill remote processes by PID (TERM, then KILL a second later), over a channel of their own. */
+  /**
+   * Kill remote commands by PID, over a channel of their own: TERM to the command and its process
+   * group (sshd makes each session's command a group leader: a pipeline goes with it), then KILL
+   * whatever is left after a second.
+   */
   async kill(pids: readonly number[]): Promise<void> {
-    const list = pids.filter((p) => p > 1).join(' ');
+    const list = pids.filter((p) => p > 1).flatMap((p) => [`-${p}`, String(p)]).join(' ');
     if (!list) return;
     await this.run(`kill -TERM ${list} 2>/dev/null; for i in 1 2 3 4 5; do kill -0 ${list} 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL ${list} 2>/dev/null; true`);
   }

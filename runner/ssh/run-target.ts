@@ -66,7 +66,7 @@ interface Staged { module: ModuleInfo; remotePath: string }
 /** Check each module's vermagic, upload it over SFTP, compare the hash on the target. */
 async function stageModules(conn: Connection, remote: Remote, modules: ModuleInfo[], pre: Preflight, refused: Map<string, string>): Promise<Staged[]> {
   const ok = modules.filter((m) => {
-    const problem = vermagicProblem(m, pre.release);
+    const problem = vermagicProblem(m, pre);
     if (problem) refused.set(basename(m.file), problem);
     return !problem;
   });

@@ -12,7 +12,7 @@ import { MARKER_PREFIX } from '../../agent/protocol.js';
 import { KtapStream } from '../ktap/index.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { connect, type Connection, type ConnectOptions } from './connection.js';
-import { gapMessage, KmsgCursor } from './kmsg-cursor.js';
+import { gapMessage, KmsgCursor, kmsgCommand } from './kmsg-cursor.js';
 import { BEGIN_MARKER, END_MARKER, MISSING, RUN_MARKER, stepScript, SYNC_MARKER, syncScript, type PlannedStep, type SshStep, type StepPlan } from './plan.js';
 import { Remote, type Streaming, type TargetLog } from './remote.js';
 
@@ -137,7 +137,7 @@ export class TargetSession {
   // ---- the kernel log ------------------------------------------------------------------------
   private startStream(): void {
     this.cursor.begin();
-    const s = this.remote.stream('exec cat /dev/kmsg', (chunk) => this.onChunk(chunk), { logOutput: false });
+    const s = this.remote.stream(kmsgCommand(this.cursor.lastSeq), (chunk) => this.onChunk(chunk), { logOutput: false });
     this.catStream = s;
     void s.pid.then((pid) => { if (pid) this.cats.push(pid); });
     void s.done.then(() => { if (this.catStream === s) this.cursor.end(); });

@@ -14,8 +14,10 @@ export interface SshTarget {
   display: string;
 }
 
+/** The target as given, but never a password in it. */
+const redact = (target: string): string => target.replace(/^(ssh:\/\/[^@/:]*):[^@/]*@/, '$1:…@');
 const bad = (target: string, why: string): BridgeError =>
-  new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--target ${target}: ${why} (use ssh://[USER@]HOST[:PORT])`);
+  new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--target ${redact(target)}: ${why} (use ssh://[USER@]HOST[:PORT])`);
 
 /** Parse a target URL; `defaultUser` when it names none (default: root, KUnit needs it). */
 export function parseTarget(target: string, defaultUser = 'root'): SshTarget {
