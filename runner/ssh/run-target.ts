@@ -13,7 +13,7 @@ import { foldAttempts, type StepRecord } from '../agent/attempts.js';
 import type { AgentStep } from '../../agent/protocol.js';
 import { BridgeError } from '../errors.js';
 import { ExitCode, runExitCode } from '../exit-codes.js';
-import type { KtapDocument, RunResult, TestNode, TestStatus } from '../ktap/model.js';
+import { parseLog, type KtapDocument, type RunResult, type TestNode, type TestStatus } from '../ktap/index.js';
 import type { RunOutcome, RunRequest } from '../commands/run.js';
 import { writeFileAtomic } from '../write-file.js';
 import { connect, defaultKnownHosts, type ConnectOptions, type Connection } from './connection.js';
@@ -156,6 +156,7 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
   req.onPlan?.([{ index: 0, suites: [], estimatedMs: 0 }], undefined, { target: target.display, outputDir, transport: 'ssh' });
   const session = new TargetSession({
     connection: conn, connect: connectOpts, bootId: pre.bootId, log, kmsgLogPath, plan, runId: randomBytes(4).toString('hex'),
+    debugfsResults: pre.kunitDebugfs,
     timeoutMs: (req.timeoutS ?? 0) * 1000, stallTimeoutMs: (req.stallTimeoutS ?? 0) * 1000,
     ...(req.reconnectTimeoutS !== undefined ? { reconnectWindowMs: req.reconnectTimeoutS * 1000 } : {}),
     ...(req.onEvent ? { onEvent: (e) => req.onEvent!(e, 0) } : {}),
@@ -174,6 +175,8 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
   Object.assign(result.metadata, {
     transport: 'ssh', target: target.display, hostKey: `${conn.hostKey.keyType} ${conn.hostKey.fingerprint}`, hostKeyCheck: conn.hostKey.how,
     ...preflightMetadata(pre, problems), ending: s.ending, connectMs: String(connectMs), reconnects: String(s.reconnects),
+    ...(s.firstResultAt ? { firstResultMs: String(s.firstResultAt - t0) } : {}),
+    stepHostMs: s.steps.map((st) => `${st.planned.id}:${st.hostMs ?? '?'}`).join(' '),
     kmsgRecords: String(s.cursor.records), kmsgGaps: String(s.cursor.gaps.length), kmsgLastSeq: String(s.cursor.lastSeq),
     repeat: String(repeat), modules: String(modules.length),
   });
@@ -213,8 +216,35 @@ interface FoldTargetOptions {
 }
 
 /** The session's steps folded into its result: re-run documents, module documents, attempts, what never ran. */
+/**
+ * The boot's suites from debugfs `results` when the ring lost the start of the boot: they replace
+ * the documents the log had before the first step (a partial boot document, at best).
+ */
+function bootFromDebugfs(s: TargetSessionResult): TargetSessionResult {
+  if (!s.bootResults) return s;
+  const parsed = parseLog(s.bootResults.text);
+  const tests = parsed.documents.flatMap((d) => d.tests);
+  if (tests.length === 0) return s;
+  const n = s.bootResults.firstDoc;
+  const boot: KtapDocument = {
+    index: 0, format: 'KTAP', version: 1, plan: tests.length, tests, log: [], complete: parsed.documents.every((d) => d.complete),
+    startLine: 0, endLine: 0, attributes: {}, origin: { kind: 'boot' },
+  };
+  const documents = [boot, ...s.result.documents.slice(n)].map((d, i) => ({ ...d, index: i }));
+  const shift = (i: number): number => Math.max(0, i - n) + 1;
+  const steps = s.steps.map((st) => ({ ...st, firstDoc: shift(st.firstDoc), ...(st.endDoc !== undefined ? { endDoc: shift(st.endDoc) } : {}) }));
+  const current = s.current ? steps[s.steps.indexOf(s.current)] : undefined;
+  const diagnostics = [...s.result.diagnostics.filter((d) => d.code !== 'incomplete-output' || n === 0), {
+    code: 'incomplete-output' as const, severity: 'warning' as const, line: 0,
+    message: `the kernel log no longer holds the start of the boot (it begins at seq ${s.cursor.gaps[0]?.next ?? '?'}): the boot's ${tests.length} suites come from their debugfs results, which hold each suite's last run`,
+  }];
+  // KTAP was found after all: the verdict is decided again when the steps are folded in.
+  const verdict = s.result.verdict === 'no-ktap' ? 'incomplete' : s.result.verdict;
+  return { ...s, result: { ...s.result, documents, diagnostics: diagnostics.filter((d) => d.code !== 'no-ktap'), verdict }, steps, foreignDocs: [], ...(current ? { current } : {}) };
+}
+
 export function foldTarget(session: TargetSessionResult, o: FoldTargetOptions): RunResult {
-  const s = dropForeign(session);
+  const s = dropForeign(bootFromDebugfs(session));
   const result = s.result;
   const early = s.ending !== 'done';
   if (early && s.why && s.ending !== 'stall' && s.ending !== 'timeout') markCrashed(result, s.why);

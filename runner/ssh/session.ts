@@ -14,6 +14,7 @@ import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { connect, type Connection, type ConnectOptions } from './connection.js';
 import { gapMessage, KmsgCursor, kmsgCommand } from './kmsg-cursor.js';
 import { BEGIN_MARKER, END_MARKER, MISSING, RUN_MARKER, stepScript, SYNC_MARKER, syncScript, type PlannedStep, type SshStep, type StepPlan } from './plan.js';
+import { KUNIT_DEBUGFS } from './preflight.js';
 import { Remote, type Streaming, type TargetLog } from './remote.js';
 
 export type TargetEnding =
@@ -35,6 +36,8 @@ export interface StepDone {
   ms?: number;
   note?: string;
   missing?: boolean;
+  /** From issuing the step to its end marker read back on the host (ms). */
+  hostMs?: number;
 }
 
 export interface TargetSessionOptions {
@@ -47,6 +50,8 @@ export interface TargetSessionOptions {
   plan: StepPlan;
   /** This run's id in the markers. */
   runId: string;
+  /** The target has KUnit's debugfs results files (a fallback for a boot log the ring lost). */
+  debugfsResults?: boolean;
   timeoutMs?: number;
   stallTimeoutMs?: number;
   /** How long to keep trying to reconnect (ms, default 30000). */
@@ -69,10 +74,19 @@ export interface TargetSessionResult {
   cursor: KmsgCursor;
   reconnects: number;
   wallMs: number;
+  /** When the first test result was read (epoch ms). */
+  firstResultAt?: number;
+  /**
+   * The kernel log started after seq 0: the suites' debugfs `results`, read instead, and how many
+   * documents the log had before them (those are replaced).
+   */
+  bootResults?: { text: string; firstDoc: number };
 }
 
 const KTAP_PROGRESS: ReadonlySet<KtapEvent['type']> = new Set(['document-start', 'plan', 'test-start', 'test-end', 'crash']);
 const PANIC_LINE = 'Kernel panic - not syncing';
+/** Every suite's last results from debugfs, one KTAP document each. */
+const DEBUGFS_RESULTS = `for d in ${KUNIT_DEBUGFS}/*; do [ -r "$d/results" ] && cat "$d/results"; done; true`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
 
@@ -102,6 +116,8 @@ export class TargetSession {
   private readonly ended = new Promise<{ ending: TargetEnding; why?: string }>((r) => { this.settle = r; });
   private stallTimer: NodeJS.Timeout | undefined;
   private foreignOpen = false;
+  private firstResultAt: number | undefined;
+  private bootResults: { text: string; firstDoc: number } | undefined;
   private readonly foreignDocs: number[] = [];
 
   constructor(private readonly opts: TargetSessionOptions) {
@@ -116,6 +132,7 @@ export class TargetSession {
           this.documents++;
         }
         if (e.type === 'test-end' && e.path.length === 1) this.opts.plan.suiteSeen(e.test.name);
+        if (e.type === 'test-end') this.firstResultAt ??= Date.now();
         if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) this.armStall();
         opts.onEvent?.(e);
       },
@@ -300,6 +317,7 @@ export class TargetSession {
 
   private async doStep(p: PlannedStep): Promise<void> {
     const rec: StepDone = { planned: p, firstDoc: this.documents };
+    const issued = Date.now();
     this.steps.set(p.id, rec);
     this.order.push(rec);
     this.current = rec;
@@ -327,10 +345,17 @@ export class TargetSession {
     this.stepPid = undefined;
     this.current = undefined;
     rec.endDoc ??= this.documents;
+    rec.hostMs = Date.now() - issued;
   }
 
   private async work(): Promise<TargetEnding> {
     await this.sync(); // the boot's records are in
+    if (this.cursor.gaps[0]?.after === -1 && this.opts.debugfsResults) {
+      // The ring no longer holds the start of the boot: the boot's KTAP may be gone. The suites'
+      // debugfs results still hold each one's last run.
+      const r = await this.remote.run(DEBUGFS_RESULTS);
+      if (r.status === 0) this.bootResults = { text: r.stdout, firstDoc: this.documents };
+    }
     for (let p = this.opts.plan.next(); p && !this.ending; p = this.opts.plan.next()) {
       await this.doStep(p);
       const rec = this.steps.get(p.id)!;
@@ -369,6 +394,8 @@ export class TargetSession {
     return {
       result, ending, ...(why ? { why } : {}), steps: this.order, ...(this.current ? { current: this.current } : {}),
       cursor: this.cursor, reconnects: this.reconnects, wallMs: Date.now() - started, foreignDocs: this.foreignDocs,
+      ...(this.firstResultAt ? { firstResultAt: this.firstResultAt } : {}),
+      ...(this.bootResults ? { bootResults: this.bootResults } : {}),
     };
   }
 }

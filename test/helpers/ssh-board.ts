@@ -3,7 +3,9 @@
  * (TCG) running the host's own sshd (the fixture's sshd-init-example.sh),
  * its port 22 forwarded to a free loopback port. Keys are made per board,
  * as the fixture's README does: the host key and authorized_keys handed in
- * through a directory under /tmp that the guest sees over 9p.
+ * through a directory under /tmp that the guest sees over 9p. `log_buf_len=4M`:
+ * the tests run many times on one boot, and the default 128 KiB ring would
+ * overwrite the boot's KTAP (a limit of the target, docs/targets.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -92,7 +94,7 @@ export async function bootBoard(opts: { port?: number; dir?: ReturnType<typeof b
     '-accel', 'tcg', '-cpu', 'max',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-    '-append', `console=ttyS0 panic=-1 root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp init=${V3('sshd-init-example.sh')} -- ${keys.dir}`,
+    '-append', `console=ttyS0 panic=-1 log_buf_len=4M root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp init=${V3('sshd-init-example.sh')} -- ${keys.dir}`,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   qemu.stdout!.on('data', (d: Buffer) => { consoleText += d.toString('latin1'); });
   qemu.stderr!.on('data', (d: Buffer) => { consoleText += d.toString('latin1'); });
