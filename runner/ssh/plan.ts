@@ -4,8 +4,8 @@
  * kernel log reads the same whichever way it was made). Pure.
  *
  *   1. --guest-write files
- *   2. --filter: set filter_glob (for the modules), re-run the matching suites (each a document)
- *   3. --modules: insmod each (its suites run at once)
+ *   2. --filter: re-run the matching suites (each a document)
+ *   3. --modules: (with --filter, set filter_glob first) insmod each (its suites run at once)
  *   4. --repeat N: attempts 2..N of every suite seen, through debugfs
  *   5. rmmod the modules, put filter_glob back
  */
@@ -46,11 +46,20 @@ export class StepPlan {
   private tailPlanned = false;
   private nextId = 1;
 
+  private modules: { path: string; name: string }[] = [];
+
   constructor(private readonly opts: PlanOptions) {
     for (const [path, value] of opts.writes) this.queue.push({ op: 'write', path, value });
-    if (opts.moduleGlob !== undefined && opts.modules.length > 0) this.queue.push({ op: 'filter_glob', value: opts.moduleGlob });
     for (const suite of opts.reruns) this.queue.push({ op: 'rerun', suite });
-    for (const m of opts.modules) this.queue.push({ op: 'insmod', path: m.path });
+    this.addModules(opts.modules);
+  }
+
+  /** Modules to load (staged while the boot's log streams in); before the first `next()`. */
+  addModules(modules: readonly { path: string; name: string }[]): void {
+    if (modules.length === 0) return;
+    if (this.opts.moduleGlob !== undefined && this.modules.length === 0) this.queue.push({ op: 'filter_glob', value: this.opts.moduleGlob });
+    for (const m of modules) this.queue.push({ op: 'insmod', path: m.path });
+    this.modules.push(...modules);
   }
 
   /** A top-level suite finished (boot or module): it is repeated with --repeat. */
@@ -74,8 +83,8 @@ export class StepPlan {
     }
     if (!step && !this.tailPlanned) {
       this.tailPlanned = true;
-      for (const m of this.opts.modules) this.queue.push({ op: 'rmmod', name: m.name });
-      if (this.opts.moduleGlob !== undefined && this.opts.modules.length > 0 && this.opts.restoreGlob !== undefined) {
+      for (const m of this.modules) this.queue.push({ op: 'rmmod', name: m.name });
+      if (this.opts.moduleGlob !== undefined && this.modules.length > 0 && this.opts.restoreGlob !== undefined) {
         this.queue.push({ op: 'filter_glob', value: this.opts.restoreGlob });
       }
       step = this.queue.shift();
@@ -133,13 +142,16 @@ export const SYNC_MARKER = /^sync (\d+)$/;
  */
 export function stepScript(p: PlannedStep, runId: string): string {
   const prefix = markerPrefix(runId);
+  // Shell builtins only, but for the action itself: every fork costs under emulation and on small boards.
   return [
     `echo "<14>${prefix}step ${p.id} begin ${describeSshStep(p.step).replace(/["\\$`]/g, '')}" > /dev/kmsg`,
-    't0=$(cut -d" " -f1 /proc/uptime)',
+    'read t0 x < /proc/uptime',
     `out=$( { ${action(p.step)}; } 2>&1 ); s=$?`,
-    't1=$(cut -d" " -f1 /proc/uptime)',
-    'ms=$(echo "$t0 $t1" | { read a b; a1=${a%.*}; a2=${a#*.}; b1=${b%.*}; b2=${b#*.}; echo $(( (b1 - a1) * 1000 + (1${b2}0 - 1${a2}0) )); })',
-    'note=$(printf "%s" "$out" | tr "\\n" " " | cut -c1-300)',
+    'read t1 x < /proc/uptime',
+    'ms=$(( (${t1%.*} - ${t0%.*}) * 1000 + (1${t1#*.} - 1${t0#*.}) * 10 ))',
+    "nl='",
+    "'",
+    'note=${out%%"$nl"*}',
     `echo "<14>${prefix}step ${p.id} end status=$s ms=$ms $note" > /dev/kmsg`,
     'printf "%s\\n" "$out"',
     'exit $s',

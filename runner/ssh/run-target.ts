@@ -130,14 +130,12 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
   let pre: Preflight;
   let problems: string[];
   const refused = new Map<string, string>();
-  let staged: Staged[];
+  let staged: Staged[] = [];
   try {
     pre = await preflight(remote);
     problems = preflightProblems(pre, { reruns: req.filterGlob !== undefined || repeat > 1, modules: modules.length > 0 });
     for (const p of problems) { warn(p); log.note(`preflight: ${p}`); }
     if (!pre.kmsg) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, problems.find((p) => p.includes('/dev/kmsg')) ?? '/dev/kmsg cannot be read');
-    staged = modules.length && pre.tools.includes('insmod') ? await stageModules(conn, remote, modules, pre, refused) : [];
-    for (const why of refused.values()) { warn(why); log.note(why); }
   } catch (err) {
     conn.close();
     throw err;
@@ -150,13 +148,19 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
     reruns,
     // An unset filter_glob reads "(null)" and cannot be set back to unset: "*" does the same.
     ...(req.filterGlob !== undefined && pre.filterGlob !== undefined ? { moduleGlob: req.filterGlob, restoreGlob: pre.filterGlob === '(null)' ? '*' : pre.filterGlob } : {}),
-    modules: staged.map((s) => ({ path: s.remotePath, name: s.module.name })),
+    modules: [],
     repeat: canRerun ? repeat : 1,
   });
   req.onPlan?.([{ index: 0, suites: [], estimatedMs: 0 }], undefined, { target: target.display, outputDir, transport: 'ssh' });
   const session = new TargetSession({
     connection: conn, connect: connectOpts, bootId: pre.bootId, log, kmsgLogPath, plan, runId: randomBytes(4).toString('hex'),
     debugfsResults: pre.kunitDebugfs,
+    // The modules go over while the boot's records stream in.
+    beforeSteps: async (r, c) => {
+      staged = modules.length && pre.tools.includes('insmod') ? await stageModules(c, r, modules, pre, refused) : [];
+      for (const why of refused.values()) { warn(why); log.note(why); }
+      plan.addModules(staged.map((m) => ({ path: m.remotePath, name: m.module.name })));
+    },
     timeoutMs: (req.timeoutS ?? 0) * 1000, stallTimeoutMs: (req.stallTimeoutS ?? 0) * 1000,
     ...(req.reconnectTimeoutS !== undefined ? { reconnectWindowMs: req.reconnectTimeoutS * 1000 } : {}),
     ...(req.onEvent ? { onEvent: (e) => req.onEvent!(e, 0) } : {}),

@@ -50,6 +50,8 @@ export interface TargetSessionOptions {
   plan: StepPlan;
   /** This run's id in the markers. */
   runId: string;
+  /** Work done while the boot's log streams in, before the first step (staging modules). */
+  beforeSteps?: (remote: Remote, conn: Connection) => Promise<void>;
   /** The target has KUnit's debugfs results files (a fallback for a boot log the ring lost). */
   debugfsResults?: boolean;
   timeoutMs?: number;
@@ -349,6 +351,7 @@ export class TargetSession {
   }
 
   private async work(): Promise<TargetEnding> {
+    await this.opts.beforeSteps?.(this.remote, this.conn);
     await this.sync(); // the boot's records are in
     if (this.cursor.gaps[0]?.after === -1 && this.opts.debugfsResults) {
       // The ring no longer holds the start of the boot: the boot's KTAP may be gone. The suites'

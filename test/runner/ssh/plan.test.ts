@@ -23,8 +23,8 @@ describe('the step plan', () => {
     const steps = [...first, ...drain(plan)];
     expect(steps.map((s) => [s!.id, s!.step, s!.attempt])).toEqual([
       [1, { op: 'write', path: '/proc/sys/kernel/panic_on_oops', value: '1' }, undefined],
-      [2, { op: 'filter_glob', value: 'example' }, undefined],
-      [3, { op: 'rerun', suite: 'example' }, undefined],
+      [2, { op: 'rerun', suite: 'example' }, undefined],
+      [3, { op: 'filter_glob', value: 'example' }, undefined],
       [4, { op: 'insmod', path: '/run/kb/list-test.ko' }, undefined],
       [5, { op: 'run', suite: 'example' }, 2],
       [6, { op: 'run', suite: 'kunit_fault' }, 2],
