@@ -285,6 +285,11 @@ export function foldTarget(session: TargetSessionResult, o: FoldTargetOptions): 
   // Modules refused before insmod (vermagic), and --filter without debugfs: not-run, with why.
   const notRun: KtapDocument[] = [...o.refused].map(([file, why]) => placeholderDoc(file, 'not-run', why, { kind: 'module', module: file }));
   if (o.rerunsImpossible && o.filterGlob !== undefined) notRun.push(placeholderDoc(o.filterGlob, 'not-run', `not re-run: ${o.rerunsImpossible}`, { kind: 'rerun' }));
-  if (notRun.length === 0) return folded;
-  return foldAttempts({ ...folded, documents: [...folded.documents, ...notRun] }, { steps: [], repeat: 1 });
+  const all = notRun.length === 0 ? folded : foldAttempts({ ...folded, documents: [...folded.documents, ...notRun] }, { steps: [], repeat: 1 });
+  // A run that ended before its steps were done is not complete, whatever the tests that ran say.
+  if (early && (all.verdict === 'passed' || all.verdict === 'failed' || all.verdict === 'no-tests')) {
+    all.diagnostics.push({ code: 'incomplete-output', severity: 'error', line: 0, message: `the run ended before its work was done: ${s.why ?? s.ending}` });
+    all.verdict = 'incomplete';
+  }
+  return all;
 }

@@ -305,13 +305,13 @@ export class TargetSession {
   /** Write a sync marker and wait until the stream has it: everything before it has been read. */
   private async sync(): Promise<void> {
     const n = ++this.syncs;
-    for (;;) {
+    while (!this.ending) {
       await this.whenConnected();
       const cmd = this.remote.run(syncScript(n, this.opts.runId));
       const seen = this.seenMarker(`sync ${n}`).then(() => 'seen' as const);
-      const r = await Promise.race([seen, cmd.then((c) => c)]);
-      if (r === 'seen') return;
-      if (r.status !== null) { await seen; return; }
+      const r = await Promise.race([seen, cmd.then((c) => c), this.ended.then(() => 'ended' as const)]);
+      if (r === 'seen' || r === 'ended') return;
+      if (r.status !== null) { await Promise.race([seen, this.ended]); return; }
       // The connection went: write it again once it is back (a second marker does no harm).
       await sleep(100);
     }
@@ -324,11 +324,11 @@ export class TargetSession {
     this.order.push(rec);
     this.current = rec;
     const ended = this.seenMarker(`end ${p.id}`).then(() => 'ended' as const);
-    for (;;) {
+    while (!this.ending) {
       await this.whenConnected();
       const cmd = this.remote.stream(stepScript(p, this.opts.runId), () => undefined);
       void cmd.pid.then((pid) => { this.stepPid = pid; });
-      const r = await Promise.race([ended, cmd.done]);
+      const r = await Promise.race([ended, cmd.done, this.ended.then(() => 'ended' as const)]);
       if (r === 'ended') break;
       if (r.status !== null) {
         // Done: its end marker is in the log stream, maybe not read yet.
@@ -342,7 +342,7 @@ export class TargetSession {
       await sleep(100);
       await this.whenConnected();
       await this.sync();
-      if (this.seen.has(`begin ${p.id}`)) { await ended; break; }
+      if (this.seen.has(`begin ${p.id}`)) { await Promise.race([ended, this.ended]); break; }
     }
     this.stepPid = undefined;
     this.current = undefined;

@@ -242,6 +242,26 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     }
   }, 120_000);
 
+  test('a step that hangs: --stall-timeout ends it; its remote commands are killed by PID, the target lives on', async () => {
+    expect(board.ssh('rm -f /run/kb-fifo; mkfifo /run/kb-fifo').status).toBe(0);
+    const dir = tempDir();
+    // Nobody reads the FIFO: the write blocks forever.
+    const r = await runCli([...base(dir), '--guest-write', '/run/kb-fifo=1', '--stall-timeout', '4'], { env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('no KTAP progress for 4 s (--stall-timeout)');
+    const j = readJson(dir);
+    expect(j.metadata['ending']).toBe('stall');
+    expect(j.counts.total).toBe(195);
+    const log = readFileSync(join(dir, 'target.log'), 'utf8');
+    const pids = [...log.matchAll(/pid (\d+)\]/g)].map((m) => m[1]);
+    expect(log).toMatch(/\$ kill -TERM -\d+ \d+ -\d+ \d+ /); // the cat and the step, with their groups
+    const ps = board.ssh('ps -eo pid,args');
+    expect(ps.stdout).not.toContain('kb-fifo');
+    expect(ps.stdout).not.toMatch(/cat \/dev\/kmsg/);
+    expect(pids.length).toBeGreaterThan(2);
+    expect(board.ssh('rm -f /run/kb-fifo').status).toBe(0);
+  }, 120_000);
+
   test('a target that stops answering (QEMU stopped): the message and exit 4, within the keepalive and reconnect time', async () => {
     const dir = tempDir();
     const run = startCli([...base(dir), '--repeat', '3', '--reconnect-timeout', '5'], env);
