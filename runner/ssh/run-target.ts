@@ -55,8 +55,10 @@ function markCrashed(result: RunResult, why: string): string | undefined {
   return named;
 }
 
-async function preflight(remote: Remote): Promise<Preflight> {
+/** The preflight's findings; undefined when the connection went during it. */
+async function preflight(remote: Remote): Promise<Preflight | undefined> {
   const r = await remote.run(PREFLIGHT_SCRIPT);
+  if (r.status === null) return undefined;
   if (r.status !== 0) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, `the preflight on the target failed (exit status ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return parsePreflight(r.stdout);
 }
@@ -126,19 +128,31 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
   const connectMs = Date.now() - t0;
   log.note(`connected in ${connectMs} ms; host key ${conn.hostKey.keyType} ${conn.hostKey.fingerprint} (${conn.hostKey.how})`);
   if (conn.hostKey.how === 'recorded') warn(`recorded the host key of ${target.display} (${conn.hostKey.keyType} ${conn.hostKey.fingerprint}) in ${connectOpts.hostKeys.knownHosts}`);
-  const remote = new Remote(conn.client, log);
-  let pre: Preflight;
-  let problems: string[];
+  let pre: Preflight | undefined;
   const refused = new Map<string, string>();
   let staged: Staged[] = [];
-  try {
-    pre = await preflight(remote);
-    problems = preflightProblems(pre, { reruns: req.filterGlob !== undefined || repeat > 1, modules: modules.length > 0 });
-    for (const p of problems) { warn(p); log.note(`preflight: ${p}`); }
-    if (!pre.kmsg) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, problems.find((p) => p.includes('/dev/kmsg')) ?? '/dev/kmsg cannot be read');
-  } catch (err) {
+  let remote: Remote;
+  // The preflight again on a new connection when the first one drops during it (a few times).
+  for (let attempt = 1; ; attempt++) {
+    remote = new Remote(conn.client, log);
+    try {
+      pre = await preflight(remote);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    if (pre || attempt >= 5) break;
+    log.note('the connection went during the preflight: connecting again');
     conn.close();
-    throw err;
+    await new Promise((r) => setTimeout(r, 250 * attempt));
+    conn = await connect(connectOpts);
+  }
+  if (!pre) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, `the connection to ${target.display} kept dropping during the preflight`);
+  const problems = preflightProblems(pre, { reruns: req.filterGlob !== undefined || repeat > 1, modules: modules.length > 0 });
+  for (const p of problems) { warn(p); log.note(`preflight: ${p}`); }
+  if (!pre.kmsg) {
+    conn.close();
+    throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, problems.find((p) => p.includes('/dev/kmsg')) ?? '/dev/kmsg cannot be read');
   }
   const canRerun = pre.kunitDebugfs;
   const reruns = req.filterGlob !== undefined && canRerun ? pre.suites.filter((s) => suiteMatches(req.filterGlob!, s)) : [];

@@ -350,8 +350,30 @@ export class TargetSession {
     rec.hostMs = Date.now() - issued;
   }
 
+  /**
+   * Run `fn` again on the new connection when the connection went while it ran (it must be safe to
+   * repeat); another failure is thrown.
+   */
+  private async overReconnects(fn: (remote: Remote, conn: Connection) => Promise<void>): Promise<void> {
+    while (!this.ending) {
+      await this.whenConnected();
+      const conn = this.conn;
+      try {
+        // An SFTP transfer may never call back when its connection dies: the close decides.
+        const lost = conn.closed.then((why) => { throw new Error(`the connection went (${why ?? 'closed'})`); });
+        lost.catch(() => undefined);
+        await Promise.race([fn(this.remote, conn), lost]);
+        return;
+      } catch (err) {
+        await sleep(500); // the connection's close event may come a little after the failure
+        if (conn === this.conn && this.connected) throw err;
+        this.opts.log.note(`retrying after the reconnect: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private async work(): Promise<TargetEnding> {
-    await this.opts.beforeSteps?.(this.remote, this.conn);
+    if (this.opts.beforeSteps) await this.overReconnects(this.opts.beforeSteps);
     await this.sync(); // the boot's records are in
     if (this.cursor.gaps[0]?.after === -1 && this.opts.debugfsResults) {
       // The ring no longer holds the start of the boot: the boot's KTAP may be gone. The suites'
