@@ -52,7 +52,10 @@ describe('the kernel log across cuts', () => {
         c.end();
         c.begin();
         const replay = skipOnTarget ? replayAfter(c.lastSeq) : RAW;
-        collect(c, replay.slice(0, replay.indexOf(want[want.length - 1]!) + want[want.length - 1]!.length + 1), got);
+        const last = want[want.length - 1]!;
+        // The second stream runs up to the last wanted record (nothing, if the first one got that far).
+        const upTo = replay.indexOf(`${last}\n`);
+        if (upTo >= 0) collect(c, replay.slice(0, upTo + last.length + 1), got);
         expect(got, `cut at byte ${cut}`).toEqual(want);
         expect(c.gaps).toEqual([]);
       }
