@@ -97,7 +97,9 @@ Exit codes:
   1  a test failed (with --known/--baseline: one not known, a regression, a new failure)
   2  usage or input error (bad flag, missing file, bad known file or results.json)
   3  the run did not complete (kernel crashed, output cut short, no KTAP found, no tests ran)
-  4  infrastructure failure (QEMU missing or failing)
+  4  infrastructure failure (QEMU missing or failing; an SSH target unreachable or lost)
+  5  watch: the feed broke the live protocol
+  6  --target: the host key is not known   7  it changed   8  login failed
   129/130/143  run interrupted by SIGHUP/SIGINT/SIGTERM (partial reports written)
 
 Example:
@@ -186,6 +188,12 @@ Example:
     .option('--guest-write <path=value>', 'write VALUE to PATH in the guest before modules and repeats (e.g. /proc/sys/kernel/panic_on_oops=1); repeatable; implies --agent', guestWrite)
     .option('--agent-node <path>', 'Node binary for the guest, as seen from inside it (default: this one)')
     .option('--agent-timeout <seconds>', 'fall back to the serial console if the agent has not connected after this long', seconds('--agent-timeout'), 60)
+    .option('--target <url>', 'run on a live kernel over SSH instead of booting one: ssh://[USER@]HOST[:PORT] (docs/targets.md)')
+    .option('--identity <file>', 'with --target: private key to log in with (repeatable; also the SSH agent, and KUNIT_BRIDGE_SSH_PASSWORD)', collect)
+    .option('--known-hosts <file>', 'with --target: known_hosts file to verify the host key against (default ~/.ssh/known_hosts)')
+    .option('--host-key <fingerprint>', 'with --target: accept only this host key (SHA256:…, as ssh-keygen -lf prints it)')
+    .option('--accept-new-host-key', 'with --target: record an unknown host key in --known-hosts (a changed key is still refused)')
+    .option('--reconnect-timeout <seconds>', 'with --target: keep reconnecting this long after the connection drops', seconds('--reconnect-timeout'), 30)
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--color <when>', 'colour the output').choices(['auto', 'always', 'never']).default('auto'));
   program.commands.at(-1)!
@@ -232,6 +240,8 @@ Example:
         gate: gateRequest(opts),
         agent: opts['agent'] === true, modules: opts['modules'] as string[] | undefined, repeat: opts['repeat'] as number,
         agentNode: str('agentNode'), guestWrites: opts['guestWrite'] as [string, string][] | undefined, agentTimeoutS: opts['agentTimeout'] as number,
+        target: str('target'), identities: opts['identity'] as string[] | undefined, knownHosts: str('knownHosts'),
+        hostKey: str('hostKey'), acceptNewHostKey: opts['acceptNewHostKey'] === true, reconnectTimeoutS: opts['reconnectTimeout'] as number,
         signal: ac.signal,
         onEvent: live ? (e, lane) => { view.onEvent?.(e, lane); live.onEvent(e, lane); } : view.onEvent,
         onRaw: view.onRaw,

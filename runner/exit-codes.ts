@@ -7,8 +7,11 @@
  * | 1 | a test failed, or the kernel crashed outside any test (not its normal end) |
  * | 2 | usage or input error (bad flag, missing file) |
  * | 3 | the run did not complete: kernel crashed, output cut short, no KTAP, no tests ran |
- * | 4 | infrastructure failure (QEMU missing or failing, kernel image unreadable) |
+ * | 4 | infrastructure failure (QEMU missing or failing, kernel image unreadable; an SSH target unreachable or lost) |
  * | 5 | `watch`: the feed broke the live protocol (not JSON, a bad field, unknown version, too big) |
+ * | 6 | SSH: the target's host key is not known (nothing was run) |
+ * | 7 | SSH: the target's host key changed, or is revoked (nothing was run) |
+ * | 8 | SSH: authentication failed (nothing was run) |
  * | 129 / 130 / 143 | interrupted by SIGHUP / SIGINT / SIGTERM |
  */
 import type { Verdict } from './ktap/model.js';
@@ -21,6 +24,9 @@ export const ExitCode = {
   INCOMPLETE: 3,
   INFRA: 4,
   PROTOCOL: 5,
+  HOST_KEY_UNKNOWN: 6,
+  HOST_KEY_CHANGED: 7,
+  AUTH_FAILED: 8,
   SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,
@@ -64,4 +70,9 @@ export function gatedVerdict(testVerdict: Verdict, g: GateFindings): Verdict {
 /** The exit code of a run stopped by a signal (128 + its number): SIGHUP 129, SIGINT 130, SIGTERM 143. */
 export function exitCodeForSignal(signal: unknown): ExitCode {
   return signal === 'SIGTERM' ? ExitCode.SIGTERM : signal === 'SIGHUP' ? ExitCode.SIGHUP : ExitCode.SIGINT;
+}
+
+/** The exit code of a run: its verdict's, but 4 when the target it ran on was lost (`run --target`). */
+export function runExitCode(verdict: Verdict, targetLost: boolean): ExitCode {
+  return targetLost ? ExitCode.INFRA : exitCodeFor(verdict);
 }

@@ -98,6 +98,21 @@ export interface RunRequest {
   saveTimings?: string;
   /** `--known`, `--baseline`, `--strict-known` (docs/gating.md): read before QEMU starts, applied to the result. */
   gate?: GateRequest;
+  /** `ssh://[USER@]HOST[:PORT]`: run on that live kernel instead of booting one (runner/ssh/, docs/targets.md). */
+  target?: string;
+  /** Private key files for the target (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa; plus the agent). */
+  identities?: string[];
+  /** known_hosts file (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Accept only this host key: `SHA256:…`. */
+  hostKey?: string;
+  /** Record an unknown host key (trust on first use); a changed one is still refused. */
+  acceptNewHostKey?: boolean;
+  /** Keep reconnecting to the target this long after the connection drops (seconds, default 30). */
+  reconnectTimeoutS?: number;
+  /** SSH handshake limit and keepalive interval (seconds; defaults 10 and 2). */
+  sshReadyTimeoutS?: number;
+  sshKeepaliveS?: number;
 }
 
 /** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
@@ -149,6 +164,7 @@ function joinFilters(...f: (string | undefined)[]): string | undefined {
 
 export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   const warn = req.warn ?? ((m: string) => process.stderr.write(`kunit-bridge: ${m}\n`));
+  if (req.target !== undefined) return (await import('../ssh/run-target.js')).runTarget({ ...req, target: req.target }, warn);
   const cwd = req.cwd ?? process.cwd();
   let arch: Arch | undefined;
   if (req.arch !== undefined) {

@@ -143,8 +143,8 @@ export interface Attempt {
 
 /** Where a document came from, when the runner knows (the agent's steps). */
 export interface DocumentOrigin {
-  /** `boot`: the built-in suites at boot; `module`: loading a module. */
-  kind: 'boot' | 'module';
+  /** `boot`: the built-in suites at boot; `module`: loading a module; `rerun`: a suite run again through debugfs (`run --target … --filter`). */
+  kind: 'boot' | 'module' | 'rerun';
   /** The module's file, for `module`. */
   module?: string;
   /** The lane (QEMU instance), 0-based, when there were several. */
