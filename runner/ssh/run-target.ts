@@ -14,7 +14,7 @@ import type { AgentStep } from '../../agent/protocol.js';
 import { BridgeError } from '../errors.js';
 import { ExitCode, runExitCode } from '../exit-codes.js';
 import { parseLog, type KtapDocument, type RunResult, type TestNode, type TestStatus } from '../ktap/index.js';
-import type { RunOutcome, RunRequest } from '../commands/run.js';
+import type { RunOutcome, RunRequest } from '../run-request.js';
 import { writeFileAtomic } from '../write-file.js';
 import { connect, defaultKnownHosts, type ConnectOptions, type Connection } from './connection.js';
 import { readModule, upload, vermagicProblem, type ModuleInfo } from './modules.js';
