@@ -110,6 +110,32 @@ export function createModel(rules) {
     return parent;
   }
 
+  /**
+   * A group's result line names it, as the parser does: a suite without `# Subtest:` (started as "") or
+   * whose result line says another name. The lane's open group at that depth is the one the line closes;
+   * it and the nodes below it take the new path (keeping their place in arrival order).
+   */
+  function renameOpenGroup(lane, path) {
+    const n = run.running.get(lane);
+    const name = path[path.length - 1];
+    if (!n || n.depth !== path.length || n.name === name) return;
+    if (n.path.slice(0, -1).join(SEP) !== path.slice(0, -1).join(SEP) || run.nodes.has(keyOf(lane, n.doc, path))) return;
+    const order = [...run.nodes.values()];
+    n.name = name;
+    const repath = (x, parentPath) => {
+      x.path = [...parentPath, x.name];
+      x.pathText = x.path.join('/');
+      x.pathLower = x.pathText.toLowerCase();
+      x.key = keyOf(x.lane, x.doc, x.path);
+      changes.nodes.add(x);
+      for (const ch of x.children) repath(ch, x.path);
+    };
+    repath(n, path.slice(0, -1));
+    run.nodes.clear();
+    for (const x of order) run.nodes.set(x.key, x);
+    changes.structure = true;
+  }
+
   function setFailing(n) {
     for (let p = n.parent; p && !p.failBelow; p = p.parent) {
       p.failBelow = true;
@@ -147,6 +173,7 @@ export function createModel(rules) {
       }
       case 'result': {
         if (!Array.isArray(m.path) || m.path.length === 0) break;
+        renameOpenGroup(m.lane, m.path);
         const n = ensure(m.lane, m.path);
         n.status = typeof m.status === 'string' ? m.status : 'error';
         n.leaf = m.leaf;

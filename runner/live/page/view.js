@@ -58,10 +58,10 @@ export function createView(document, model) {
 
   // ---------------------------------------------------------------- per-node view state
 
-  /** node key → its elements and what the reader did to it */
-  const views = new Map();
+  /** node → its elements and what the reader did to it */
+  const views = new WeakMap();
   function viewOf(n) {
-    let v = views.get(n.key);
+    let v = views.get(n);
     if (!v) {
       v = {
         el: null, row: null, badge: null, nameEl: null, reasonEl: null, tagsEl: null, subEl: null, durEl: null,
@@ -71,7 +71,7 @@ export function createView(document, model) {
         /** what the body shows (bodyKey), null: nothing */ renderedBody: null,
         shownOpen: null, hidden: false,
       };
-      views.set(n.key, v);
+      views.set(n, v);
     }
     return v;
   }
@@ -242,6 +242,12 @@ export function createView(document, model) {
     const v = viewOf(n);
     if (!v.el) createEl(n, v);
     const node = v.el;
+    if (node.dataset.key !== n.key) {
+      // Renamed by its result line (model.js, renameOpenGroup).
+      node.dataset.key = n.key;
+      node.dataset.path = n.pathText;
+      v.nameEl.textContent = n.name;
+    }
     const ended = !!run.end;
     const status = n.status === 'running' && ended ? 'incomplete' : n.status;
     const kind = kindOf(n);
