@@ -272,7 +272,7 @@ export function createModel(rules) {
 
   /** The run's counts: run-end's once it came, else the tree's so far. */
   function runCounts() {
-    if (run.end && run.end.counts) return run.end.counts;
+    if (run.end?.counts) return run.end.counts;
     const c = emptyCounts();
     for (const r of run.roots) countInto(c, r);
     return c;
@@ -308,7 +308,7 @@ export function createModel(rules) {
 
   /** Why `n` failed, in one line: the reason on its result line, the crash, else its last line of output. */
   function whyFailed(n) {
-    return n.reason || (n.crash && n.crash.reason) || (n.log.length ? n.log[n.log.length - 1] : '');
+    return n.reason || n.crash?.reason || (n.log.length ? n.log[n.log.length - 1] : '');
   }
 
   /** The flaky tests `run --repeat` found and the gate's lines (`--known`, `--baseline`), from run-end. */

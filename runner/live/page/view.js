@@ -9,7 +9,7 @@ const LOG_TAIL = 500;
 // ---------------------------------------------------------------- formatting
 
 function fmtDuration(ms) {
-  if (typeof ms !== 'number' || !isFinite(ms)) return '';
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 10) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -331,7 +331,7 @@ export function createView(document, model) {
 
   function updateHeader() {
     const start = run.start;
-    const md = (start && start.metadata) || {};
+    const md = start?.metadata || {};
     const setMeta = (id, value, max = 60) => {
       const d = $(id);
       const full = value === undefined || value === null || value === '' ? '—' : String(value);
