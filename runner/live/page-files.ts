@@ -13,7 +13,8 @@ const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/
 
 /** Request path → file of the page. */
 export const ASSETS: Readonly<Record<string, string>> = {
-  '/': 'index.html', '/index.html': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css', '/status.js': 'status.js',
+  '/': 'index.html', '/index.html': 'index.html', '/style.css': 'style.css', '/status.js': 'status.js',
+  '/app.js': 'app.js', '/model.js': 'model.js', '/view.js': 'view.js', '/socket.js': 'socket.js',
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
