@@ -10,9 +10,11 @@
  * warning; nothing a client sends can throw here. A bound channel keeps the
  * lines in order (lines it holds are ignored, a gap closes the connection),
  * appends them to the lane's agent log, acknowledges, and hands out steps
- * when the agent is ready.
+ * when the agent is ready. The log is created fresh (never through a planted
+ * link) and written through its descriptor; a failed write is one warning,
+ * and the lines go on to the parser.
  */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,11 +25,14 @@ import {
   AGENT_PATH, AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof, decodeAgentFrame,
   type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
 } from '../../agent/protocol.js';
+import { BridgeError, describeFsError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { openFresh } from '../write-file.js';
 
 type Hello = AgentFrame & { t: 'hello' };
 
 export interface AgentChannelOptions {
-  /** The agent's lines are appended here (created empty). */
+  /** The agent's lines are appended here (created empty, exclusively: a file or link there is replaced). */
   logPath: string;
   /** New lines, in order, each once. */
   onLines: (lines: string[]) => void;
@@ -35,7 +40,10 @@ export interface AgentChannelOptions {
   next: (after: number, outcome: StepOutcome | undefined) => AgentStep | undefined;
   /** A hello bound the channel or resumed it (the first one is the agent's start). */
   onHello?: (hello: Hello) => void;
-  /** One line for each kind of refusal (another boot's hello, a malformed frame): a peer that is not the agent, or a bug. */
+  /**
+   * One line for each kind of refusal (another boot's hello, a malformed frame): a peer that is not the
+   * agent, or a bug; and one if the agent's log cannot be written (a full disk).
+   */
   warn?: (message: string) => void;
   /**
    * Fault injection for tests: cut the TCP connection (no close frame) each time this many
@@ -85,11 +93,23 @@ export class AgentChannel {
   private readonly sockets = new Set<WebSocket>();
   private readonly warned = new Set<string>();
   private tokenFileLive = true;
+  /** The agent's log, open until closed or a write fails. */
+  private logFd: number | undefined;
 
-  /** @internal use {@link AgentServer.open}. */
+  /** @internal use {@link AgentServer.open}. Throws E_LOG_WRITE if the agent's log cannot be created. */
   constructor(private readonly opts: AgentChannelOptions, readonly tokenFile: string) {
-    writeFileSync(opts.logPath, '');
-    writeFileSync(tokenFile, this.token, { mode: 0o600, flag: 'wx' });
+    try {
+      this.logFd = openFresh(opts.logPath);
+    } catch (err) {
+      throw new BridgeError('E_LOG_WRITE', 'reporter', ExitCode.USAGE,
+        `cannot create the agent's log ${opts.logPath}: ${describeFsError(err)}`, { cause: err });
+    }
+    try {
+      writeFileSync(tokenFile, this.token, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      this.closeLog();
+      throw err;
+    }
   }
 
   get connected(): boolean {
@@ -111,6 +131,29 @@ export class AgentChannel {
     if (this.warned.has(message) || this.warned.size >= MAX_WARNINGS) return;
     this.warned.add(message);
     this.opts.warn?.(`the agent's channel ${message}`);
+  }
+
+  /** Append lines to the agent's log. A failure (a full disk) is one warning; the log then stops there. */
+  private appendLog(lines: readonly string[]): void {
+    if (this.logFd === undefined) return;
+    try {
+      writeFileSync(this.logFd, lines.join('\n') + '\n');
+    } catch (err) {
+      this.closeLog();
+      this.opts.warn?.(`writing the agent's log ${this.opts.logPath} failed: ${describeFsError(err, 'free some space, or choose another output directory')}; `
+        + `it stops before line ${this.have + 1} (the results are not affected)`);
+    }
+  }
+
+  private closeLog(): void {
+    if (this.logFd === undefined) return;
+    const fd = this.logFd;
+    this.logFd = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // already unusable: nothing more to write
+    }
   }
 
   private removeTokenFile(): void {
@@ -196,7 +239,7 @@ export class AgentChannel {
           const fresh = f.lines.slice(Math.max(0, this.have + 1 - f.from));
           this.duplicates += f.lines.length - fresh.length;
           if (fresh.length > 0) {
-            appendFileSync(this.opts.logPath, fresh.join('\n') + '\n');
+            this.appendLog(fresh);
             this.have += fresh.length;
             this.opts.onLines(fresh);
           }
@@ -250,6 +293,7 @@ export class AgentChannel {
 
   close(): void {
     this.removeTokenFile();
+    this.closeLog();
     for (const ws of this.sockets) ws.terminate();
     this.sockets.clear();
     this.pending.clear();

@@ -47,11 +47,25 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
   return out;
 }
 
+/**
+ * The command line of `pid`'s parent ('' if gone). QEMU's own has no path of the run's output directory
+ * (the console goes to its fd 3), so this run's QEMU (by its absolute path) is the one the CLI started
+ * with `-o OUT`.
+ */
+function parentCmdline(pid: number): string {
+  try {
+    const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1];
+    return readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
 /** What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up). */
 async function spyOnQemu(outDir: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const qemu = allCmdlines().find((p) => p.cmdline.startsWith('qemu-system') && p.cmdline.includes(join(outDir, 'console.log')));
+    const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system/.test(p.cmdline) && parentCmdline(p.pid).includes(` -o ${outDir} `));
     const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
     if (qemu && m) return { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
     await sleep(10);

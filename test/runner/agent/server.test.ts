@@ -2,9 +2,9 @@
  * The runner's end of the agent protocol, with a real WebSocket client on
  * loopback playing the agent.
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof,
@@ -16,6 +16,7 @@ import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
 import { HOSTILE_TARGETS, plain, raw, upgrade } from '../../helpers/raw-http.js';
 import { randomFrame, randomRequest } from '../../helpers/agent-fuzz.js';
 import { mulberry32 } from '../../helpers/prng.js';
+import { withTmpfs } from '../../helpers/tmpfs.js';
 
 let server: AgentServer;
 let dir: string;
@@ -175,6 +176,51 @@ describe('AgentChannel: lines', () => {
     expect(channel.duplicates).toBe(0);
     expect(received.flat()).toEqual(lines(1, 6));
     expect(readFileSync(logPath, 'utf8')).toBe(lines(1, 6).join('\n') + '\n');
+  });
+});
+
+describe('AgentChannel: the agent log', () => {
+  test('is created fresh: a symlink planted at its path is replaced, never written through', async () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious\n');
+    const logPath = join(dir, 'agent.log');
+    symlinkSync(victim, logPath);
+    const channel = server.open({ logPath, onLines: () => {}, next: () => undefined });
+    channel.proveBoot(bootProof('boot-1'));
+    const { agent } = await FakeAgent.hello(server.port, channel.token);
+    expect(await agent.request({ t: 'lines', from: 1, lines: lines(1, 2) })).toEqual({ t: 'ack', n: 2 });
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(readFileSync(logPath, 'utf8')).toBe(lines(1, 2).join('\n') + '\n');
+  });
+
+  test('a full disk: one warning, and the lines still go on to the parser and are acked', async () => {
+    const full = join(dir, 'full');
+    await withTmpfs(full, { fill: ['out'] }, async () => {
+      const logPath = join(full, 'out', 'agent.log');
+      const { channel, received, warnings } = open({ logPath });
+      const { agent } = await FakeAgent.hello(server.port, channel.token);
+      const long = (from: number): string[] => lines(from, 50).map((l) => l + ' '.repeat(200));
+      expect(await agent.request({ t: 'lines', from: 1, lines: long(1) })).toEqual({ t: 'ack', n: 50 });
+      expect(await agent.request({ t: 'lines', from: 51, lines: long(51) })).toEqual({ t: 'ack', n: 100 });
+      expect(received.flat()).toEqual([...long(1), ...long(51)]);
+      expect(warnings).toEqual([`writing the agent's log ${logPath} failed: no space left on the device (free some space, or choose another output directory); it stops before line 1 (the results are not affected)`]);
+      expect(channel.refused).toBe(0);
+      expect([...long(1), ...long(51)].join('\n').startsWith(readFileSync(logPath, 'utf8'))).toBe(true);
+      agent.ws.close();
+      await agent.closed;
+      server.release(channel);
+    });
+  });
+
+  test('cannot be created: E_LOG_WRITE naming the file and why, and no token file is left', async () => {
+    const ro = join(dir, 'ro');
+    const { channel } = open();
+    await withTmpfs(ro, { readOnly: true }, async () => {
+      const logPath = join(ro, 'agent.log');
+      expect(() => server.open({ logPath, onLines: () => {}, next: () => undefined }))
+        .toThrow(expect.objectContaining({ code: 'E_LOG_WRITE', message: `cannot create the agent's log ${logPath}: read-only file system (choose a writable directory)` }));
+    });
+    expect(readdirSync(dirname(channel.tokenFile))).toEqual([basename(channel.tokenFile)]);
   });
 });
 
