@@ -17,13 +17,15 @@ import { FakeAgent, closeFakeAgents } from '../helpers/fake-agent.js';
 import { HOSTILE_TARGETS, plain, raw, upgrade } from '../helpers/raw-http.js';
 import { randomFrame, randomRequest } from '../helpers/agent-fuzz.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KERNEL = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const REAL_COUNTS = { total: 195, passed: 187, failed: 1, skipped: 7 };
 
 interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`: the bound on how long a fuzzed peer is given to be closed. */
+const bound = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start the CLI; its result when it ends. */
 function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -49,14 +51,14 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
 
 /** What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up). */
 async function spyOnQemu(outDir: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  let found: { pid: number; cmdline: string; port: number; tokenFile: string } | undefined;
+  await waitFor(() => {
     const qemu = allCmdlines().find((p) => p.cmdline.startsWith('qemu-system') && p.cmdline.includes(join(outDir, 'console.log')));
     const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
-    if (qemu && m) return { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
-    await sleep(10);
-  }
-  throw new Error('QEMU did not start within 60 s');
+    if (qemu && m) found = { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
+    return found !== undefined;
+  }, { timeoutMs: 60_000, what: 'QEMU to start' });
+  return found!;
 }
 
 /** A forged all-passing document, as printk lines. */
@@ -101,8 +103,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     expect(await eager.closed).toBe(CLOSE_BAD_FRAME);
     expect(await patient.closed).toBe(CLOSE_OTHER_BOOT); // when the agent's boot proof reached the console
     // The token file goes once the agent is welcomed (its hello comes just after the proof).
-    for (let i = 0; i < 3000 && existsSync(qemu.tokenFile); i++) await sleep(10);
-    expect(existsSync(qemu.tokenFile)).toBe(false);
+    await waitFor(() => !existsSync(qemu.tokenFile), { timeoutMs: 60_000, what: 'the token file to go' });
     // A second peer once the channel is bound: refused at its hello.
     const late = await FakeAgent.connect(qemu.port, token).catch(() => undefined);
     if (late) {
@@ -164,7 +165,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
       const peer = await FakeAgent.connect(qemu.port, token).catch(() => undefined);
       if (!peer) break; // the run is over
       for (let k = 0; k < 3; k++) peer.send(randomFrame(rng));
-      await Promise.race([peer.closed, sleep(200)]);
+      await Promise.race([peer.closed, bound(200)]);
     }
     closeFakeAgents();
 
