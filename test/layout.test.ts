@@ -14,7 +14,7 @@ const SPANNING = ['test/e2e/', 'test/corpus/'];
 const ALLOWED = ['test/layout.test.ts'];
 
 /** The source file a test file mirrors (`test/runner/live/server.hostile.test.ts` → `runner/live/server.ts`). */
-export function mirroredSource(testPath: string): string | undefined {
+function mirroredSource(testPath: string): string | undefined {
   const m = /^test\/(?:(.+)\/)?([^/.]+)(?:\.[^/]+)?\.test\.ts$/.exec(testPath);
   return m ? `${m[1] ? `${m[1]}/` : ''}${m[2]}.ts` : undefined;
 }
