@@ -7,7 +7,7 @@
  * keeps its own results and verdict, and the token is never on a command line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT } from '../../agent/protocol.js';
@@ -19,7 +19,13 @@ import { randomFrame, randomRequest } from '../helpers/agent-fuzz.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const KERNEL = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
+/** A copy of the fixture kernel (and its config) at a path of its own: its QEMU is told apart from any other by it. */
+function ownKernel(dir: string, name: string): string {
+  const kernel = join(dir, name);
+  copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'bzImage'), kernel);
+  copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), join(dir, 'config'));
+  return kernel;
+}
 const REAL_COUNTS = { total: 195, passed: 187, failed: 1, skipped: 7 };
 
 interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
@@ -49,11 +55,14 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
   return out;
 }
 
-/** What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up). */
-async function spyOnQemu(outDir: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
+/**
+ * What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up).
+ * The QEMU is the one booting `kernel` (its console goes to a descriptor, not to a named file).
+ */
+async function spyOnQemu(kernel: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
   let found: { pid: number; cmdline: string; port: number; tokenFile: string } | undefined;
   await waitFor(() => {
-    const qemu = allCmdlines().find((p) => p.cmdline.startsWith('qemu-system') && p.cmdline.includes(join(outDir, 'console.log')));
+    const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system-/.test(p.cmdline) && p.cmdline.includes(kernel));
     const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
     if (qemu && m) found = { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
     return found !== undefined;
@@ -83,8 +92,9 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     const dir = tempDir();
     const out = join(dir, 'out');
     const junit = join(dir, 'junit.xml');
-    const run = startCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
-    const qemu = await spyOnQemu(out);
+    const kernel = ownKernel(dir, 'bzImage-agent-stolen-token');
+    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
+    const qemu = await spyOnQemu(kernel);
     // The token is not on QEMU's command line, nor on any other process's; its file is 0600.
     const token = readFileSync(qemu.tokenFile, 'utf8'); // "stolen": only the runner's user can read it
     expect(token).toMatch(/^[\w-]{20,}$/);
@@ -135,8 +145,9 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
   test('hostile request targets, malformed frames and fuzz on the agent\'s port: the run survives with its own results', async () => {
     const dir = tempDir();
     const out = join(dir, 'out');
-    const run = startCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
-    const qemu = await spyOnQemu(out);
+    const kernel = ownKernel(dir, 'bzImage-agent-hostile-port');
+    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
+    const qemu = await spyOnQemu(kernel);
     const token = readFileSync(qemu.tokenFile, 'utf8');
     const answers: string[] = [];
     for (const target of HOSTILE_TARGETS) {
