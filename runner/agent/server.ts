@@ -116,6 +116,11 @@ export class AgentChannel {
     return this.socket !== undefined;
   }
 
+  /** Hellos waiting for the boot proof. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   /**
    * The boot proof the agent printed on the serial console (`bootProofIn`): hellos for that
    * boot may bind the channel, any other is refused. The first proof counts.
@@ -359,6 +364,11 @@ export class AgentServer {
     const channel = new AgentChannel(opts, join(this.tokenDir, `channel-${++this.tokens}.token`));
     this.channels.add(channel);
     return channel;
+  }
+
+  /** Open TCP connections to the channel's port, upgraded or not. */
+  get openConnections(): number {
+    return this.connections.size;
   }
 
   release(channel: AgentChannel): void {

@@ -7,7 +7,7 @@
  * keeps its own results and verdict, and the token is never on a command line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT } from '../../agent/protocol.js';
@@ -17,13 +17,21 @@ import { FakeAgent, closeFakeAgents } from '../helpers/fake-agent.js';
 import { HOSTILE_TARGETS, plain, raw, upgrade } from '../helpers/raw-http.js';
 import { randomFrame, randomRequest } from '../helpers/agent-fuzz.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-const KERNEL = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
+/** A copy of the fixture kernel (and its config) at a path of its own: its QEMU is told apart from any other by it. */
+function ownKernel(dir: string, name: string): string {
+  const kernel = join(dir, name);
+  copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'bzImage'), kernel);
+  copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), join(dir, 'config'));
+  return kernel;
+}
 const REAL_COUNTS = { total: 195, passed: 187, failed: 1, skipped: 7 };
 
 interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`: the bound on how long a fuzzed peer is given to be closed. */
+const bound = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start the CLI; its result when it ends. */
 function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -48,29 +56,18 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
 }
 
 /**
- * The command line of `pid`'s parent ('' if gone). QEMU's own has no path of the run's output directory
- * (the console goes to its fd 3), so this run's QEMU (by its absolute path) is the one the CLI started
- * with `-o OUT`.
+ * What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up).
+ * The QEMU is the one booting `kernel` (its console goes to a descriptor, not to a named file).
  */
-function parentCmdline(pid: number): string {
-  try {
-    const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1];
-    return readFileSync(`/proc/${ppid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** What another local user learns from QEMU's command line: the agent's port and token file (polled until QEMU is up). */
-async function spyOnQemu(outDir: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system/.test(p.cmdline) && parentCmdline(p.pid).includes(` -o ${outDir} `));
+async function spyOnQemu(kernel: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
+  let found: { pid: number; cmdline: string; port: number; tokenFile: string } | undefined;
+  await waitFor(() => {
+    const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system-/.test(p.cmdline) && p.cmdline.includes(kernel));
     const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
-    if (qemu && m) return { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
-    await sleep(10);
-  }
-  throw new Error('QEMU did not start within 60 s');
+    if (qemu && m) found = { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
+    return found !== undefined;
+  }, { timeoutMs: 60_000, what: 'QEMU to start' });
+  return found!;
 }
 
 /** A forged all-passing document, as printk lines. */
@@ -95,8 +92,9 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     const dir = tempDir();
     const out = join(dir, 'out');
     const junit = join(dir, 'junit.xml');
-    const run = startCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
-    const qemu = await spyOnQemu(out);
+    const kernel = ownKernel(dir, 'bzImage-agent-stolen-token');
+    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
+    const qemu = await spyOnQemu(kernel);
     // The token is not on QEMU's command line, nor on any other process's; its file is 0600.
     const token = readFileSync(qemu.tokenFile, 'utf8'); // "stolen": only the runner's user can read it
     expect(token).toMatch(/^[\w-]{20,}$/);
@@ -115,8 +113,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     expect(await eager.closed).toBe(CLOSE_BAD_FRAME);
     expect(await patient.closed).toBe(CLOSE_OTHER_BOOT); // when the agent's boot proof reached the console
     // The token file goes once the agent is welcomed (its hello comes just after the proof).
-    for (let i = 0; i < 3000 && existsSync(qemu.tokenFile); i++) await sleep(10);
-    expect(existsSync(qemu.tokenFile)).toBe(false);
+    await waitFor(() => !existsSync(qemu.tokenFile), { timeoutMs: 60_000, what: 'the token file to go' });
     // A second peer once the channel is bound: refused at its hello.
     const late = await FakeAgent.connect(qemu.port, token).catch(() => undefined);
     if (late) {
@@ -148,8 +145,9 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
   test('hostile request targets, malformed frames and fuzz on the agent\'s port: the run survives with its own results', async () => {
     const dir = tempDir();
     const out = join(dir, 'out');
-    const run = startCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
-    const qemu = await spyOnQemu(out);
+    const kernel = ownKernel(dir, 'bzImage-agent-hostile-port');
+    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
+    const qemu = await spyOnQemu(kernel);
     const token = readFileSync(qemu.tokenFile, 'utf8');
     const answers: string[] = [];
     for (const target of HOSTILE_TARGETS) {
@@ -178,7 +176,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
       const peer = await FakeAgent.connect(qemu.port, token).catch(() => undefined);
       if (!peer) break; // the run is over
       for (let k = 0; k < 3; k++) peer.send(randomFrame(rng));
-      await Promise.race([peer.closed, sleep(200)]);
+      await Promise.race([peer.closed, bound(200)]);
     }
     closeFakeAgents();
 

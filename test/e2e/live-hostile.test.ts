@@ -10,6 +10,7 @@ import { expect, test } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { useServedRuns } from '../helpers/live-run.js';
 import { UPGRADE, head, rawRequest } from '../helpers/raw-http.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const serve = useServedRuns();
 
@@ -52,9 +53,9 @@ test('hostile requests to a real run --serve 0.0.0.0 with a token: each refused,
   expect((await rawRequest(port, head('GET', '/feed?from=zz&token=T0ken', { ...host, ...UPGRADE }))).status).toBe(400);
 
   // The summary comes before the linger: once it is printed, the server still serves the whole run.
-  while (!run.stdout().includes('Testing complete.')) {
-    if (await Promise.race([run.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))])) break;
-  }
+  let exited = false;
+  void run.exited.then(() => { exited = true; });
+  await waitFor(() => exited || run.stdout().includes('Testing complete.'), { timeoutMs: 150_000, everyMs: 50, what: 'the summary' });
   expect(run.stdout()).toContain('Testing complete. Ran 192 tests: passed: 186, failed: 1, skipped: 5');
   const end = await runEnd(run.feed);
   expect(end.exitCode).toBe(1);

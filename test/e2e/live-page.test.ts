@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { KtapStream, parseLog, type RunResult } from '../../runner/ktap/index.js';
 import { LiveFeed } from '../../runner/live/feed.js';
 import { messageFor, type LiveMessage } from '../../runner/live/protocol.js';
 import { LiveServer } from '../../runner/live/server.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BOOT_LOG = resolve(HERE, '../../../shared/fixtures/kernels/x86_64-rust-kunit/boot.log');
@@ -200,7 +201,7 @@ test('a run followed live: half before the page connects, the rest after', async
   // The rest arrives over the open socket, in small bursts like a real console.
   for (let i = half; i < LINES.length; i += 40) {
     r.write(i, Math.min(i + 40, LINES.length));
-    await new Promise((res) => setTimeout(res, 5));
+    await expect.poll(() => seq(page)).toBe(r.feed.lastSeq); // the page shows each burst as it comes
   }
   r.end();
   await expectFinalPage(page, r.feed);
@@ -213,7 +214,8 @@ test('cut mid-run (4001, then a dead socket): the page resumes from its last seq
   expect(r.server.pageUrl).toContain('token=s3cret');
   const page = await browser.newPage();
   const urls: string[] = [];
-  page.on('websocket', (ws) => urls.push(ws.url()));
+  const sockets: PageSocket[] = [];
+  page.on('websocket', (ws) => { urls.push(ws.url()); sockets.push(ws); });
   const failed: string[] = [];
   page.on('pageerror', (e) => failed.push(String(e)));
   page.on('response', (res) => {
@@ -251,7 +253,9 @@ test('cut mid-run (4001, then a dead socket): the page resumes from its last seq
   // run-end received: no more reconnecting, even when the server goes away.
   await r.server.close();
   servers.splice(servers.indexOf(r.server), 1);
-  await new Promise((res) => setTimeout(res, 600));
+  await expect.poll(() => sockets.at(-1)!.isClosed()).toBe(true);
+  // A page that meant to reconnect says so at once, in its close handler ("…; retrying in 1 s").
+  expect(await text(page, 'connection')).toBe('');
   expect(urls.length).toBe(3);
   expect(await state(page)).toBe('finished');
   expect(failed).toEqual([]);

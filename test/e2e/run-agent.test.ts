@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { expectRunReportsAgree } from '../helpers/consumers/index.js';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
 import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { parseLog } from '../../runner/ktap/index.js';
 import { runCommand } from '../../runner/commands/run.js';
 import type { RunResult, TestNode } from '../../runner/ktap/model.js';
@@ -232,8 +233,7 @@ test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, 
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Wait until the re-runs are under way: each one is a KTAP document of its own.
-  const deadline = Date.now() + 60_000;
-  while (!/KTAP document 30 /.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => /KTAP document 30 /.test(stdout), { timeoutMs: 120_000, everyMs: 100, what: 'the 30th KTAP document' });
   expect(processesWith('bzImage-agent-signal-test').length).toBeGreaterThan(0);
   child.kill('SIGINT');
   expect(await exited).toBe(130);

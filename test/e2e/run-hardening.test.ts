@@ -15,11 +15,11 @@ import { expect, test } from 'vitest';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
 import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { withTmpfs } from '../helpers/tmpfs.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const RUST = kernelFixture('x86_64-rust-kunit', 'bzImage');
 const V2 = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const RUST_COUNTS = { total: 192, passed: 186, failed: 1, skipped: 5 };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
 const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
@@ -55,9 +55,7 @@ async function startHung(dir: string, name: string, extra: string[] = [], waitMs
   const out = join(dir, 'out');
   const run = start(['--kernel', kernel, '-o', out, '--append', 'kunit_bridge_fixture.mode=hang', '--stall-timeout', '0',
     '--junit', join(out, 'junit.xml'), ...extra]);
-  const deadline = Date.now() + waitMs;
-  while (!run.stdout().includes('[SKIPPED] oops_test') && Date.now() < deadline) await sleep(100);
-  expect(run.stdout()).toContain('[SKIPPED] oops_test');
+  await waitFor(() => run.stdout().includes('[SKIPPED] oops_test'), { timeoutMs: waitMs, everyMs: 100, what: 'the test before the hanging one to report' });
   const qemu = processesWith(name).filter((pid) => /qemu-system/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!));
   expect(qemu).toHaveLength(1);
   return { ...run, qemu: qemu[0]!, out };
@@ -74,9 +72,7 @@ function gone(pid: number): boolean {
 
 /** Wait (bounded) for `pid` to go; one that does not is killed, so a failing test leaves no orphan. */
 async function waitGone(pid: number, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!gone(pid) && Date.now() < deadline) await sleep(50);
-  const wasGone = gone(pid);
+  const wasGone = await waitFor(() => gone(pid), { timeoutMs: ms, everyMs: 50 }).then(() => true, () => false);
   if (!wasGone) process.kill(pid, 'SIGKILL');
   return wasGone;
 }
@@ -133,7 +129,7 @@ test('kill -9 of the runner of an agent run: the agent lane\'s QEMU dies with it
 test('two runs started in the same second without -o: two output directories, each with its own run', async () => {
   const cwd = tempDir();
   // Start both just after a second begins, so they reach their output directory in the same second.
-  while (Date.now() % 1000 > 100) await sleep(5);
+  await waitFor(() => Date.now() % 1000 <= 100, { timeoutMs: 2000, everyMs: 2, what: 'the start of a second' });
   const runs = [start(['--kernel', RUST, '-q'], cwd), start(['--kernel', V2, '-q'], cwd)];
   const codes = await Promise.all(runs.map((r) => r.exited));
   expect(codes).toEqual([1, 1]);
@@ -225,7 +221,7 @@ test('a console log swapped under a running boot: the run reads what QEMU wrote,
   const run = start(['--kernel', RUST, '-o', out, '--list']);
   // As soon as the listing boot's log exists, another user with write access to the directory swaps it.
   const log = join(out, 'console-list.log');
-  while (!existsSync(log)) await sleep(2);
+  await waitFor(() => existsSync(log), { timeoutMs: 60_000, everyMs: 1, what: "the listing boot's log" });
   renameSync(forged, log);
   expect(await run.exited).toBe(0);
   const lines = run.stdout().trim().split('\n');

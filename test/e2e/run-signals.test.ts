@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
 import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { kvmUsable } from '../../runner/qemu/accel.js';
 
 async function interrupt(signal: NodeJS.Signals, expected: number): Promise<void> {
@@ -24,9 +25,7 @@ async function interrupt(signal: NodeJS.Signals, expected: number): Promise<void
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Wait until the hanging test is running: the test before it has reported, and QEMU is alive.
-  const deadline = Date.now() + 60_000;
-  while (!stdout.includes('[SKIPPED] oops_test') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(stdout).toContain('[SKIPPED] oops_test');
+  await waitFor(() => stdout.includes('[SKIPPED] oops_test'), { timeoutMs: 60_000, everyMs: 100, what: 'the test before the hanging one to report' });
   expect(processesWith('bzImage-signal-test').length).toBeGreaterThan(0);
   child.kill(signal);
   expect(await exited).toBe(expected);

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { GOLDEN, JUNIT_SCHEMAS, kernelFixture } from '../helpers/corpus.js';
-import { freshCache, runCli, tempDir } from '../helpers/cli.js';
+import { freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { validate } from '../helpers/xmllint.js';
 import { expectRunReportsAgree } from '../helpers/consumers/index.js';
 import { RUST_KUNIT, RUST_KUNIT_V2, suiteCounts } from './expected.js';
@@ -116,14 +116,23 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
   });
 
   test('a hung test: --stall-timeout kills QEMU, marks hang_test TIMEOUT, exit 3', async () => {
-    const out = tempDir();
-    const started = Date.now();
-    const r = await runCli(['run', '--kernel', V2, ...TCG, '-o', out, '-j', '1', '--append', 'kunit_bridge_fixture.mode=hang',
+    const dir = tempDir();
+    // A copy of the kernel with a unique path, so this run's QEMU can be told apart from any other.
+    const kernel = join(dir, 'bzImage-stall-test');
+    copyFileSync(V2, kernel);
+    const out = join(dir, 'out');
+    const r = await runCli(['run', '--kernel', kernel, ...TCG, '-o', out, '-j', '1', '--append', 'kunit_bridge_fixture.mode=hang',
       '--stall-timeout', '4', '--junit', join(out, 'junit.xml')]);
     expect(r.code).toBe(3);
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // Stopped by the stall timer, not by KUnit's own 300 s timeout (which would make hang_test a failure):
+    // the session's ending, the test's reason, QEMU gone, and no "test case timed out" from KUnit.
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { metadata: Record<string, string> };
+    expect(json.metadata.endings).toBe('stall');
+    expect(processesWith('bzImage-stall-test')).toEqual([]);
+    expect(readFileSync(join(out, 'console.log'), 'utf8')).not.toContain('test case timed out');
     const suite = results(out).documents[0]!.tests.find((t) => t.name === 'kunit_bridge_fixture')!;
     expect(suite.tests!.map((t) => `${t.name}:${t.status}`)).toEqual(['pass_test:pass', 'oops_test:skip', 'hang_test:timeout']);
+    expect((suite.tests![2] as { reason?: string }).reason).toBe('no KTAP progress for 4 s (--stall-timeout): the kernel hung');
     // It ran until the stall timer stopped it, not until its last line.
     const hang = suite.tests![2] as { durationMs?: number };
     expect(hang.durationMs).toBeGreaterThan(3500);

@@ -6,13 +6,14 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { AGENT_PROTOCOL_VERSION, CLOSE_OTHER_BOOT, bootProofLine, type AgentStep, type RunnerFrame, type StepOutcome } from '../../../agent/protocol.js';
 import { AgentLane, ModuleQueue, type AgentLaneOptions } from '../../../runner/agent/lane.js';
 import { AgentServer } from '../../../runner/agent/server.js';
 import type { KtapEvent, TestNode } from '../../../runner/ktap/model.js';
 import { tempDir } from '../../helpers/cli.js';
 import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let server: AgentServer;
 let dir: string;
@@ -102,10 +103,16 @@ describe('AgentLane: steps', () => {
 });
 
 describe('AgentLane: failures', () => {
+  // The hello deadline is a timer: fake timers move time on; the sockets stay real.
+  beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); });
+  afterEach(() => { vi.useRealTimers(); });
+
   test('no hello within the deadline: the session is told to fail, the reason quotes the console', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]));
     l.hooks().consoleLine('[    1.900000] 9pnet_virtio: no channels available for device hostroot');
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.advanceTimersByTimeAsync(149);
+    expect(failed()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
     expect(failed()).toBe(true);
     expect(l.failure).toBe('no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot');
   });
@@ -113,7 +120,7 @@ describe('AgentLane: failures', () => {
   test('an agent that cannot read its token file: the deadline quotes its error line', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]), null);
     l.hooks().consoleLine("kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/run/x/channel-1.token'");
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.advanceTimersByTimeAsync(150);
     expect(failed()).toBe(true);
     expect(l.failure).toMatch(/^no word from the agent within 0.15 s; the console said: kunit-bridge-agent: error: cannot read the token file: ENOENT/);
   });
@@ -121,7 +128,7 @@ describe('AgentLane: failures', () => {
   test('a hello in time stops the deadline; a stream that ends unfinished is "lost"', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]));
     await FakeAgent.hello(server.port, l.channel.token);
-    await new Promise((r) => setTimeout(r, 450));
+    await vi.advanceTimersByTimeAsync(10 * 300);
     expect(failed()).toBe(false);
     l.settle('exited', true);
     expect(l.failure).toBe("the agent's stream ended before its work was done (the kernel panicked)");
@@ -136,13 +143,13 @@ describe('AgentLane: failures', () => {
     forger.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'forged', next: 1, uptime: 0, node: 'v20' });
     const agent = await FakeAgent.connect(server.port, l.channel.token);
     agent.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'real', next: 1, uptime: 3, node: 'v20' });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => l.channel.waiting === 2, { what: 'both hellos to wait for the boot proof' });
     expect(l.channel.firstHelloAt).toBeUndefined();
     l.hooks().consoleLine(`kunit-bridge-agent: node v20: up after 1426 ms`);
     l.hooks().consoleLine(bootProofLine('real'));
     expect(await agent.next()).toMatchObject({ t: 'welcome', have: 0 });
     expect(await forger.closed).toBe(CLOSE_OTHER_BOOT);
-    await new Promise((r) => setTimeout(r, 2100));
+    await vi.advanceTimersByTimeAsync(10 * 2000);
     expect(failed()).toBe(false); // the hello that bound stopped the deadline
     expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a peer that said hello for another boot/)]);
     l.settle('exited');
@@ -154,7 +161,8 @@ describe('AgentLane: failures', () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 300 }, new ModuleQueue([]), null);
     const agent = await FakeAgent.connect(server.port, l.channel.token);
     agent.send({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: 'unproved', next: 1, uptime: 3, node: 'v20' });
-    await new Promise((r) => setTimeout(r, 450));
+    await waitFor(() => l.channel.waiting === 1, { what: 'the hello to wait for the boot proof' });
+    await vi.advanceTimersByTimeAsync(300);
     expect(failed()).toBe(true);
     expect(l.channel.connects).toBe(0);
   });

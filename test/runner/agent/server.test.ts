@@ -17,6 +17,7 @@ import { HOSTILE_TARGETS, plain, raw, upgrade } from '../../helpers/raw-http.js'
 import { randomFrame, randomRequest } from '../../helpers/agent-fuzz.js';
 import { mulberry32 } from '../../helpers/prng.js';
 import { withTmpfs } from '../../helpers/tmpfs.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let server: AgentServer;
 let dir: string;
@@ -151,8 +152,7 @@ describe('AgentChannel: lines', () => {
     expect(channel.connected).toBe(true);
     second.ws.close();
     await second.closed;
-    for (let i = 0; i < 50 && channel.connected; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(channel.connected).toBe(false);
+    await waitFor(() => !channel.connected, { what: 'the channel to see the close' });
   });
 
   test('cutEveryLines cuts the connection: first before storing the frame, then after storing it unacked', async () => {
@@ -302,9 +302,11 @@ describe('AgentServer: hostile requests', () => {
     const idle = await FakeAgent.connect(server.port, channel.token);
     const half = connect(server.port, '127.0.0.1', () => half.write('GET / HTTP/1.1\r\n'));
     half.on('error', () => {});
-    await new Promise((r) => setTimeout(r, 50));
+    const halfClosed = new Promise((r) => half.once('close', r));
+    await waitFor(() => server.openConnections === 2, { what: 'the server to hold both connections' });
     await server.stop();
     expect(await idle.closed).toBe(1006);
+    await halfClosed;
     server = await AgentServer.start(); // for afterEach
   });
 });
@@ -341,7 +343,7 @@ describe('AgentChannel: one guest, one boot', () => {
     expect(await eager.closed).toBe(CLOSE_BAD_FRAME);
     const agent = await FakeAgent.connect(server.port, channel.token);
     agent.send(hello('real-boot'));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => channel.waiting === 2, { what: "the forger's and the agent's hellos to wait for the proof" });
     expect(channel.firstHelloAt).toBeUndefined(); // nobody is welcomed before the proof
     expect(existsSync(channel.tokenFile)).toBe(true);
 

@@ -8,6 +8,7 @@ import { CLOSE, isLoopback, parseListen } from '../../../runner/live/server.js';
 import { eventFor, feedUrl, watchCommand } from '../../../runner/commands/watch.js';
 import { emptyCounts } from '../../../runner/ktap/model.js';
 import { useLiveServers } from '../../helpers/live-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const start = useLiveServers();
 
@@ -38,12 +39,11 @@ test('a client that stops reading is dropped with 4001 past the bound; the other
     await new Promise((r) => setImmediate(r));
   }
   // The server gave up on it: it sent 4001 and, with the close frame stuck behind the unread data, cut it.
-  for (let i = 0; i < 100 && server.clients > 1; i++) await new Promise((r) => setTimeout(r, 50));
-  expect(server.clients).toBe(1);
+  await waitFor(() => server.clients === 1, { timeoutMs: 10_000, what: 'the slow client to be dropped' });
   const closed = new Promise<number>((r) => slow.once('close', (code) => r(code)));
   (slow as unknown as { _socket: { resume(): void } })._socket.resume();
   expect([CLOSE.TOO_SLOW, 1006]).toContain(await closed);
-  while (got < total) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => got >= total, { timeoutMs: 30_000, what: `the fast client's ${total} messages` });
   expect(got).toBe(total);
   expect(server.clients).toBe(1);
   fast.close();
@@ -86,10 +86,10 @@ test('watch resumes after the server drops it, and ends with run-end', async () 
     onEvent: (e) => { if (e.type === 'log') seen.push(e.text); },
   });
   for (let i = 0; i < 50; i++) feed.publish(log(i));
-  await new Promise((r) => setTimeout(r, 200));
-  // Drop every client, as the server does with a slow one; publish more while it is away.
+  await waitFor(() => seen.length === 50, { what: 'watch to show the first 50 lines' });
+  // Drop every client, as the server does with a slow one; publish more while it is away (in the same
+  // turn of the event loop: nothing more goes out on the closing socket, it must come with the resume).
   server.disconnectAll(CLOSE.TOO_SLOW, 'test');
-  await new Promise((r) => setTimeout(r, 20));
   for (let i = 50; i < 100; i++) feed.publish(log(i));
   feed.publish({ type: 'run-end', counts: emptyCounts(), verdict: 'passed', exitCode: 0 });
   expect(await done).toBe(0);
@@ -109,9 +109,10 @@ test('watch on a port that now serves another run (its feed behind what watch ha
   first.feed.publish({ type: 'run-start', metadata: {}, lanes: 1 });
   for (let i = 0; i < 20; i++) first.feed.publish(log(i));
   const port = first.server.port;
-  const done = watchCommand({ url: `127.0.0.1:${port}`, warn: () => {}, onEvent: () => {} });
+  let shown = 0;
+  const done = watchCommand({ url: `127.0.0.1:${port}`, warn: () => {}, onEvent: (e) => { if (e.type === 'log') shown++; } });
   const outcome = done.then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => shown === 20, { what: 'watch to show the first run' });
   await first.server.close(CLOSE.SERVER_STOPPING, 'restart');
   // Another run on the same port, with fewer messages than watch already showed.
   const second = await start({ port });

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { kernelFixture } from '../helpers/corpus.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { kernelFixture } from '../../helpers/corpus.js';
+import { runCli, tempDir } from '../../helpers/cli.js';
 
 const V1 = kernelFixture('x86_64-rust-kunit', 'boot.log');
 const V2 = kernelFixture('x86_64-rust-kunit-v2', 'boot.log');

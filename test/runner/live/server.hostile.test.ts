@@ -12,6 +12,7 @@ import { contentSecurityPolicy, inlineScriptHashes } from '../../../runner/live/
 import { emptyCounts } from '../../../runner/ktap/model.js';
 import { UPGRADE, head, rawRequest } from '../../helpers/raw-http.js';
 import { useLiveServers } from '../../helpers/live-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const start = useLiveServers();
 
@@ -50,8 +51,7 @@ test('request targets that made new URL() throw get 400, plain and as upgrades; 
     expect(upgrade.text).not.toContain('run-start');
   }
   // Nothing left open by the refusals (a refused upgrade's socket is no longer read: it must be closed, not left half-open).
-  for (let i = 0; i < 50 && (await server.sockets()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(await server.sockets()).toBe(0);
+  await waitFor(async () => (await server.sockets()) === 0, { what: 'the refused requests\' sockets to close' });
   // Still serving: the page (with the token) and the whole feed.
   expect((await fetch(server.pageUrl)).status).toBe(200);
   feed.publish(runEnd);
@@ -158,8 +158,8 @@ test('replay is sent in bounded chunks: 20 clients that read nothing hold a boun
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     return ws;
   }));
-  await new Promise((r) => setTimeout(r, 300));
-  expect(server.clients).toBe(20);
+  // Each stalled client's socket is full: the server holds its chunk and waits for a drain that does not come.
+  await waitFor(() => server.clients === 20 && server.bufferedBytes >= 20 * chunkBytes, { timeoutMs: 30_000, what: 'the 20 stalled clients to fill up' });
   // At most one chunk plus one message per client waits in user space (the rest is the kernel's socket buffer).
   expect(server.bufferedBytes).toBeLessThanOrEqual(20 * (chunkBytes + 1100));
   // A client that reads gets every message, in order.
@@ -179,8 +179,7 @@ test('a client that reads nothing is cut after the run ends, even though it keep
   // Unsolicited pongs, all the time: they keep a peer alive, not one that takes nothing.
   const pongs = setInterval(() => ws.pong(), 30);
   try {
-    for (let i = 0; i < 200 && server.clients > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(server.clients).toBe(0);
+    await waitFor(() => server.clients === 0, { timeoutMs: 10_000, what: 'the client that reads nothing to be cut' });
   } finally {
     clearInterval(pongs);
     ws.terminate();
@@ -194,8 +193,7 @@ test('a client far behind the live tail is closed with 4001 while it blocks, and
   const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
   (ws as unknown as { _socket: { pause(): void } })._socket.pause();
   for (let i = 0; i < 20_000; i++) feed.publish(log(i, 1000));
-  for (let i = 0; i < 100 && server.clients > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  expect(server.clients).toBe(0);
+  await waitFor(() => server.clients === 0, { timeoutMs: 10_000, what: 'the client far behind to be closed' });
   (ws as unknown as { _socket: { resume(): void } })._socket.resume();
   expect([CLOSE.TOO_SLOW, 1006]).toContain(await closed);
   feed.publish(runEnd);

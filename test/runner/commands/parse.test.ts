@@ -7,13 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, REPO, SHARED } from '../../helpers/corpus.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'dist/runner/bin.js');
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
-const JUNIT_XSD = fileURLToPath(new URL('../../../shared/schemas/junit-10.xsd', import.meta.url));
+const JUNIT_XSD = join(SHARED, 'schemas/junit-10.xsd');
 
 const RUST_LOG = join(FIXTURES, 'kernels/x86_64-rust-kunit/boot.log');
 const PASS_LOG = join(FIXTURES, 'ktap/kunit_tool/test_is_test_passed-all_passed.log');

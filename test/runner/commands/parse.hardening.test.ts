@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { CLI, runCli, tempDir } from '../helpers/cli.js';
-import { kernelFixture } from '../helpers/corpus.js';
-import { withTmpfs } from '../helpers/tmpfs.js';
+import { CLI, runCli, tempDir } from '../../helpers/cli.js';
+import { kernelFixture } from '../../helpers/corpus.js';
+import { withTmpfs } from '../../helpers/tmpfs.js';
 
 const RUST_LOG = kernelFixture('x86_64-rust-kunit', 'boot.log');
 

@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { KtapStream, KtapParser, countLeaves, emptyCounts, type KtapEvent, type RunResult } from '../../../runner/ktap/index.js';
-import { jsonReporter } from '../../../reporters/json.js';
-import { kunitJsonReporter } from '../../../reporters/kunit-json.js';
-import { corpus, GOLDEN } from '../../helpers/corpus.js';
-import { expectGolden } from '../../helpers/golden.js';
-import { mulberry32 } from '../../helpers/prng.js';
+import { KtapStream, KtapParser, countLeaves, emptyCounts, type KtapEvent, type RunResult } from '../../runner/ktap/index.js';
+import { jsonReporter } from '../../reporters/json.js';
+import { kunitJsonReporter } from '../../reporters/kunit-json.js';
+import { corpus, GOLDEN } from '../helpers/corpus.js';
+import { expectGolden } from '../helpers/golden.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const deviations = JSON.parse(readFileSync(join(GOLDEN, 'kunit-py-deviations.json'), 'utf8')) as Record<string, string>;
 const logs = corpus();
