@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { KtapStream, parseLog, type RunResult, type TestNode } from '../../../runner/ktap/index.js';
-import type { Counts } from '../../../runner/ktap/model.js';
-import { crashOutsideTests, isShownFailing } from '../../../runner/ktap/status.js';
-import { LiveFeed } from '../../../runner/live/feed.js';
-import { pageStatusScript } from '../../../runner/live/page-status.js';
-import { messageFor } from '../../../runner/live/protocol.js';
-import { corpus, kernelFixture, REPO } from '../../helpers/corpus.js';
+import { KtapStream, parseLog, type RunResult, type TestNode } from '../../../../runner/ktap/index.js';
+import type { Counts } from '../../../../runner/ktap/model.js';
+import { crashOutsideTests, isShownFailing } from '../../../../runner/ktap/status.js';
+import { LiveFeed } from '../../../../runner/live/feed.js';
+import { pageStatusScript } from '../../../../runner/live/page-status.js';
+import { messageFor } from '../../../../runner/live/protocol.js';
+import { corpus, kernelFixture, REPO } from '../../../helpers/corpus.js';
 
 
 /** The part of model.js this test reads (the module is plain JavaScript, without types). */

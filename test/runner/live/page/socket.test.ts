@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
-import { REPO } from '../../helpers/corpus.js';
+import { REPO } from '../../../helpers/corpus.js';
 
 const { feedUrl, retryDelay } = (await import(pathToFileURL(join(REPO, 'runner/live/page/socket.js')).href)) as {
   feedUrl(pageHref: string, from: number, token: string | null): string;
