@@ -1,5 +1,5 @@
 /** Writing the file reports a command was asked for. */
-import { reporterByName } from '../reporters/index.js';
+import { FILE_REPORTERS, reporterByName } from '../reporters/index.js';
 import type { ReportOptions } from '../reporters/types.js';
 import type { RunResult } from './ktap/model.js';
 import { writeFileAtomic } from './write-file.js';
@@ -17,9 +17,16 @@ export interface ReportRequest extends ReportOptions {
   markdown?: string;
 }
 
-const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
-  ['junit', 'junit'], ['tap', 'tap'], ['json', 'json'], ['kunitJson', 'kunit-json'], ['markdown', 'markdown'], ['kcidb', 'kcidb'],
-];
+/** The request fields that hold a report's path, one per file reporter. */
+export const REPORT_PATH_FIELDS = ['junit', 'tap', 'json', 'kunitJson', 'markdown', 'kcidb'] as const;
+export type ReportPathField = (typeof REPORT_PATH_FIELDS)[number];
+
+/** The request field of a reporter's CLI name (`kunit-json` → `kunitJson`), as commander names the option. */
+export function reportField(name: string): ReportPathField {
+  const field = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (!(REPORT_PATH_FIELDS as readonly string[]).includes(field)) throw new Error(`reporter ${name} has no field in ReportRequest`);
+  return field as ReportPathField;
+}
 
 /**
  * Render and write every requested report, after the `always` ones (`[reporter, path]`: run's
@@ -29,7 +36,7 @@ const FIELDS: ReadonlyArray<readonly [keyof ReportRequest, string]> = [
 export function writeReports(result: RunResult, req: ReportRequest, always: ReadonlyArray<readonly [string, string]> = []): string[] {
   const written: string[] = [];
   let failure: BridgeError | undefined;
-  const requested = FIELDS.map(([field, name]) => [name, req[field]] as const);
+  const requested = FILE_REPORTERS.map((r) => [r.name, req[reportField(r.name)]] as const);
   for (const [name, path] of [...always, ...requested]) {
     if (typeof path !== 'string' || path === '') continue;
     const reporter = reporterByName(name)!;
