@@ -7,17 +7,55 @@ import { ExitCode } from './exit-codes.js';
 
 export type ErrorLayer = 'cli' | 'input' | 'parser' | 'reporter' | 'qemu' | 'transport' | 'live' | 'ssh';
 
+/**
+ * Every error code, its layer and exit code: the one table (docs/errors.md
+ * lists the same rows, and test/runner/errors.test.ts keeps them in step).
+ */
+export const ERROR_CODES = {
+  E_USAGE: { layer: 'cli', exit: ExitCode.USAGE },
+  E_INPUT: { layer: 'input', exit: ExitCode.USAGE },
+  E_KNOWN_FILE: { layer: 'input', exit: ExitCode.USAGE },
+  E_RESULTS_FILE: { layer: 'input', exit: ExitCode.USAGE },
+  E_RESULTS_VERSION: { layer: 'input', exit: ExitCode.USAGE },
+  E_MERGE: { layer: 'input', exit: ExitCode.USAGE },
+  E_TIMINGS: { layer: 'input', exit: ExitCode.USAGE },
+  E_REPORT_WRITE: { layer: 'reporter', exit: ExitCode.USAGE },
+  E_OUTPUT_DIR: { layer: 'reporter', exit: ExitCode.USAGE },
+  E_LOG_WRITE: { layer: 'reporter', exit: ExitCode.USAGE },
+  E_NO_KERNEL: { layer: 'cli', exit: ExitCode.USAGE },
+  E_WRONG_ARCH: { layer: 'cli', exit: ExitCode.USAGE },
+  E_KERNEL_UNREADABLE: { layer: 'qemu', exit: ExitCode.INFRA },
+  E_QEMU_MISSING: { layer: 'qemu', exit: ExitCode.INFRA },
+  E_QEMU_EXEC: { layer: 'qemu', exit: ExitCode.INFRA },
+  E_QEMU_FAILED: { layer: 'qemu', exit: ExitCode.INFRA },
+  E_AGENT_FILES: { layer: 'cli', exit: ExitCode.INFRA },
+  E_LIVE_LISTEN: { layer: 'live', exit: ExitCode.INFRA },
+  E_LIVE_AUTH: { layer: 'live', exit: ExitCode.USAGE },
+  E_LIVE_HTTP: { layer: 'live', exit: ExitCode.INFRA },
+  E_LIVE_LOST: { layer: 'live', exit: ExitCode.INFRA },
+  E_LIVE_PROTOCOL: { layer: 'live', exit: ExitCode.PROTOCOL },
+  E_SSH_HOST_UNKNOWN: { layer: 'ssh', exit: ExitCode.HOST_KEY_UNKNOWN },
+  E_SSH_HOST_CHANGED: { layer: 'ssh', exit: ExitCode.HOST_KEY_CHANGED },
+  E_SSH_AUTH: { layer: 'ssh', exit: ExitCode.AUTH_FAILED },
+  E_SSH_UNREACHABLE: { layer: 'ssh', exit: ExitCode.INFRA },
+  E_SSH_PREFLIGHT: { layer: 'ssh', exit: ExitCode.INFRA },
+  E_SSH_UPLOAD: { layer: 'ssh', exit: ExitCode.INFRA },
+} as const satisfies Record<string, { layer: ErrorLayer; exit: ExitCode }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export class BridgeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly layer: ErrorLayer;
   readonly exitCode: ExitCode;
 
-  constructor(code: string, layer: ErrorLayer, exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
+  /** An error of `code` (its layer and exit code come from {@link ERROR_CODES}); `message` is one line saying what to do. */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BridgeError';
     this.code = code;
-    this.layer = layer;
-    this.exitCode = exitCode;
+    this.layer = ERROR_CODES[code].layer;
+    this.exitCode = ERROR_CODES[code].exit;
   }
 }
 
@@ -27,8 +65,7 @@ export function readInputText(path: string, what: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new BridgeError('E_INPUT', 'input', ExitCode.USAGE,
-      `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, { cause: err });
+    throw new BridgeError('E_INPUT', `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, { cause: err });
   }
 }
 
@@ -39,8 +76,7 @@ export function inputError(path: string, err: unknown): BridgeError {
     : e.code === 'EACCES' ? 'permission denied'
       : e.code === 'EISDIR' ? 'it is a directory'
         : e.message;
-  return new BridgeError('E_INPUT', 'input', ExitCode.USAGE,
-    `cannot read ${path}: ${why} (give a saved console log, or - for stdin)`, { cause: err });
+  return new BridgeError('E_INPUT', `cannot read ${path}: ${why} (give a saved console log, or - for stdin)`, { cause: err });
 }
 
 /** Why a file or directory could not be written, in words that say what to do (`advice`). */

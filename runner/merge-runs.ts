@@ -11,7 +11,6 @@
  */
 import { basename } from 'node:path';
 import { BridgeError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
 import {
   countLeaves, emptyCounts,
   type KtapDocument, type RunGroup, type RunResult, type ShardInfo,
@@ -32,7 +31,7 @@ export interface MergeOutcome {
 }
 
 function refuse(message: string): never {
-  throw new BridgeError('E_MERGE', 'input', ExitCode.USAGE, message);
+  throw new BridgeError('E_MERGE', message);
 }
 
 /** The architecture and kernel a result belongs to. */

@@ -7,7 +7,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BridgeError, describeFsError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
 import { mkdirs } from './write-file.js';
 
 /** The default parent, relative to the working directory. */
@@ -42,8 +41,7 @@ export function createOutputDir(cwd: string, output: string | undefined, now = n
       }
     }
   } catch (err) {
-    throw new BridgeError('E_OUTPUT_DIR', 'reporter', ExitCode.USAGE,
-      `cannot create the output directory ${dir}: ${describeFsError(err, 'choose another with -o')}`, { cause: err });
+    throw new BridgeError('E_OUTPUT_DIR', `cannot create the output directory ${dir}: ${describeFsError(err, 'choose another with -o')}`, { cause: err });
   }
 }
 

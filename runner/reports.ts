@@ -4,7 +4,6 @@ import type { ReportOptions } from '../reporters/types.js';
 import type { RunResult } from './ktap/model.js';
 import { writeFileAtomic } from './write-file.js';
 import { BridgeError, describeFsError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
 
 /** Output paths by reporter name, plus reporter options. */
 export interface ReportRequest extends ReportOptions {
@@ -45,8 +44,7 @@ export function writeReports(result: RunResult, req: ReportRequest, always: Read
       written.push(path);
     } catch (err) {
       // Keep going: every other report is still written.
-      failure ??= new BridgeError('E_REPORT_WRITE', 'reporter', ExitCode.USAGE,
-        `cannot write the ${name} report to ${path}: ${describeFsError(err)}`,
+      failure ??= new BridgeError('E_REPORT_WRITE', `cannot write the ${name} report to ${path}: ${describeFsError(err)}`,
         { cause: err });
     }
   }

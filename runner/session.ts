@@ -7,7 +7,6 @@
  */
 import { closeSync, fstatSync, readSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { BridgeError, describeFsError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
 import { openFresh } from './write-file.js';
 import { ranUntilStopped } from './stopped.js';
 import { KtapStream, splitLines } from './ktap/index.js';
@@ -102,8 +101,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   try {
     raw = openFresh(opts.rawLogPath);
   } catch (err) {
-    throw new BridgeError('E_LOG_WRITE', 'reporter', ExitCode.USAGE,
-      `cannot create the raw console log ${opts.rawLogPath}: ${describeFsError(err)}`, { cause: err });
+    throw new BridgeError('E_LOG_WRITE', `cannot create the raw console log ${opts.rawLogPath}: ${describeFsError(err)}`, { cause: err });
   }
   let ending: SessionEnding = 'exited';
   let sawKernel = false;

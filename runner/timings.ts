@@ -7,7 +7,6 @@
  */
 import { BridgeError } from './errors.js';
 import { readJsonFile } from './read-json.js';
-import { ExitCode } from './exit-codes.js';
 import type { RunResult, TestNode } from './ktap/model.js';
 import type { TimingsFile } from './shard-plan.js';
 import { writeFileAtomic } from './write-file.js';
@@ -19,7 +18,7 @@ const numbers = (v: unknown): v is Record<string, number> =>
 export function readTimings(path: string): TimingsFile {
   const j = readJsonFile(path, 'E_TIMINGS', 'a file written by --save-timings') as Partial<TimingsFile> | null;
   if (!j || j.kunitBridgeTimings !== 1 || !numbers(j.suites) || !numbers(j.modules ?? {})) {
-    throw new BridgeError('E_TIMINGS', 'input', ExitCode.USAGE, `${path}: not a kunit-bridge timings file (want {"kunitBridgeTimings":1,"suites":{name:ms},"modules":{file:ms}}): write one with --save-timings`);
+    throw new BridgeError('E_TIMINGS', `${path}: not a kunit-bridge timings file (want {"kunitBridgeTimings":1,"suites":{name:ms},"modules":{file:ms}}): write one with --save-timings`);
   }
   return { kunitBridgeTimings: 1, suites: j.suites, modules: j.modules ?? {} };
 }

@@ -8,7 +8,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import type { Arch } from '../qemu/profiles.js';
 
 /** The package root: two levels up from runner/agent/ (source), three from dist/runner/agent/. */
@@ -28,8 +27,7 @@ export function agentFiles(): AgentFiles {
   const root = packageRoot();
   const files = { init: join(root, 'agent', 'init.sh'), main: join(root, 'dist', 'agent', 'main.js') };
   if (!existsSync(files.init) || !existsSync(files.main)) {
-    throw new BridgeError('E_AGENT_FILES', 'cli', ExitCode.INFRA,
-      `the agent's files are missing (${existsSync(files.init) ? files.main : files.init}): run \`npm run build\` in ${root}`);
+    throw new BridgeError('E_AGENT_FILES', `the agent's files are missing (${existsSync(files.init) ? files.main : files.init}): run \`npm run build\` in ${root}`);
   }
   return files;
 }
@@ -61,11 +59,11 @@ export function findModules(specs: readonly string[], cwd: string): string[] {
   };
   for (const spec of specs) {
     const p = resolve(cwd, spec);
-    if (!existsSync(p)) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--modules ${spec}: no such file or directory`);
+    if (!existsSync(p)) throw new BridgeError('E_USAGE', `--modules ${spec}: no such file or directory`);
     const before = out.length;
     if (statSync(p).isDirectory()) walk(p);
     else out.push(p);
-    if (out.length === before) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--modules ${spec}: no kernel modules (*.ko) in it`);
+    if (out.length === before) throw new BridgeError('E_USAGE', `--modules ${spec}: no kernel modules (*.ko) in it`);
   }
   return [...new Set(out)];
 }

@@ -26,7 +26,6 @@ import {
   type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
 } from '../../agent/protocol.js';
 import { BridgeError, describeFsError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { openFresh } from '../write-file.js';
 
 type Hello = AgentFrame & { t: 'hello' };
@@ -101,8 +100,7 @@ export class AgentChannel {
     try {
       this.logFd = openFresh(opts.logPath);
     } catch (err) {
-      throw new BridgeError('E_LOG_WRITE', 'reporter', ExitCode.USAGE,
-        `cannot create the agent's log ${opts.logPath}: ${describeFsError(err)}`, { cause: err });
+      throw new BridgeError('E_LOG_WRITE', `cannot create the agent's log ${opts.logPath}: ${describeFsError(err)}`, { cause: err });
     }
     try {
       writeFileSync(tokenFile, this.token, { mode: 0o600, flag: 'wx' });

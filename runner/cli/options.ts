@@ -4,14 +4,13 @@
  */
 import { Option } from 'commander';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { normalizeArch } from '../qemu/profiles.js';
 import { parseShardSpec, type ShardSpec } from '../shard-plan.js';
 import { shouldColor } from '../../reporters/console.js';
 
 /** A usage error: one line on stderr, exit 2. */
 export function usage(message: string): never {
-  throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, message);
+  throw new BridgeError('E_USAGE', message);
 }
 
 export const int = (name: string, min: number) => (v: string): number => {

@@ -15,23 +15,21 @@ import { emptyCounts, type KtapEvent, type RunResult } from '../ktap/model.js';
 import { parseTestList, type ListedSuite } from '../ktap/test-list.js';
 import { mergeLanes } from '../merge.js';
 import { buildQemuCommand, type KunitParams } from '../qemu/argv.js';
-import { initialAccel, rememberKvm, type AccelChoice } from '../qemu/accel.js';
+import { initialAccel, rememberKvm, } from '../qemu/accel.js';
 import { findKernel } from '../qemu/find-kernel.js';
 import { hostArch, normalizeArch, PROFILES, type Arch } from '../qemu/profiles.js';
-import type { ReportRequest } from '../reports.js';
 import { runSession, type SessionResult } from '../session.js';
 import { guessCost, isolatedLanes, planLanes, type Lane } from '../shard.js';
 import { fileHash, readCache, writeCache } from '../cache.js';
 import { createOutputDir } from '../output-dir.js';
 import { orphanGuard, SERIAL_FD_PATH } from '../qemu/process.js';
 import { planShardLanes, shardModulesOf, shardScope } from '../shard-run.js';
-import type { ShardSpec } from '../shard-plan.js';
 import { readTimings, saveTimings } from '../timings.js';
 import { bannerMetadata } from '../kernel-version.js';
 import { AgentLane, ModuleQueue } from '../agent/lane.js';
 import type { AgentServer } from '../agent/server.js';
 import { foldAttempts } from '../agent/attempts.js';
-import { wantsGate, type GateRequest } from '../gate/request.js';
+import { wantsGate, } from '../gate/request.js';
 import { agentConfigGaps, agentFiles, agentInitArgs, findModules, kernelConfig, tokenBase, type AgentFiles } from '../agent/boot.js';
 
 
@@ -79,10 +77,10 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
   let arch: Arch | undefined;
   if (req.arch !== undefined) {
     arch = normalizeArch(req.arch);
-    if (!arch) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `unknown --arch ${req.arch} (use x86_64, arm64 or riscv64)`);
+    if (!arch) throw new BridgeError('E_USAGE', `unknown --arch ${req.arch} (use x86_64, arm64 or riscv64)`);
   } else {
     arch = hostArch();
-    if (!arch) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `this host (${process.arch}) is not x86_64, arm64 or riscv64: pass --arch`);
+    if (!arch) throw new BridgeError('E_USAGE', `this host (${process.arch}) is not x86_64, arm64 or riscv64: pass --arch`);
   }
   const profile = PROFILES[arch];
   const kernel = findKernel(arch, req.kernel, cwd);
@@ -196,8 +194,7 @@ export async function runCommand(req: RunRequest): Promise<RunOutcome> {
       }
       if (s.ending === 'qemu-failed') {
         const last = s.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit status ${s.exit?.code}`;
-        throw new BridgeError('E_QEMU_FAILED', 'qemu', ExitCode.INFRA,
-          `QEMU failed before the kernel printed anything: ${last} (raw log: ${rawLogPath})`);
+        throw new BridgeError('E_QEMU_FAILED', `QEMU failed before the kernel printed anything: ${last} (raw log: ${rawLogPath})`);
       }
       return s;
     }

@@ -7,7 +7,6 @@
  */
 import WebSocket from 'ws';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import type { KtapDocument, KtapEvent, RunResult, TestNode } from '../ktap/model.js';
 import type { LiveMessage } from '../live/protocol.js';
 import { MAX_MESSAGE_BYTES, checkMessage } from '../live/validate.js';
@@ -32,12 +31,12 @@ export function feedUrl(input: string, token: string | undefined, from: number):
   try {
     url = new URL(text);
   } catch {
-    throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `not a feed address: ${input} (give ws://HOST:PORT)`);
+    throw new BridgeError('E_USAGE', `not a feed address: ${input} (give ws://HOST:PORT)`);
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `not a feed address: ${input} (give ws://HOST:PORT)`);
+    throw new BridgeError('E_USAGE', `not a feed address: ${input} (give ws://HOST:PORT)`);
   }
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/feed';
   if (token !== undefined) url.searchParams.set('token', token);
@@ -88,18 +87,17 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (ended) return;
         ended = true;
         ws.terminate();
-        reject(new BridgeError('E_LIVE_PROTOCOL', 'live', ExitCode.PROTOCOL,
-          `the feed at ${req.url} broke the live protocol after message ${lastSeq}: ${problem} (is it a kunit-bridge run --serve of this version?)`));
+        reject(new BridgeError('E_LIVE_PROTOCOL', `the feed at ${req.url} broke the live protocol after message ${lastSeq}: ${problem} (is it a kunit-bridge run --serve of this version?)`));
       };
       ws.on('unexpected-response', (_req, res) => {
         ended = true;
         ws.terminate();
         if (res.statusCode === 401) {
-          reject(new BridgeError('E_LIVE_AUTH', 'live', ExitCode.USAGE, `the feed at ${req.url} refused the token (401): pass the token the run printed with --token`));
+          reject(new BridgeError('E_LIVE_AUTH', `the feed at ${req.url} refused the token (401): pass the token the run printed with --token`));
         } else if (res.statusCode === 409) {
-          reject(new BridgeError('E_LIVE_HTTP', 'live', ExitCode.INFRA, `the feed at ${req.url} has fewer than the ${lastSeq} messages already shown (409): another run now serves there`));
+          reject(new BridgeError('E_LIVE_HTTP', `the feed at ${req.url} has fewer than the ${lastSeq} messages already shown (409): another run now serves there`));
         } else {
-          reject(new BridgeError('E_LIVE_HTTP', 'live', ExitCode.INFRA, `the feed at ${req.url} answered HTTP ${res.statusCode}: is that a kunit-bridge run --serve address?`));
+          reject(new BridgeError('E_LIVE_HTTP', `the feed at ${req.url} answered HTTP ${res.statusCode}: is that a kunit-bridge run --serve address?`));
         }
       });
       ws.on('open', () => { failures = 0; });
@@ -133,8 +131,7 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (ended) return;
         failures++;
         if (failures > maxRetries) {
-          reject(new BridgeError('E_LIVE_LOST', 'live', ExitCode.INFRA,
-            `lost the feed at ${req.url} (last message ${lastSeq}, close code ${code}) and could not reconnect ${maxRetries} times`));
+          reject(new BridgeError('E_LIVE_LOST', `lost the feed at ${req.url} (last message ${lastSeq}, close code ${code}) and could not reconnect ${maxRetries} times`));
           return;
         }
         if (failures === 1) warn(`feed connection closed (code ${code}); reconnecting from message ${lastSeq}`);

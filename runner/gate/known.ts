@@ -16,7 +16,6 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { BridgeError, readInputText } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { normalizeArch, type Arch } from '../qemu/profiles.js';
 import { compileGlob, GlobError } from './glob.js';
 
@@ -46,7 +45,7 @@ const KEYS = ['test', 'status', 'arch', 'reason', 'bug', 'until'] as const;
 
 /** A bad known file: exit 2, the message is `FILE:LINE: what is wrong`. */
 export function knownFileError(file: string, line: number, what: string): BridgeError {
-  return new BridgeError('E_KNOWN_FILE', 'input', ExitCode.USAGE, `${file}:${line}: ${what}`);
+  return new BridgeError('E_KNOWN_FILE', `${file}:${line}: ${what}`);
 }
 
 /** Is `text` a real calendar date written `YYYY-MM-DD`? */

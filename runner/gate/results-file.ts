@@ -7,7 +7,6 @@
  * dropped and `verdict` is the tests' own: the reader judges again.
  */
 import { BridgeError, readInputText } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import type { KtapDocument, RunResult, TestNode } from '../ktap/model.js';
 import { emptyCounts } from '../ktap/model.js';
 
@@ -17,8 +16,7 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1];
 type Json = Record<string, unknown>;
 
 function bad(file: string, what: string): BridgeError {
-  return new BridgeError('E_RESULTS_FILE', 'input', ExitCode.USAGE,
-    `${file}: ${what} (give the results.json a kunit-bridge run, parse or merge wrote with --json or in its output directory)`);
+  return new BridgeError('E_RESULTS_FILE', `${file}: ${what} (give the results.json a kunit-bridge run, parse or merge wrote with --json or in its output directory)`);
 }
 
 function testNode(j: Json, file: string): TestNode {
@@ -42,8 +40,7 @@ export function parseResultsJson(text: string, file: string): RunResult {
   const version = j['schemaVersion'];
   if (typeof version !== 'number') throw bad(file, 'no schemaVersion: not a kunit-bridge results.json');
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
-    throw new BridgeError('E_RESULTS_VERSION', 'input', ExitCode.USAGE,
-      `${file}: schemaVersion ${version} is not one this kunit-bridge reads (${READABLE_SCHEMA_VERSIONS.join(', ')}): use the kunit-bridge that wrote it, or a newer one`);
+    throw new BridgeError('E_RESULTS_VERSION', `${file}: schemaVersion ${version} is not one this kunit-bridge reads (${READABLE_SCHEMA_VERSIONS.join(', ')}): use the kunit-bridge that wrote it, or a newer one`);
   }
   if (!Array.isArray(j['documents'])) throw bad(file, 'no documents');
   const documents = (j['documents'] as Json[]).map((d, i): KtapDocument => {

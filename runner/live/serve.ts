@@ -3,7 +3,6 @@
  * LiveServer on the asked address, and the closing `run-end`.
  */
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { flakyTests, type KtapEvent } from '../ktap/model.js';
 import type { ListedSuite } from '../ktap/test-list.js';
 import type { Lane } from '../shard.js';
@@ -34,7 +33,7 @@ export interface LiveRun {
 
 export async function startLive(spec: string, token: string | undefined, say: (line: string) => void): Promise<LiveRun> {
   const listen = parseListen(spec);
-  if (!listen) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--serve wants [HOST:]PORT, not "${spec}"`);
+  if (!listen) throw new BridgeError('E_USAGE', `--serve wants [HOST:]PORT, not "${spec}"`);
   const feed = new LiveFeed();
   let server: LiveServer;
   try {
@@ -44,7 +43,7 @@ export async function startLive(spec: string, token: string | undefined, say: (l
     const why = e.code === 'EADDRINUSE' ? 'the port is in use (pick another, or 0 for any)'
       : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
         : e.code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : e.message;
-    throw new BridgeError('E_LIVE_LISTEN', 'live', ExitCode.INFRA, `cannot serve the live feed on ${spec}: ${why}`);
+    throw new BridgeError('E_LIVE_LISTEN', `cannot serve the live feed on ${spec}: ${why}`);
   }
   say(`live: page ${server.pageUrl}  feed ${server.feedUrl}`);
   if (server.token && !token && !isLoopback(listen.host)) say(`live: bound beyond loopback, token ${server.token} (watch with --token)`);

@@ -7,7 +7,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { PROFILES, type Arch } from './profiles.js';
 
 /** Candidate paths for `arch`, in the order they are tried. */
@@ -56,8 +55,7 @@ export function findKernel(arch: Arch, given: string | undefined, cwd: string = 
       }
     });
     if (!found) {
-      throw new BridgeError('E_NO_KERNEL', 'cli', ExitCode.USAGE,
-        `no kernel image found for ${arch}: looked for ${tried.map((p) => p.replace(`${cwd}/`, '')).join(', ')} (pass --kernel PATH, or run from a built kernel tree)`);
+      throw new BridgeError('E_NO_KERNEL', `no kernel image found for ${arch}: looked for ${tried.map((p) => p.replace(`${cwd}/`, '')).join(', ')} (pass --kernel PATH, or run from a built kernel tree)`);
     }
     path = found;
   }
@@ -68,12 +66,11 @@ export function findKernel(arch: Arch, given: string | undefined, cwd: string = 
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'not a regular file' : e.message;
-    throw new BridgeError('E_KERNEL_UNREADABLE', 'qemu', ExitCode.INFRA, `cannot read kernel image ${path}: ${why}`);
+    throw new BridgeError('E_KERNEL_UNREADABLE', `cannot read kernel image ${path}: ${why}`);
   }
   const actual = imageArch(header);
   if (actual !== undefined && actual !== arch) {
-    throw new BridgeError('E_WRONG_ARCH', 'cli', ExitCode.USAGE,
-      `${path} is an ${actual} kernel image, but the run is for ${arch} (pass --arch ${actual})`);
+    throw new BridgeError('E_WRONG_ARCH', `${path} is an ${actual} kernel image, but the run is for ${arch} (pass --arch ${actual})`);
   }
   return path;
 }

@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import type { QemuCommand } from './argv.js';
 
 export interface QemuExit {
@@ -159,9 +158,8 @@ export class QemuProcess {
 
 function startError(binary: string, code: string | undefined, debianPackage: string, message = code ?? ''): BridgeError {
   if (code === 'ENOENT') {
-    return new BridgeError('E_QEMU_MISSING', 'qemu', ExitCode.INFRA,
-      `${binary} not found: install it (apt-get install ${debianPackage}) or pass --qemu PATH`);
+    return new BridgeError('E_QEMU_MISSING', `${binary} not found: install it (apt-get install ${debianPackage}) or pass --qemu PATH`);
   }
-  if (code === 'EACCES') return new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `${binary} cannot be executed: permission denied`);
-  return new BridgeError('E_QEMU_EXEC', 'qemu', ExitCode.INFRA, `cannot start ${binary}: ${message}`);
+  if (code === 'EACCES') return new BridgeError('E_QEMU_EXEC', `${binary} cannot be executed: permission denied`);
+  return new BridgeError('E_QEMU_EXEC', `cannot start ${binary}: ${message}`);
 }

@@ -9,7 +9,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type AnyAuthMethod, type ConnectConfig } from 'ssh2';
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 import { decideHostKey, type HostKeyDecision, type HostKeyPolicy } from './host-key.js';
 import type { SshTarget } from './target-url.js';
 
@@ -60,7 +59,7 @@ function authMethods(opts: ConnectOptions): AnyAuthMethod[] {
     try {
       key = readFileSync(file);
     } catch (err) {
-      throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--identity ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new BridgeError('E_USAGE', `--identity ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
     methods.push({ type: 'publickey', username, key, ...(passphrase ? { passphrase } : {}) });
   }
@@ -80,8 +79,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
   const { target } = opts;
   const methods = authMethods(opts);
   if (methods.length === 0) {
-    return Promise.reject(new BridgeError('E_SSH_AUTH', 'ssh', ExitCode.AUTH_FAILED,
-      `no way to log in to ${target.display}: give --identity FILE, start an SSH agent (SSH_AUTH_SOCK), or set ${PASSWORD_ENV}`));
+    return Promise.reject(new BridgeError('E_SSH_AUTH', `no way to log in to ${target.display}: give --identity FILE, start an SSH agent (SSH_AUTH_SOCK), or set ${PASSWORD_ENV}`));
   }
   const readyTimeout = opts.readyTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
@@ -116,18 +114,17 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       if (ready) return; // reported through `closed`
       if (decision && !decision.ok) return reject(decision.error);
       if (err.level === 'client-authentication') {
-        return reject(new BridgeError('E_SSH_AUTH', 'ssh', ExitCode.AUTH_FAILED,
-          `${target.display} refused every login offered (${methods.map((m) => m.type).join(', ')}): check --identity, the agent's keys, or ${PASSWORD_ENV}, and the target's authorized_keys`));
+        return reject(new BridgeError('E_SSH_AUTH', `${target.display} refused every login offered (${methods.map((m) => m.type).join(', ')}): check --identity, the agent's keys, or ${PASSWORD_ENV}, and the target's authorized_keys`));
       }
       const why = err.level === 'client-timeout'
         ? `no SSH answer within ${readyTimeout / 1000} s`
         : err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
-      reject(new BridgeError('E_SSH_UNREACHABLE', 'ssh', ExitCode.INFRA, `cannot reach ${target.display} (${where(target)}): ${why}`, { cause: err }));
+      reject(new BridgeError('E_SSH_UNREACHABLE', `cannot reach ${target.display} (${where(target)}): ${why}`, { cause: err }));
     });
     client.on('close', () => {
       if (!ready) {
         if (decision && !decision.ok) reject(decision.error);
-        else reject(new BridgeError('E_SSH_UNREACHABLE', 'ssh', ExitCode.INFRA, `cannot reach ${target.display}: the connection closed during the handshake${lastError ? ` (${lastError.message})` : ''}`));
+        else reject(new BridgeError('E_SSH_UNREACHABLE', `cannot reach ${target.display}: the connection closed during the handshake${lastError ? ` (${lastError.message})` : ''}`));
       }
       settleClosed(closing ? undefined : lastError?.message ?? 'the connection closed');
     });

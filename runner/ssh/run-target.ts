@@ -59,7 +59,7 @@ function markCrashed(result: RunResult, why: string): string | undefined {
 async function preflight(remote: Remote): Promise<Preflight | undefined> {
   const r = await remote.run(PREFLIGHT_SCRIPT);
   if (r.status === null) return undefined;
-  if (r.status !== 0) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, `the preflight on the target failed (exit status ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  if (r.status !== 0) throw new BridgeError('E_SSH_PREFLIGHT', `the preflight on the target failed (exit status ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return parsePreflight(r.stdout);
 }
 
@@ -76,7 +76,7 @@ async function stageModules(conn: Connection, remote: Remote, modules: ModuleInf
   const dir = await remote.run('mktemp -d /run/kunit-bridge.XXXXXX 2>/dev/null || mktemp -d /tmp/kunit-bridge.XXXXXX');
   const remoteDir = dir.stdout.trim();
   if (dir.status !== 0 || !remoteDir.startsWith('/')) {
-    throw new BridgeError('E_SSH_UPLOAD', 'ssh', ExitCode.INFRA, `cannot make a directory for the modules on the target (mktemp in /run and /tmp failed): ${dir.stderr.trim()}`);
+    throw new BridgeError('E_SSH_UPLOAD', `cannot make a directory for the modules on the target (mktemp in /run and /tmp failed): ${dir.stderr.trim()}`);
   }
   const staged: Staged[] = [];
   for (const m of ok) {
@@ -85,7 +85,7 @@ async function stageModules(conn: Connection, remote: Remote, modules: ModuleInf
     const sum = await remote.run(`sha256sum ${shellQuote(remotePath)}`);
     const theirs = sum.stdout.trim().split(/\s+/)[0];
     if (theirs !== m.sha256) {
-      throw new BridgeError('E_SSH_UPLOAD', 'ssh', ExitCode.INFRA, `${basename(m.file)} arrived on the target with sha256 ${theirs ?? '?'}, not ${m.sha256}: the upload is corrupt`);
+      throw new BridgeError('E_SSH_UPLOAD', `${basename(m.file)} arrived on the target with sha256 ${theirs ?? '?'}, not ${m.sha256}: the upload is corrupt`);
     }
     staged.push({ module: m, remotePath });
   }
@@ -95,8 +95,8 @@ async function stageModules(conn: Connection, remote: Remote, modules: ModuleInf
 export async function runTarget(req: RunRequest & { target: string }, warn: (m: string) => void): Promise<RunOutcome> {
   const cwd = req.cwd ?? process.cwd();
   const target = parseTarget(req.target);
-  if (req.kernel) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, '--target and --kernel do not go together: the target runs its own kernel');
-  if (req.list) throw new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, '--list is not supported with --target (the suites of a live kernel are in results.json\'s targetSuites)');
+  if (req.kernel) throw new BridgeError('E_USAGE', '--target and --kernel do not go together: the target runs its own kernel');
+  if (req.list) throw new BridgeError('E_USAGE', '--list is not supported with --target (the suites of a live kernel are in results.json\'s targetSuites)');
   const repeat = Math.max(1, req.repeat ?? 1);
   const moduleFiles = req.modules?.length ? findModules(req.modules, cwd) : [];
   const modules = moduleFiles.map(readModule);
@@ -147,12 +147,12 @@ export async function runTarget(req: RunRequest & { target: string }, warn: (m: 
     await new Promise((r) => setTimeout(r, 250 * attempt));
     conn = await connect(connectOpts);
   }
-  if (!pre) throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, `the connection to ${target.display} kept dropping during the preflight`);
+  if (!pre) throw new BridgeError('E_SSH_PREFLIGHT', `the connection to ${target.display} kept dropping during the preflight`);
   const problems = preflightProblems(pre, { reruns: req.filterGlob !== undefined || repeat > 1, modules: modules.length > 0 });
   for (const p of problems) { warn(p); log.note(`preflight: ${p}`); }
   if (!pre.kmsg) {
     conn.close();
-    throw new BridgeError('E_SSH_PREFLIGHT', 'ssh', ExitCode.INFRA, problems.find((p) => p.includes('/dev/kmsg')) ?? '/dev/kmsg cannot be read');
+    throw new BridgeError('E_SSH_PREFLIGHT', problems.find((p) => p.includes('/dev/kmsg')) ?? '/dev/kmsg cannot be read');
   }
   const canRerun = pre.kunitDebugfs;
   const reruns = req.filterGlob !== undefined && canRerun ? pre.suites.filter((s) => suiteMatches(req.filterGlob!, s)) : [];

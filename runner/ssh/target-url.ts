@@ -4,7 +4,6 @@
  * URL: a password comes only from the environment (see connection.ts).
  */
 import { BridgeError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
 
 export interface SshTarget {
   user: string;
@@ -17,7 +16,7 @@ export interface SshTarget {
 /** The target as given, but never a password in it. */
 const redact = (target: string): string => target.replace(/^(ssh:\/\/[^@/:]*):[^@/]*@/, '$1:…@');
 const bad = (target: string, why: string): BridgeError =>
-  new BridgeError('E_USAGE', 'cli', ExitCode.USAGE, `--target ${redact(target)}: ${why} (use ssh://[USER@]HOST[:PORT])`);
+  new BridgeError('E_USAGE', `--target ${redact(target)}: ${why} (use ssh://[USER@]HOST[:PORT])`);
 
 /** Parse a target URL; `defaultUser` when it names none (default: root, KUnit needs it). */
 export function parseTarget(target: string, defaultUser = 'root'): SshTarget {

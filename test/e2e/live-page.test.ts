@@ -14,7 +14,6 @@ import { LiveFeed } from '../../runner/live/feed.js';
 import { messageFor, type LiveMessage } from '../../runner/live/protocol.js';
 import { LiveServer } from '../../runner/live/server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BOOT_LOG = resolve(HERE, '../../../shared/fixtures/kernels/x86_64-rust-kunit/boot.log');

@@ -8,12 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { Parser } from 'tap-parser';
 import type { FinalResults } from 'tap-parser';
-import { KtapStream, countLeaves, emptyCounts, parseLog } from '../../runner/ktap/index.js';
+import { countLeaves, emptyCounts, parseLog } from '../../runner/ktap/index.js';
 import type { Counts, RunResult, TestNode, TestStatus, Verdict } from '../../runner/ktap/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../runner/ktap/line-splitter.js';
-import { MAX_DEPTH } from '../../runner/ktap/tree.js';
-import { FILE_REPORTERS, reporterByName } from '../../reporters/index.js';
-import { mulberry32 } from './prng.js';
+import { FILE_REPORTERS, } from '../../reporters/index.js';
 
 export const SHARED = new URL('../../../shared/', import.meta.url);
 export const FIXTURES = new URL('fixtures/', SHARED);

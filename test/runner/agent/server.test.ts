@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof,
-  type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
+  type AgentFrame, type AgentStep, type StepOutcome,
 } from '../../../agent/protocol.js';
 import { AgentServer, type AgentChannel, type AgentChannelOptions } from '../../../runner/agent/server.js';
 import { tempDir } from '../../helpers/cli.js';
