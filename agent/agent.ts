@@ -21,9 +21,18 @@ import type { AgentArgs } from './args.js';
 import { KernelLog, openKmsg, type KmsgDevice } from './kernel-log.js';
 import { Outbox } from './outbox.js';
 import {
-  AGENT_LOG_PREFIX, AGENT_PATH, AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, MAX_FRAME_BYTES, MAX_FRAME_CHARS,
-  bootProofLine, decodeRunnerFrame, describeStep,
-  type AgentFrame, type RunnerFrame, type StepOutcome,
+  AGENT_LOG_PREFIX,
+  AGENT_PATH,
+  AGENT_PROTOCOL_VERSION,
+  CLOSE_BAD_FRAME,
+  MAX_FRAME_BYTES,
+  MAX_FRAME_CHARS,
+  bootProofLine,
+  decodeRunnerFrame,
+  describeStep,
+  type AgentFrame,
+  type RunnerFrame,
+  type StepOutcome,
 } from './protocol.js';
 import { beginMarker, doneMarker, endMarker, guestOps, outcomeOf, perform, type GuestOps } from './steps.js';
 
@@ -42,7 +51,9 @@ export interface AgentDeps {
 
 /** The real guest. */
 export const guestDeps: AgentDeps = {
-  console: (text) => { process.stderr.write(text); },
+  console: (text) => {
+    process.stderr.write(text);
+  },
   readFile: (path) => readFileSync(path, 'utf8'),
   writeFile: (path, data) => writeFileSync(path, data),
   openKmsg: () => openKmsg(),
@@ -59,7 +70,10 @@ const BYE_WAIT_MS = 2000;
 const MAX_CONNECT_ERRORS_SHOWN = 5;
 
 type StepOrDone = RunnerFrame & ({ t: 'step' } | { t: 'done' });
-interface Socket { send(data: string): void; close(code?: number): void }
+interface Socket {
+  send(data: string): void;
+  close(code?: number): void;
+}
 
 /** Run the agent until its work is done; resolves with the process's exit code. */
 export async function runAgent(args: AgentArgs, deps: AgentDeps = guestDeps): Promise<number> {
@@ -111,7 +125,11 @@ class Agent {
   private onStep: ((f: StepOrDone) => void) | undefined;
   private readonly drainedWaiters: (() => void)[] = [];
 
-  constructor(private readonly start: AgentStart, private readonly deps: AgentDeps, private readonly log: (msg: string) => void) {
+  constructor(
+    private readonly start: AgentStart,
+    private readonly deps: AgentDeps,
+    private readonly log: (msg: string) => void,
+  ) {
     this.kernelLog = new KernelLog(deps.openKmsg(), this.outbox, () => this.pump());
   }
 
@@ -171,7 +189,10 @@ class Agent {
     for (const f of this.outbox.take()) this.send({ t: 'lines', ...f });
     if (this.outbox.drained) {
       for (const w of this.drainedWaiters.splice(0)) w();
-      if (this.ready && !this.ready.sent) { this.ready.sent = true; this.send(this.ready.frame); }
+      if (this.ready && !this.ready.sent) {
+        this.ready.sent = true;
+        this.send(this.ready.frame);
+      }
     }
   }
 
@@ -198,7 +219,14 @@ class Agent {
     ws.on('open', () => {
       opened = true;
       if (this.connects++ === 0) this.log(`connected ${Date.now() - this.start.t0} ms after start`);
-      const hello: AgentFrame = { t: 'hello', v: AGENT_PROTOCOL_VERSION, boot: bootId, next: this.outbox.ackedUpTo + 1, uptime: this.uptime(), node: this.deps.nodeVersion };
+      const hello: AgentFrame = {
+        t: 'hello',
+        v: AGENT_PROTOCOL_VERSION,
+        boot: bootId,
+        next: this.outbox.ackedUpTo + 1,
+        uptime: this.uptime(),
+        node: this.deps.nodeVersion,
+      };
       ws.send(JSON.stringify(hello));
     });
     ws.on('message', (data, isBinary) => {
@@ -210,10 +238,13 @@ class Agent {
       }
       this.receive(d.frame, me);
     });
-    ws.on('error', (e) => { error = e.message; });
+    ws.on('error', (e) => {
+      error = e.message;
+    });
     ws.on('close', (code) => {
       if (this.sock === me) this.sock = undefined;
-      if (!opened && this.connectErrors++ < MAX_CONNECT_ERRORS_SHOWN) this.log(`connect ${url.replace(/token=[^&]*/, 'token=…')}: ${error ?? `closed (${code})`}`);
+      if (!opened && this.connectErrors++ < MAX_CONNECT_ERRORS_SHOWN)
+        this.log(`connect ${url.replace(/token=[^&]*/, 'token=…')}: ${error ?? `closed (${code})`}`);
       if (!this.finished || !this.runnerBye) setTimeout(() => void this.connect(), opened ? 50 : 250);
     });
   }

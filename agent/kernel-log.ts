@@ -27,7 +27,9 @@ export function openKmsg(path = '/dev/kmsg'): KmsgDevice {
   const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
   return {
     read: (buf) => readSync(fd, buf, 0, buf.length, null),
-    write: (record) => { writeSync(fd, record); },
+    write: (record) => {
+      writeSync(fd, record);
+    },
     close: () => closeSync(fd),
   };
 }
@@ -41,7 +43,11 @@ export class KernelLog {
   private readonly markerWaiters = new Map<string, () => void>();
 
   /** `queued`: lines were pushed to `outbox` (send them). */
-  constructor(private readonly device: KmsgDevice, private readonly outbox: Outbox, private readonly queued: () => void) {}
+  constructor(
+    private readonly device: KmsgDevice,
+    private readonly outbox: Outbox,
+    private readonly queued: () => void,
+  ) {}
 
   /** Read every record there is now; queue their lines; call `queued` if any record was read. */
   drain(): void {
@@ -53,7 +59,8 @@ export class KernelLog {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') break;
-        if (code === 'EPIPE') { // records overwritten before we read them
+        if (code === 'EPIPE') {
+          // records overwritten before we read them
           this.lost++;
           this.outbox.push([`${AGENT_LOG_PREFIX}kernel log records lost (overwritten) after seq ${this.lastSeq}`]);
           continue;
@@ -62,12 +69,16 @@ export class KernelLog {
       }
       const r = parseKmsgRecord(this.buf.toString('latin1', 0, n));
       if (!r) continue;
-      if (this.lastSeq >= 0 && r.seq !== this.lastSeq + 1) this.outbox.push([`${AGENT_LOG_PREFIX}kernel log records lost: seq ${this.lastSeq} -> ${r.seq}`]);
+      if (this.lastSeq >= 0 && r.seq !== this.lastSeq + 1)
+        this.outbox.push([`${AGENT_LOG_PREFIX}kernel log records lost: seq ${this.lastSeq} -> ${r.seq}`]);
       this.lastSeq = r.seq;
       count++;
       this.outbox.push(consoleLines(r).map(clampLine));
       const waiter = this.markerWaiters.get(r.text);
-      if (waiter) { this.markerWaiters.delete(r.text); waiter(); }
+      if (waiter) {
+        this.markerWaiters.delete(r.text);
+        waiter();
+      }
     }
     if (count) this.queued();
   }

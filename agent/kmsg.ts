@@ -45,11 +45,21 @@ export function parseKmsgRecord(raw: string): KmsgRecord | undefined {
   const u = Number(usec);
   if (!Number.isInteger(p) || !Number.isInteger(s) || !Number.isInteger(u)) return undefined;
   const nl = raw.indexOf('\n', semi);
-  return { level: p & 7, facility: p >> 3, seq: s, usec: u, flags: flags ?? '', text: unescapeKmsg(raw.slice(semi + 1, nl < 0 ? undefined : nl)) };
+  return {
+    level: p & 7,
+    facility: p >> 3,
+    seq: s,
+    usec: u,
+    flags: flags ?? '',
+    text: unescapeKmsg(raw.slice(semi + 1, nl < 0 ? undefined : nl)),
+  };
 }
 
 /** The console's rendering of a record: one line per line of text, each with the printk time. */
 export function consoleLines(r: KmsgRecord): string[] {
   const prefix = `[${String(Math.floor(r.usec / 1e6)).padStart(5)}.${String(r.usec % 1e6).padStart(6, '0')}] `;
-  return r.text.replace(/\n$/, '').split('\n').map((l) => prefix + l);
+  return r.text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => prefix + l);
 }

@@ -77,7 +77,10 @@ export class Outbox {
       const lines = this.pending.slice(start, start + Math.min(this.batch, this.window - (this.sent - this.acked)));
       for (let chars = 0, i = 0; i < lines.length; i++) {
         chars += lines[i]!.length;
-        if (chars > this.maxChars && i > 0) { lines.length = i; break; }
+        if (chars > this.maxChars && i > 0) {
+          lines.length = i;
+          break;
+        }
       }
       frames.push({ from, lines });
       this.sent += lines.length;

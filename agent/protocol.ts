@@ -84,11 +84,16 @@ export const AGENT_LOG_PREFIX = 'kunit-bridge-agent: ';
 /** A step in words, for markers and messages. */
 export function describeStep(step: AgentStep): string {
   switch (step.op) {
-    case 'insmod': return `insmod ${step.path}`;
-    case 'rmmod': return `rmmod ${step.name}`;
-    case 'filter_glob': return `filter_glob ${JSON.stringify(step.value)}`;
-    case 'run': return `run ${step.suite}`;
-    case 'write': return `write ${step.path} ${JSON.stringify(step.value)}`;
+    case 'insmod':
+      return `insmod ${step.path}`;
+    case 'rmmod':
+      return `rmmod ${step.name}`;
+    case 'filter_glob':
+      return `filter_glob ${JSON.stringify(step.value)}`;
+    case 'run':
+      return `run ${step.suite}`;
+    case 'write':
+      return `write ${step.path} ${JSON.stringify(step.value)}`;
   }
 }
 
@@ -125,12 +130,17 @@ type Check = (v: unknown) => string | undefined;
 /** Fields of an object: `name` is required, `name?` optional. */
 type Fields = Record<string, Check>;
 
-const nat = (min: number): Check => (v) => (Number.isSafeInteger(v) && (v as number) >= min ? undefined : `not an integer >= ${min}`);
+const nat =
+  (min: number): Check =>
+  (v) =>
+    Number.isSafeInteger(v) && (v as number) >= min ? undefined : `not an integer >= ${min}`;
 const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'not an integer');
 const seconds: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'not a number >= 0');
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'not a boolean');
-const text = (max: number, min = 0): Check => (v) =>
-  (typeof v !== 'string' ? 'not a string' : v.length < min ? 'empty' : v.length > max ? `longer than ${max} characters` : undefined);
+const text =
+  (max: number, min = 0): Check =>
+  (v) =>
+    typeof v !== 'string' ? 'not a string' : v.length < min ? 'empty' : v.length > max ? `longer than ${max} characters` : undefined;
 const lineList: Check = (v) => {
   if (!Array.isArray(v)) return 'not an array';
   if (v.length < 1 || v.length > MAX_FRAME_LINES) return `not 1 to ${MAX_FRAME_LINES} lines`;
@@ -161,7 +171,10 @@ function checkFields(v: unknown, fields: Fields, skip: string): string | undefin
   const extra = Object.keys(o).find((k) => !known.has(k));
   return extra === undefined ? undefined : `${JSON.stringify(extra.slice(0, 40))}: not a field of it`;
 }
-const object = (fields: Fields): Check => (v) => checkFields(v, fields, '');
+const object =
+  (fields: Fields): Check =>
+  (v) =>
+    checkFields(v, fields, '');
 /** An object whose `key` names which fields it has. */
 function tagged(key: string, kinds: Record<string, Fields>): Check {
   return (v) => {

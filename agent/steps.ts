@@ -28,12 +28,13 @@ export interface GuestOps {
 }
 
 /** Run `cmd` without a shell; never rejects. */
-export const execute = (cmd: string, argv: readonly string[]): Promise<ExecResult> => new Promise((resolve) => {
-  execFile(cmd, argv, { encoding: 'utf8' }, (err, stdout, stderr) => {
-    const status = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-    resolve({ status, note: `${stdout}${stderr}`.trim() || (err && status !== 0 ? err.message : '') });
+export const execute = (cmd: string, argv: readonly string[]): Promise<ExecResult> =>
+  new Promise((resolve) => {
+    execFile(cmd, argv, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ status, note: `${stdout}${stderr}`.trim() || (err && status !== 0 ? err.message : '') });
+    });
   });
-});
 
 /** The real guest. */
 export const guestOps: GuestOps = {

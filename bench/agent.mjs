@@ -58,7 +58,8 @@ if (kunit.path) {
   fs.copyFileSync(path.join(path.dirname(kunit.path), 'configs/default.config'), path.join(kunitPyDir, '.kunitconfig'));
 }
 
-const kunitPyTotals = (text) => [...text.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/Testing complete\. Ran (\d+) tests/g)].map((m) => Number(m[1]));
+const kunitPyTotals = (text) =>
+  [...text.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/Testing complete\. Ran (\d+) tests/g)].map((m) => Number(m[1]));
 const cases = [
   kunit.path && { id: 'kpy', label: 'kunit.py exec', boots: 1, kunitPy: 1 },
   kunit.path && { id: 'kpy3', label: 'kunit.py exec ×3', boots: 3, kunitPy: 3 },
@@ -81,15 +82,24 @@ for (let i = 0; i < RUNS; i++) {
       const one = `python3 '${kunit.path}' exec --build_dir='${kunitPyDir}' --arch=x86_64`;
       m = await measure(['sh', '-c', Array(c.kunitPy).fill(one).join('; ')], { stdout: out, stderr: `${out}.err` });
       const totals = m.error ? [] : kunitPyTotals(fs.readFileSync(out, 'utf8'));
-      if (!m.error && (totals.length !== c.kunitPy || totals.some((t) => t !== 195))) problems.push(`${c.label}: ran ${totals.join('+') || 'no'} tests, not ${c.kunitPy}×195 (${out})`);
+      if (!m.error && (totals.length !== c.kunitPy || totals.some((t) => t !== 195)))
+        problems.push(`${c.label}: ran ${totals.join('+') || 'no'} tests, not ${c.kunitPy}×195 (${out})`);
     } else {
       const outDir = path.join(dir, 'out');
-      m = await measure([process.execPath, CLI, 'run', '--kernel', IMAGE, '--accel', 'tcg', ...c.args, '-o', outDir, '-q'],
-        { env: { KUNIT_BRIDGE_CACHE: path.join(dir, 'cache') }, stderr: path.join(dir, 'stderr.txt') });
+      m = await measure([process.execPath, CLI, 'run', '--kernel', IMAGE, '--accel', 'tcg', ...c.args, '-o', outDir, '-q'], {
+        env: { KUNIT_BRIDGE_CACHE: path.join(dir, 'cache') },
+        stderr: path.join(dir, 'stderr.txt'),
+      });
       let r;
-      try { r = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')); } catch { /* checked below */ }
-      if (!m.error && r?.counts?.total !== c.total) problems.push(`${c.label}: ${r?.counts?.total ?? 'no'} tests, not ${c.total} (${outDir})`);
-      if (!m.error && c.attempts && r?.documents?.[0]?.tests?.[1]?.attempts?.length !== c.attempts) problems.push(`${c.label}: not ${c.attempts} attempts (${outDir})`);
+      try {
+        r = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8'));
+      } catch {
+        /* checked below */
+      }
+      if (!m.error && r?.counts?.total !== c.total)
+        problems.push(`${c.label}: ${r?.counts?.total ?? 'no'} tests, not ${c.total} (${outDir})`);
+      if (!m.error && c.attempts && r?.documents?.[0]?.tests?.[1]?.attempts?.length !== c.attempts)
+        problems.push(`${c.label}: not ${c.attempts} attempts (${outDir})`);
     }
     if (m.error) problems.push(`${c.label}: ${m.error}`);
     results[c.id].push(m);
@@ -100,22 +110,40 @@ process.stderr.write('\n');
 
 const stat = (id) => {
   const w = (results[id] ?? []).filter((m) => !m.error).map((m) => m.wall_s);
-  return w.length ? { median: median(w), min: Math.min(...w), max: Math.max(...w), rss: median(results[id].filter((m) => !m.error).map((m) => m.maxrss_mb)) } : undefined;
+  return w.length
+    ? {
+        median: median(w),
+        min: Math.min(...w),
+        max: Math.max(...w),
+        rss: median(results[id].filter((m) => !m.error).map((m) => m.maxrss_mb)),
+      }
+    : undefined;
 };
 console.log(`\nx86_64-rust-kunit-v2 under TCG, ${RUNS} run(s) each (median wall time, min–max)\n`);
 console.log('| command | wall s | min–max | peak RSS MB |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const c of cases) {
   const s = stat(c.id);
-  console.log(`| ${c.label} | ${s ? s.median.toFixed(2) : '—'} | ${s ? `${s.min.toFixed(2)}–${s.max.toFixed(2)}` : '—'} | ${s ? s.rss.toFixed(0) : '—'} |`);
+  console.log(
+    `| ${c.label} | ${s ? s.median.toFixed(2) : '—'} | ${s ? `${s.min.toFixed(2)}–${s.max.toFixed(2)}` : '—'} | ${s ? s.rss.toFixed(0) : '—'} |`,
+  );
 }
-const ratio = (a, b) => { const x = stat(a); const y = stat(b); return x && y ? (x.median / y.median).toFixed(2) : '—'; };
+const ratio = (a, b) => {
+  const x = stat(a);
+  const y = stat(b);
+  return x && y ? (x.median / y.median).toFixed(2) : '—';
+};
 console.log('');
 console.log(`- agent ÷ serial: ${ratio('agent', 'serial')} (the guest's Node and the 9p root: a fixed cost per boot)`);
 console.log(`- kunit.py exec ×3 ÷ kunit-bridge --repeat 3: ${ratio('kpy3', 'repeat3')} (three attempts of every test)`);
 console.log(`- kunit.py exec ÷ kunit-bridge serial: ${ratio('kpy', 'serial')}`);
 console.log(`- --modules -j1 ÷ -j2: ${ratio('modules', 'modules-j2')}`);
-const out = { date: new Date().toISOString(), runs: RUNS, cases: cases.map((c) => ({ ...c, stat: stat(c.id), raw: results[c.id] })), problems };
+const out = {
+  date: new Date().toISOString(),
+  runs: RUNS,
+  cases: cases.map((c) => ({ ...c, stat: stat(c.id), raw: results[c.id] })),
+  problems,
+};
 fs.writeFileSync(path.join(WORK, 'agent-latest.json'), `${JSON.stringify(out, null, 2)}\n`);
 if (problems.length) {
   console.log(`\nIncomplete:\n${problems.map((p) => `- ${p}`).join('\n')}\nScratch files: ${SCRATCH}`);

@@ -50,7 +50,12 @@ let current = null;
 
 /** Kill the command being measured, if any (for the benchmarks' signal handlers). */
 export function killMeasured() {
-  if (current) try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+  if (current)
+    try {
+      process.kill(-current.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
 }
 
 /**
@@ -59,25 +64,45 @@ export function killMeasured() {
  */
 export function measure(argv, { cwd, env, stdout = '/dev/null', stderr = '/dev/null', timeoutS = 600 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv],
-      { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('python3', [MEASURE, '--stdout', stdout, '--stderr', stderr, '--', ...argv], {
+      cwd,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     current = child;
     let out = '';
     let err = '';
     let timedOut = false;
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, timeoutS * 1000);
-    child.on('error', (e) => { clearTimeout(timer); current = null; resolve({ error: `python3: ${e.message}` }); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      current = null;
+      resolve({ error: `python3: ${e.message}` });
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       current = null;
       if (timedOut) return resolve({ error: `timed out after ${timeoutS} s (BENCH_TIMEOUT_S)` });
       if (code !== 0) return resolve({ error: err.trim() || `measure.py exited ${code}` });
-      try { resolve(JSON.parse(out)); } catch { resolve({ error: `measure.py printed ${JSON.stringify(out)}` }); }
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        resolve({ error: `measure.py printed ${JSON.stringify(out)}` });
+      }
     });
   });
 }
@@ -95,7 +120,9 @@ export function bigLog(BIG_LINES = 1_000_000) {
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
     const ok = Object.entries(want).every(([k, v]) => meta[k] === v);
     if (ok && fs.statSync(file).size === meta.bytes) return { file, lines: meta.lines };
-  } catch { /* no usable cache: make it */ }
+  } catch {
+    /* no usable cache: make it */
+  }
   console.error(`bench: making ${file} ...`);
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');

@@ -53,16 +53,24 @@ for (let i = 0; i < n; i++) {
   ws.once('open', () => {
     if (++open === n) process.send({ type: 'ready' });
   });
-  ws.once('error', (e) => { if (c.closeCode === null) fail(`client ${i}: ${e.message}`); });
+  ws.once('error', (e) => {
+    if (c.closeCode === null) fail(`client ${i}: ${e.message}`);
+  });
   ws.once('close', (code) => {
     c.closeCode = code;
     if (++closed === n) {
-      process.send({
-        type: 'done',
-        clients: clients.map((x) => ({
-          seqs: x.seqs.slice(0, x.count), times: x.times.slice(0, x.count), closeCode: x.closeCode, badSeq: x.badSeq,
-        })),
-      }, () => process.exit(0));
+      process.send(
+        {
+          type: 'done',
+          clients: clients.map((x) => ({
+            seqs: x.seqs.slice(0, x.count),
+            times: x.times.slice(0, x.count),
+            closeCode: x.closeCode,
+            badSeq: x.badSeq,
+          })),
+        },
+        () => process.exit(0),
+      );
     }
   });
 }

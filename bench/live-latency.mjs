@@ -65,7 +65,12 @@ const { LiveServer } = await imp('live/server.js');
 let child = null;
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (child) try { child.kill('SIGKILL'); } catch { /* gone */ }
+    if (child)
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
     process.exit(sig === 'SIGINT' ? 130 : 143);
   });
 }
@@ -75,7 +80,7 @@ function loadLines() {
   const data = fs.readFileSync(FIXTURE);
   const lines = [];
   let due = 0;
-  for (let start = 0; start < data.length;) {
+  for (let start = 0; start < data.length; ) {
     const nl = data.indexOf(10, start);
     const end = nl === -1 ? data.length : nl + 1;
     const buf = data.subarray(start, end);
@@ -101,19 +106,29 @@ function startClients(url, n) {
   child = c;
   let onReady;
   let onDone;
-  const ready = new Promise((resolve) => { onReady = resolve; });
-  const done = new Promise((resolve) => { onDone = resolve; });
+  const ready = new Promise((resolve) => {
+    onReady = resolve;
+  });
+  const done = new Promise((resolve) => {
+    onDone = resolve;
+  });
   c.on('message', (m) => {
     if (m.type === 'ready') onReady({ ok: true });
     else if (m.type === 'done') onDone({ clients: m.clients });
-    else if (m.type === 'error') { onReady({ error: m.message }); onDone({ error: m.message }); }
+    else if (m.type === 'error') {
+      onReady({ error: m.message });
+      onDone({ error: m.message });
+    }
   });
   c.on('exit', (code, signal) => {
     const error = `live-clients.mjs exited ${signal ?? code} early`;
     onReady({ error });
     onDone({ error });
   });
-  c.on('error', (e) => { onReady({ error: e.message }); onDone({ error: e.message }); });
+  c.on('error', (e) => {
+    onReady({ error: e.message });
+    onDone({ error: e.message });
+  });
   return { proc: c, ready, done };
 }
 
@@ -140,7 +155,11 @@ async function runOnce(n) {
       if (m) cause[feed.publish(m).seq] = lineTime;
     },
   });
-  feed.publish({ type: 'run-start', metadata: { kernel: 'x86_64-rust-kunit boot.log (replay)', arch: 'x86_64', accel: 'replay' }, lanes: 1 });
+  feed.publish({
+    type: 'run-start',
+    metadata: { kernel: 'x86_64-rust-kunit boot.log (replay)', arch: 'x86_64', accel: 'replay' },
+    lanes: 1,
+  });
   cause[1] = 0n;
 
   // Replay at PACE: every line due by the time the timer fires, in one write().
@@ -176,7 +195,13 @@ async function runOnce(n) {
   const lastSeq = feed.lastSeq;
   for (let s = cause.length; s <= lastSeq; s++) cause[s] = 0n;
 
-  const timer = setTimeout(() => { try { clients.proc.kill('SIGKILL'); } catch { /* gone */ } }, DONE_TIMEOUT_MS);
+  const timer = setTimeout(() => {
+    try {
+      clients.proc.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, DONE_TIMEOUT_MS);
   await server.close();
   const d = await clients.done;
   clearTimeout(timer);
@@ -205,10 +230,20 @@ async function runOnce(n) {
   const sorted = lat.subarray(0, k).sort();
   const w = Float64Array.from(writeNs, (x) => x / 1e6).sort();
   return {
-    n, problems, replay_ms: round(replayMs, 1), messages: lastSeq, timed_messages: timed, samples: k,
+    n,
+    problems,
+    replay_ms: round(replayMs, 1),
+    messages: lastSeq,
+    timed_messages: timed,
+    samples: k,
     writes: writeNs.length,
-    p50_ms: round(quantile(sorted, 0.5), 4), p99_ms: round(quantile(sorted, 0.99), 4), max_ms: round(sorted[k - 1], 4),
-    slowest_write: slowest, write_p50_ms: round(quantile(w, 0.5), 4), write_p99_ms: round(quantile(w, 0.99), 4), write_max_ms: round(w[w.length - 1], 4),
+    p50_ms: round(quantile(sorted, 0.5), 4),
+    p99_ms: round(quantile(sorted, 0.99), 4),
+    max_ms: round(sorted[k - 1], 4),
+    slowest_write: slowest,
+    write_p50_ms: round(quantile(w, 0.5), 4),
+    write_p99_ms: round(quantile(w, 0.99), 4),
+    write_max_ms: round(w[w.length - 1], 4),
     tests: result.counts.total,
   };
 }
@@ -216,7 +251,8 @@ async function runOnce(n) {
 // ---------------------------------------------------------------------------------------------
 
 fs.mkdirSync(WORK, { recursive: true });
-const commit = `${capture('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown'}` +
+const commit =
+  `${capture('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown'}` +
   `${capture('git', ['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : ''}`;
 const loadBefore = os.loadavg();
 const uptimeBefore = capture('uptime', []) ?? '';
@@ -233,8 +269,11 @@ for (let i = 0; i < RUNS; i++) {
     const n = CONFIGS[(i + j) % CONFIGS.length];
     process.stderr.write(`bench: live ${n} client(s), run ${i + 1}/${RUNS} ... `);
     const r = await runOnce(n);
-    console.error(r.problems.length ? `FAILED: ${r.problems.slice(0, 3).join('; ')}` :
-      `${r.timed_messages} msgs × ${n}: p50 ${fmt(r.p50_ms)} p99 ${fmt(r.p99_ms)} max ${fmt(r.max_ms)} ms (replay ${fmt(r.replay_ms, 0)} ms)`);
+    console.error(
+      r.problems.length
+        ? `FAILED: ${r.problems.slice(0, 3).join('; ')}`
+        : `${r.timed_messages} msgs × ${n}: p50 ${fmt(r.p50_ms)} p99 ${fmt(r.p99_ms)} max ${fmt(r.max_ms)} ms (replay ${fmt(r.replay_ms, 0)} ms)`,
+    );
     problems.push(...r.problems.map((p) => `${n} clients run ${i + 1}: ${p}`));
     runs[n].push(r);
   }
@@ -247,16 +286,23 @@ const summary = CONFIGS.map((n) => {
     return { median: round(median(xs), 4), min: xs.length ? Math.min(...xs) : null, max: xs.length ? Math.max(...xs) : null };
   };
   return {
-    clients: n, runs: ok.length, timed_messages: ok[0]?.timed_messages ?? null, messages: ok[0]?.messages ?? null,
-    p50_ms: agg('p50_ms'), p99_ms: agg('p99_ms'), max_ms: agg('max_ms'),
-    write_p99_ms: agg('write_p99_ms'), write_max_ms: agg('write_max_ms'),
+    clients: n,
+    runs: ok.length,
+    timed_messages: ok[0]?.timed_messages ?? null,
+    messages: ok[0]?.messages ?? null,
+    p50_ms: agg('p50_ms'),
+    p99_ms: agg('p99_ms'),
+    max_ms: agg('max_ms'),
+    write_p99_ms: agg('write_p99_ms'),
+    write_max_ms: agg('write_max_ms'),
   };
 });
 const goalRow = summary.find((s) => s.clients === GOAL_CLIENTS);
 const goalValue = goalRow?.p99_ms.median;
 const goal = {
   name: `p99 < ${GOAL_P99_MS} ms with ${GOAL_CLIENTS} clients (median over runs)`,
-  value: goalValue, met: Number.isFinite(goalValue) ? goalValue < GOAL_P99_MS : null,
+  value: goalValue,
+  met: Number.isFinite(goalValue) ? goalValue < GOAL_P99_MS : null,
 };
 
 const loadAfter = os.loadavg();
@@ -266,9 +312,10 @@ const env = {
   node: process.version,
   cpu: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}`,
   fixture: `${path.relative(ROOT, FIXTURE)} (${LINES.length} lines)`,
-  pace: PACE === 'printk'
-    ? 'printk timestamps (~1.13 s), lines due by each timer wake-up written as one chunk'
-    : '1 ms per line, lines due by each timer wake-up written as one chunk',
+  pace:
+    PACE === 'printk'
+      ? 'printk timestamps (~1.13 s), lines due by each timer wake-up written as one chunk'
+      : '1 ms per line, lines due by each timer wake-up written as one chunk',
   runs: RUNS,
   uptime_before: uptimeBefore,
   uptime_after: capture('uptime', []) ?? '',
@@ -281,8 +328,11 @@ const lines = [
   '',
   '| clients | messages × clients, per run | p50 ms | p99 ms | max ms | p99 < 10 ms |',
   '|--:|--:|--:|--:|--:|:-:|',
-  ...summary.map((s) => `| ${s.clients} | ${s.timed_messages ?? '—'} × ${s.clients} | ${spread(s.p50_ms)} | ${spread(s.p99_ms)} | ` +
-    `${spread(s.max_ms)} | ${Number.isFinite(s.p99_ms.median) ? (s.p99_ms.median < GOAL_P99_MS ? 'yes' : '**NO**') : '—'} |`),
+  ...summary.map(
+    (s) =>
+      `| ${s.clients} | ${s.timed_messages ?? '—'} × ${s.clients} | ${spread(s.p50_ms)} | ${spread(s.p99_ms)} | ` +
+      `${spread(s.max_ms)} | ${Number.isFinite(s.p99_ms.median) ? (s.p99_ms.median < GOAL_P99_MS ? 'yes' : '**NO**') : '—'} |`,
+  ),
   '',
   'Median over runs (min–max). Only messages a console line caused are timed; run-start, run-end',
   'and what finish() publishes are delivered and checked, not timed.',
@@ -297,7 +347,13 @@ console.log(lines.join('\n'));
 
 const exitCode = incomplete.length ? 2 : goal.met ? 0 : 1;
 const jsonFile = path.join(WORK, 'live-latency.json');
-fs.writeFileSync(jsonFile, `${JSON.stringify({ ...env, load_before: loadBefore, load_after: loadAfter, goal, incomplete,
-  exit: exitCode, summary, warm_up: warm, runs }, null, 2)}\n`);
+fs.writeFileSync(
+  jsonFile,
+  `${JSON.stringify(
+    { ...env, load_before: loadBefore, load_after: loadAfter, goal, incomplete, exit: exitCode, summary, warm_up: warm, runs },
+    null,
+    2,
+  )}\n`,
+);
 console.log(`\nResults: ${jsonFile}`);
 process.exit(exitCode);

@@ -25,19 +25,56 @@ const inputs = [];
 for (let k = 1; k <= SHARDS; k++) {
   const mine = names.filter((_, i) => parts[i] === k);
   const tests = mine.map((name, i) => ({
-    name, number: i + 1, status: 'pass', durationMs: 120, line: 1, attributes: { module: `${name}_kunit` },
+    name,
+    number: i + 1,
+    status: 'pass',
+    durationMs: 120,
+    line: 1,
+    attributes: { module: `${name}_kunit` },
     tests: Array.from({ length: TESTS }, (_, t) => ({
-      name: `case_${t}`, number: t + 1, status: t === 7 && i === 0 ? 'fail' : 'pass', durationMs: 2, line: 1,
+      name: `case_${t}`,
+      number: t + 1,
+      status: t === 7 && i === 0 ? 'fail' : 'pass',
+      durationMs: 2,
+      line: 1,
       log: t === 7 && i === 0 ? ['EXPECTATION FAILED at lib/example.c:42', 'Expected 1 == 2'] : [],
     })),
   }));
   const failed = k === 1 ? 1 : 0;
   const doc = {
-    schemaVersion: 1, verdict: failed ? 'failed' : 'passed',
-    counts: { total: mine.length * TESTS, passed: mine.length * TESTS - failed, failed, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 },
-    metadata: { arch: 'x86_64', kernelVersion: '6.12.117', kernelHash: 'a'.repeat(64), lanes: '1', endings: 'exited', started: '2026-01-01T00:00:00.000Z' },
+    schemaVersion: 1,
+    verdict: failed ? 'failed' : 'passed',
+    counts: {
+      total: mine.length * TESTS,
+      passed: mine.length * TESTS - failed,
+      failed,
+      skipped: 0,
+      todo: 0,
+      xfail: 0,
+      timeout: 0,
+      errors: 0,
+      crashed: 0,
+      incomplete: 0,
+      notRun: 0,
+    },
+    metadata: {
+      arch: 'x86_64',
+      kernelVersion: '6.12.117',
+      kernelHash: 'a'.repeat(64),
+      lanes: '1',
+      endings: 'exited',
+      started: '2026-01-01T00:00:00.000Z',
+    },
     lines: mine.length * (TESTS + 4),
-    shard: { index: k, total: SHARDS, kernelHash: 'a'.repeat(64), expected: mine, suites: names, parts, modules: Array.from({ length: SHARDS }, () => []) },
+    shard: {
+      index: k,
+      total: SHARDS,
+      kernelHash: 'a'.repeat(64),
+      expected: mine,
+      suites: names,
+      parts,
+      modules: Array.from({ length: SHARDS }, () => []),
+    },
     diagnostics: [],
     documents: [{ index: 0, format: 'KTAP', version: 1, plan: mine.length, complete: true, startLine: 1, endLine: 1, tests }],
   };
@@ -48,11 +85,34 @@ for (let k = 1; k <= SHARDS; k++) {
 const big = bigLog();
 const out = (f) => path.join(WORK, f);
 const cases = [
-  { id: 'm', what: `merge ${SHARDS} shards, ${SUITES * TESTS} tests: JUnit + TAP + JSON + kunit JSON + KCIDB`, exit: 1,
-    argv: ['merge', ...inputs, '-q', '--junit', out('m.xml'), '--tap', out('m.tap'), '--json', out('m.json'), '--kunit-json', out('m.kunit.json'), '--kcidb', out('m.kcidb.json')],
-    files: ['m.xml', 'm.tap', 'm.json', 'm.kunit.json', 'm.kcidb.json'].map(out) },
-  { id: 'k', what: `parse --kcidb, ${big.lines} lines`, exit: null,
-    argv: ['parse', big.file, '-q', '--kcidb', out('big.kcidb.json')], files: [out('big.kcidb.json')] },
+  {
+    id: 'm',
+    what: `merge ${SHARDS} shards, ${SUITES * TESTS} tests: JUnit + TAP + JSON + kunit JSON + KCIDB`,
+    exit: 1,
+    argv: [
+      'merge',
+      ...inputs,
+      '-q',
+      '--junit',
+      out('m.xml'),
+      '--tap',
+      out('m.tap'),
+      '--json',
+      out('m.json'),
+      '--kunit-json',
+      out('m.kunit.json'),
+      '--kcidb',
+      out('m.kcidb.json'),
+    ],
+    files: ['m.xml', 'm.tap', 'm.json', 'm.kunit.json', 'm.kcidb.json'].map(out),
+  },
+  {
+    id: 'k',
+    what: `parse --kcidb, ${big.lines} lines`,
+    exit: null,
+    argv: ['parse', big.file, '-q', '--kcidb', out('big.kcidb.json')],
+    files: [out('big.kcidb.json')],
+  },
 ];
 const rows = [];
 let ok = true;
@@ -67,7 +127,9 @@ for (const c of cases) {
       console.error(`bench: ${c.id}: ${r.error ?? `exit ${r.exit}`}`);
     }
   }
-  rows.push(`| ${c.id} | ${c.what} | ${median(runs.map((r) => r.wall_s)).toFixed(2)} | ${Math.max(...runs.map((r) => r.maxrss_mb ?? NaN)).toFixed(0)} | ${runs.map((r) => r.exit).join(',')} |`);
+  rows.push(
+    `| ${c.id} | ${c.what} | ${median(runs.map((r) => r.wall_s)).toFixed(2)} | ${Math.max(...runs.map((r) => r.maxrss_mb ?? NaN)).toFixed(0)} | ${runs.map((r) => r.exit).join(',')} |`,
+  );
 }
 console.log(['| case | what | median wall s | peak RSS MB | exits |', '| --- | --- | ---: | ---: | --- |', ...rows].join('\n'));
 process.exit(ok ? 0 : 2);

@@ -36,8 +36,6 @@ const PLAN_BOMB = 'KTAP version 1\n1..1000000000\n';
 const RUNS = benchRuns();
 const OURS_CMD = process.env.BENCH_OURS_CMD;
 
-
-
 /** One command under measure.py (stdout and stderr to /dev/null): { wall_s, maxrss_mb, exit }. */
 function measure(argv) {
   const r = spawnSync('python3', [MEASURE, '--', ...argv], { cwd: WORK, encoding: 'utf8' });
@@ -61,24 +59,61 @@ const oursArgv = (args) => (OURS_CMD ? ['sh', '-c', OURS_CMD, 'ours', ...args] :
 const reports = { junit: out('ours.junit.xml'), tap: out('ours.tap'), json: out('ours.json') };
 const bombReports = ['junit', 'tap', 'json', 'kunit-json'].map((f) => [`--${f}`, out(`bomb.${f}`)]);
 const cases = [
-  { id: 'a', what: 'parse, text to /dev/null', log: big, speedGoal: true,
-    kunit: ['parse', big.file], ours: ['parse', big.file], files: [] },
-  { id: 'b', what: 'parse to kunit.py JSON', log: big, speedGoal: true,
+  {
+    id: 'a',
+    what: 'parse, text to /dev/null',
+    log: big,
+    speedGoal: true,
+    kunit: ['parse', big.file],
+    ours: ['parse', big.file],
+    files: [],
+  },
+  {
+    id: 'b',
+    what: 'parse to kunit.py JSON',
+    log: big,
+    speedGoal: true,
     kunit: ['parse', big.file, `--json=${out('kunit.json')}`],
-    ours: ['parse', big.file, '--quiet', '--kunit-json', out('ours-kunit.json')], files: [out('ours-kunit.json')] },
-  { id: 'c', what: 'JUnit + TAP + JSON reports', log: big, speedGoal: false, kunit: null,
+    ours: ['parse', big.file, '--quiet', '--kunit-json', out('ours-kunit.json')],
+    files: [out('ours-kunit.json')],
+  },
+  {
+    id: 'c',
+    what: 'JUnit + TAP + JSON reports',
+    log: big,
+    speedGoal: false,
+    kunit: null,
     ours: ['parse', big.file, '--quiet', '--junit', reports.junit, '--tap', reports.tap, '--json', reports.json],
-    files: Object.values(reports) },
-  { id: 'a0', what: 'case a, small log (start-up)', log: { file: SMALL, lines: 747 }, speedGoal: false,
-    kunit: ['parse', SMALL], ours: ['parse', SMALL], files: [] },
-  { id: 'p', what: 'plan bomb 1..1e9, every report', log: bomb, speedGoal: false, kunit: null, exits: [3],
-    ours: ['parse', bomb.file, '--quiet', ...bombReports.flat()], files: bombReports.map(([, f]) => f) },
+    files: Object.values(reports),
+  },
+  {
+    id: 'a0',
+    what: 'case a, small log (start-up)',
+    log: { file: SMALL, lines: 747 },
+    speedGoal: false,
+    kunit: ['parse', SMALL],
+    ours: ['parse', SMALL],
+    files: [],
+  },
+  {
+    id: 'p',
+    what: 'plan bomb 1..1e9, every report',
+    log: bomb,
+    speedGoal: false,
+    kunit: null,
+    exits: [3],
+    ours: ['parse', bomb.file, '--quiet', ...bombReports.flat()],
+    files: bombReports.map(([, f]) => f),
+  },
 ];
 
 const problems = [];
 const results = [];
 for (const c of cases) {
-  const tools = [['kunit.py', c.kunit && kunitArgv(c.kunit), []], ['ours', oursArgv(c.ours), c.files]];
+  const tools = [
+    ['kunit.py', c.kunit && kunitArgv(c.kunit), []],
+    ['ours', oursArgv(c.ours), c.files],
+  ];
   const runs = { 'kunit.py': [], ours: [] };
   for (let i = 0; i < RUNS; i++) {
     for (const [tool, argv, files] of i % 2 ? [...tools].reverse() : tools) {
@@ -99,9 +134,17 @@ for (const c of cases) {
   for (const [tool, argv] of tools) {
     if (!argv) continue;
     const rs = runs[tool];
-    results.push({ case: c.id, what: c.what, log_lines: c.log.lines, tool, argv, runs: rs,
-      median_wall_s: +median(rs.map((r) => r.wall_s)).toFixed(4), max_rss_mb: Math.max(...rs.map((r) => r.maxrss_mb)),
-      exits: [...new Set(rs.map((r) => r.exit))] });
+    results.push({
+      case: c.id,
+      what: c.what,
+      log_lines: c.log.lines,
+      tool,
+      argv,
+      runs: rs,
+      median_wall_s: +median(rs.map((r) => r.wall_s)).toFixed(4),
+      max_rss_mb: Math.max(...rs.map((r) => r.maxrss_mb)),
+      exits: [...new Set(rs.map((r) => r.exit))],
+    });
   }
   const [k, o] = ['kunit.py', 'ours'].map((t) => results.find((r) => r.case === c.id && r.tool === t));
   if (o) {
@@ -128,26 +171,32 @@ const lines = [
   '',
   ...Object.entries(env).map(([k, v]) => `- ${k}: ${v}`),
   '',
-  '| case | what | log lines | tool | median wall s | peak RSS MB | exit | kunit.py/ours | ' +
-    `≥${GOAL_SPEEDUP}× | <${GOAL_RSS_MB} MB |`,
+  `| case | what | log lines | tool | median wall s | peak RSS MB | exit | kunit.py/ours | ≥${GOAL_SPEEDUP}× | <${GOAL_RSS_MB} MB |`,
   '|---|---|--:|---|--:|--:|--:|--:|:-:|:-:|',
-  ...results.map((r) => `| ${r.case} | ${r.what} | ${r.log_lines} | ${r.tool} | ${fmt(r.median_wall_s, 3)} | ` +
-    `${fmt(r.max_rss_mb, 1)} | ${r.exits.join(',')} | ${r.speedup ? `${fmt(r.speedup, 1)}×` : '—'} | ` +
-    `${r.tool === 'ours' ? `${yesNo(r.speed_goal_met)} | ${yesNo(r.rss_goal_met)}` : '— | —'} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.case} | ${r.what} | ${r.log_lines} | ${r.tool} | ${fmt(r.median_wall_s, 3)} | ` +
+      `${fmt(r.max_rss_mb, 1)} | ${r.exits.join(',')} | ${r.speedup ? `${fmt(r.speedup, 1)}×` : '—'} | ` +
+      `${r.tool === 'ours' ? `${yesNo(r.speed_goal_met)} | ${yesNo(r.rss_goal_met)}` : '— | —'} |`,
+  ),
   '',
-  `Goals: ours ≥${GOAL_SPEEDUP}× faster than kunit.py on the big log (cases a, b); ` +
-    `ours peak RSS <${GOAL_RSS_MB} MB.`,
+  `Goals: ours ≥${GOAL_SPEEDUP}× faster than kunit.py on the big log (cases a, b); ` + `ours peak RSS <${GOAL_RSS_MB} MB.`,
   'Exit 1 is expected from both tools: the fixture log has a failing Rust test; exit 3 (incomplete) from p.',
 ];
-const incomplete = [...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []),
-  ...(OURS_CMD ? ['BENCH_OURS_CMD set: "ours" is a stand-in'] : []), ...new Set(problems)];
+const incomplete = [
+  ...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []),
+  ...(OURS_CMD ? ['BENCH_OURS_CMD set: "ours" is a stand-in'] : []),
+  ...new Set(problems),
+];
 if (incomplete.length) lines.push('', '**Incomplete run:**', ...incomplete.map((p) => `- ${p}`));
 console.log(lines.join('\n'));
 
 const goalsMet = results.every((r) => r.speed_goal_met !== false && r.rss_goal_met !== false);
 const exitCode = incomplete.length ? 2 : goalsMet ? 0 : 1;
 const jsonFile = path.join(WORK, 'parse-latest.json');
-fs.writeFileSync(jsonFile, `${JSON.stringify({ ...env, goals: { speedup: GOAL_SPEEDUP, rss_mb: GOAL_RSS_MB },
-  incomplete, exit: exitCode, results }, null, 2)}\n`);
+fs.writeFileSync(
+  jsonFile,
+  `${JSON.stringify({ ...env, goals: { speedup: GOAL_SPEEDUP, rss_mb: GOAL_RSS_MB }, incomplete, exit: exitCode, results }, null, 2)}\n`,
+);
 console.log(`\nResults: ${jsonFile}`);
 process.exit(exitCode);

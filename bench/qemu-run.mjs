@@ -49,9 +49,6 @@ const RUNS = benchRuns();
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 600);
 if (!(TIMEOUT_S > 0)) die(`BENCH_TIMEOUT_S must be a positive number, not ${process.env.BENCH_TIMEOUT_S}`);
 
-
-
-
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     killMeasured();
@@ -64,7 +61,13 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const measure = (argv, opts = {}) => measureCommand(argv, { cwd: SCRATCH, timeoutS: TIMEOUT_S, ...opts });
 
 const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-const readJson = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return undefined; } };
+const readJson = (f) => {
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
 
 /** Counts in one comparable shape: total, passed, failed, skipped, other (crashed, errors, …). */
 function norm(c) {
@@ -97,7 +100,8 @@ if (!qemuVersion) die('qemu-system-x86_64 not found: apt-get install -y qemu-sys
 const kunit = findKunitPy();
 if (kunit.error) console.error(`bench: kunit.py unavailable, running the other commands only:\n${kunit.error}\n`);
 // Taken at the start, as dist/ was built (from the working tree: maybe with uncommitted changes).
-const commit = `${capture('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown'}` +
+const commit =
+  `${capture('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown'}` +
   `${capture('git', ['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : ''}`;
 const loadBefore = os.loadavg();
 const uptimeBefore = capture('uptime', []) ?? '';
@@ -105,8 +109,7 @@ const uptimeBefore = capture('uptime', []) ?? '';
 const problems = [];
 const kernels = [
   { id: 'rust', dir: 'x86_64-rust-kunit', what: 'x86_64-rust-kunit', expect: undefined },
-  { id: 'all', dir: 'x86_64-kunit-all', what: 'x86_64-kunit-all',
-    expect: { total: 390, passed: 347, failed: 0, skipped: 43, other: 0 } },
+  { id: 'all', dir: 'x86_64-kunit-all', what: 'x86_64-kunit-all', expect: { total: 390, passed: 347, failed: 0, skipped: 43, other: 0 } },
 ];
 
 let seq = 0;
@@ -132,26 +135,47 @@ function kunitPyBuildDir(k) {
 function toolsFor(k) {
   const ourCmd = buildQemuCommand({ arch: 'x86_64', kernel: k.image, accel: 'tcg' }, fs.existsSync);
   const bareOurs = {
-    id: 'bare-ours', label: "bare QEMU, kunit-bridge's argv", role: k.id === 'rust' ? 'bare' : undefined,
+    id: 'bare-ours',
+    label: "bare QEMU, kunit-bridge's argv",
+    role: k.id === 'rust' ? 'bare' : undefined,
     prepare: () => ({ argv: [ourCmd.binary, ...ourCmd.args], check: (m) => (m.exit === 0 ? [] : [`exit ${m.exit}`]) }),
   };
   // kunit.py's own QEMU command (tools/testing/kunit/kunit_kernel.py + qemu_configs/x86_64.py),
   // as the fixture's README gives it.
   const bareKunitPy = {
-    id: 'bare-kunitpy', label: "bare QEMU, kunit.py's argv", role: 'bare',
+    id: 'bare-kunitpy',
+    label: "bare QEMU, kunit.py's argv",
+    role: 'bare',
     prepare: () => ({
-      argv: ['qemu-system-x86_64', '-nodefaults', '-m', '1024', '-bios', 'qboot.rom', '-kernel', k.image,
-        '-append', 'kunit.enable=1 console=ttyS0 kunit_shutdown=reboot', '-no-reboot', '-nographic', '-serial', 'stdio'],
+      argv: [
+        'qemu-system-x86_64',
+        '-nodefaults',
+        '-m',
+        '1024',
+        '-bios',
+        'qboot.rom',
+        '-kernel',
+        k.image,
+        '-append',
+        'kunit.enable=1 console=ttyS0 kunit_shutdown=reboot',
+        '-no-reboot',
+        '-nographic',
+        '-serial',
+        'stdio',
+      ],
       check: (m) => (m.exit === 0 ? [] : [`exit ${m.exit}`]),
     }),
   };
   const kunitPy = kunit.path && {
-    id: 'kunitpy', label: 'kunit.py exec', role: 'kunitpy',
+    id: 'kunitpy',
+    label: 'kunit.py exec',
+    role: 'kunitpy',
     prepare: () => {
       const out = path.join(fresh('kunitpy'), 'stdout.txt');
       return {
         argv: ['python3', kunit.path, 'exec', `--build_dir=${k.kunitPyDir}`, '--arch=x86_64'],
-        stdout: out, stderr: `${out}.err`,
+        stdout: out,
+        stderr: `${out}.err`,
         check: (m) => {
           const text = fs.readFileSync(out, 'utf8');
           const counts = kunitPyCounts(text);
@@ -164,7 +188,9 @@ function toolsFor(k) {
     },
   };
   const ours = (id, label, jobs, cache) => ({
-    id, label, role: jobs === 2 ? 'jobs2' : 'ours1',
+    id,
+    label,
+    role: jobs === 2 ? 'jobs2' : 'ours1',
     prepare: () => {
       const dir = fresh(id);
       const cacheDir = path.join(dir, 'cache');
@@ -173,7 +199,8 @@ function toolsFor(k) {
       const outDir = path.join(dir, 'out');
       return {
         argv: [process.execPath, CLI, 'run', '--kernel', k.image, '--accel', 'tcg', '-j', String(jobs), '-o', outDir, '-q'],
-        env: { KUNIT_BRIDGE_CACHE: cacheDir }, stderr: path.join(dir, 'stderr.txt'),
+        env: { KUNIT_BRIDGE_CACHE: cacheDir },
+        stderr: path.join(dir, 'stderr.txt'),
         check: (m) => {
           const r = readJson(path.join(outDir, 'results.json'));
           if (!r?.counts) return [`no results.json in ${outDir}`];
@@ -193,9 +220,14 @@ function toolsFor(k) {
   });
   const j1 = ours('ours-j1', 'kunit-bridge --jobs 1', 1);
   if (k.id === 'rust') return [bareOurs, kunitPy, j1].filter(Boolean);
-  return [bareKunitPy, bareOurs, kunitPy, j1,
+  return [
+    bareKunitPy,
+    bareOurs,
+    kunitPy,
+    j1,
     ours('ours-j2-cold', 'kunit-bridge --jobs 2, cold cache', 2, 'cold'),
-    ours('ours-j2-warm', 'kunit-bridge --jobs 2, warm cache', 2, 'warm')].filter(Boolean);
+    ours('ours-j2-warm', 'kunit-bridge --jobs 2, warm cache', 2, 'warm'),
+  ].filter(Boolean);
 }
 
 async function runOne(k, t, label) {
@@ -206,8 +238,11 @@ async function runOne(k, t, label) {
     const p = job.check(m);
     if (p.length) m.error = p.join('; ');
   }
-  console.error(m.error ? `FAILED: ${m.error}` :
-    `${m.wall_s} s, exit ${m.exit}${m.counts ? `, ${m.counts.total} tests` : ''}${m.lanes ? `, ${m.lanes} lane(s)` : ''}`);
+  console.error(
+    m.error
+      ? `FAILED: ${m.error}`
+      : `${m.wall_s} s, exit ${m.exit}${m.counts ? `, ${m.counts.total} tests` : ''}${m.lanes ? `, ${m.lanes} lane(s)` : ''}`,
+  );
   m.argv = job.argv;
   if (job.env) m.env = job.env;
   return m;
@@ -249,9 +284,15 @@ for (const k of kernels) {
     const rs = runs[t.id];
     const walls = rs.filter((m) => !m.error).map((m) => m.wall_s);
     results.push({
-      kernel: k.what, case: t.id, label: t.label, role: t.role, argv: rs[0]?.argv, runs: rs,
+      kernel: k.what,
+      case: t.id,
+      label: t.label,
+      role: t.role,
+      argv: rs[0]?.argv,
+      runs: rs,
       median_wall_s: walls.length ? +median(walls).toFixed(4) : NaN,
-      min_wall_s: walls.length ? Math.min(...walls) : NaN, max_wall_s: walls.length ? Math.max(...walls) : NaN,
+      min_wall_s: walls.length ? Math.min(...walls) : NaN,
+      max_wall_s: walls.length ? Math.max(...walls) : NaN,
       counts: ref ?? null,
     });
   }
@@ -266,14 +307,34 @@ for (const k of kernels) {
 }
 
 const byCase = (kernel, id) => results.find((r) => r.kernel === kernel && r.case === id);
-const goal = (name, r, value, ok) => ({ name, case: r ? `${r.kernel} ${r.case}` : null, value: r ? value : null, met: r && Number.isFinite(value) ? ok(value) : null });
+const goal = (name, r, value, ok) => ({
+  name,
+  case: r ? `${r.kernel} ${r.case}` : null,
+  value: r ? value : null,
+  met: r && Number.isFinite(value) ? ok(value) : null,
+});
 const rustJ1 = byCase('x86_64-rust-kunit', 'ours-j1');
 const cold = byCase('x86_64-kunit-all', 'ours-j2-cold');
 const warm = byCase('x86_64-kunit-all', 'ours-j2-warm');
 const goals = [
-  goal(`x86_64-rust-kunit: kunit-bridge --jobs 1 ≤ ${GOAL_OVERHEAD} × bare QEMU`, rustJ1, rustJ1?.ratio_vs_bare_qemu, (v) => v <= GOAL_OVERHEAD),
-  goal(`x86_64-kunit-all: --jobs 2 cold ≥ ${GOAL_SPEEDUP}× faster than kunit.py`, cold, cold?.speedup_vs_kunit_py, (v) => v >= GOAL_SPEEDUP),
-  goal(`x86_64-kunit-all: --jobs 2 warm ≥ ${GOAL_SPEEDUP}× faster than kunit.py`, warm, warm?.speedup_vs_kunit_py, (v) => v >= GOAL_SPEEDUP),
+  goal(
+    `x86_64-rust-kunit: kunit-bridge --jobs 1 ≤ ${GOAL_OVERHEAD} × bare QEMU`,
+    rustJ1,
+    rustJ1?.ratio_vs_bare_qemu,
+    (v) => v <= GOAL_OVERHEAD,
+  ),
+  goal(
+    `x86_64-kunit-all: --jobs 2 cold ≥ ${GOAL_SPEEDUP}× faster than kunit.py`,
+    cold,
+    cold?.speedup_vs_kunit_py,
+    (v) => v >= GOAL_SPEEDUP,
+  ),
+  goal(
+    `x86_64-kunit-all: --jobs 2 warm ≥ ${GOAL_SPEEDUP}× faster than kunit.py`,
+    warm,
+    warm?.speedup_vs_kunit_py,
+    (v) => v >= GOAL_SPEEDUP,
+  ),
 ];
 
 const loadAfter = os.loadavg();
@@ -297,13 +358,20 @@ const lines = [
   '',
   '| kernel | case | median wall s | min–max s | × faster than kunit.py | ÷ bare QEMU |',
   '|---|---|--:|--:|--:|--:|',
-  ...results.map((r) => `| ${r.kernel} | ${r.label}${r.role === 'bare' ? ' (reference)' : ''} | ${fmt(r.median_wall_s, 3)} | ` +
-    `${fmt(r.min_wall_s, 2)}–${fmt(r.max_wall_s, 2)} | ${r.speedup_vs_kunit_py ? `${fmt(r.speedup_vs_kunit_py, 2)}×` : '—'} | ` +
-    `${r.ratio_vs_bare_qemu ? fmt(r.ratio_vs_bare_qemu, 3) : '—'} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.kernel} | ${r.label}${r.role === 'bare' ? ' (reference)' : ''} | ${fmt(r.median_wall_s, 3)} | ` +
+      `${fmt(r.min_wall_s, 2)}–${fmt(r.max_wall_s, 2)} | ${r.speedup_vs_kunit_py ? `${fmt(r.speedup_vs_kunit_py, 2)}×` : '—'} | ` +
+      `${r.ratio_vs_bare_qemu ? fmt(r.ratio_vs_bare_qemu, 3) : '—'} |`,
+  ),
   '',
-  ...kernels.filter((k) => results.some((r) => r.kernel === k.what)).map((k) =>
-    `- ${k.what}: tests per run (kunit.py and kunit-bridge, checked on every run): ` +
-    countsText(results.find((r) => r.kernel === k.what).counts)),
+  ...kernels
+    .filter((k) => results.some((r) => r.kernel === k.what))
+    .map(
+      (k) =>
+        `- ${k.what}: tests per run (kunit.py and kunit-bridge, checked on every run): ` +
+        countsText(results.find((r) => r.kernel === k.what).counts),
+    ),
   '',
   'Goals:',
   ...goals.map((g) => `- ${g.name}: ${fmt(g.value, 3)} → ${yesNo(g.met)}`),
@@ -315,8 +383,10 @@ console.log(lines.join('\n'));
 const goalsMet = goals.every((g) => g.met === true);
 const exitCode = incomplete.length ? 2 : goalsMet ? 0 : 1;
 const jsonFile = path.join(WORK, 'run-latest.json');
-fs.writeFileSync(jsonFile, `${JSON.stringify({ ...env, load_before: loadBefore, load_after: loadAfter,
-  goals, incomplete, exit: exitCode, results }, null, 2)}\n`);
+fs.writeFileSync(
+  jsonFile,
+  `${JSON.stringify({ ...env, load_before: loadBefore, load_after: loadAfter, goals, incomplete, exit: exitCode, results }, null, 2)}\n`,
+);
 if (!incomplete.length) fs.rmSync(SCRATCH, { recursive: true, force: true });
 console.log(`\nResults: ${jsonFile}`);
 process.exit(exitCode);

@@ -15,7 +15,15 @@
 import type { Counts, KtapEvent, RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import { flakyTests } from '../runner/ktap/model.js';
 import { unknownFailures } from './gate-summary.js';
-import { crashOutsideTests, isNormalEnd, isShownFailing, RULES, STATUS_RULES, SUMMARY_ORDER, verdictReason } from '../runner/ktap/status.js';
+import {
+  crashOutsideTests,
+  isNormalEnd,
+  isShownFailing,
+  RULES,
+  STATUS_RULES,
+  SUMMARY_ORDER,
+  verdictReason,
+} from '../runner/ktap/status.js';
 
 const WIDTH = 60;
 const LOG_LINES_SHOWN = 60;
@@ -185,7 +193,10 @@ export class ConsoleView {
     const failures = unknownFailures(this.failures, result); // known ones are listed by the gate's lines
     if (failures.length > 0) this.line(this.paint('31', `Failures: ${failures.join(', ')}`));
     if (flaky.length > 0) this.line(this.paint('33', `Flaky: ${flaky.join(', ')}`));
-    if (this.notRun > 0) this.line(this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`));
+    if (this.notRun > 0)
+      this.line(
+        this.paint('33', `Not run: ${this.notRun} test${this.notRun === 1 ? '' : 's'} never started because the run stopped early`),
+      );
     const why = verdictReason(result);
     if (why !== undefined && result.verdict !== 'no-ktap') this.line(this.paint('31', `Verdict: ${result.verdict}: ${why}`));
     this.line(`Testing complete. ${summarize(c)}`);

@@ -32,7 +32,11 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
  */
 export function unknownFailures(failures: readonly string[], result: RunResult): string[] {
   if (!result.gate) return [...failures];
-  const known = new Set(allTests(result).filter((t) => t.node.known).map((t) => t.base));
+  const known = new Set(
+    allTests(result)
+      .filter((t) => t.node.known)
+      .map((t) => t.base),
+  );
   return failures.filter((f) => !known.has(f));
 }
 
@@ -55,19 +59,58 @@ export function gateReason(g: GateOutcome): string {
 /** The lines; empty when nothing is to be said beyond the verdict. */
 export function gateLines(g: GateOutcome): string[] {
   const out: string[] = [];
-  out.push(...list('Known failures (do not fail the run)', g.known.map((k) => `${k.path} (${k.status}: ${knownLabel(k.known)})`)));
-  out.push(...list(`Stale known entries${g.strictKnown ? ' (fail the run: --strict-known)' : ''}`,
-    g.stale.map((s) => `${s.entry} "${s.test}" (${s.why})`)));
-  out.push(...list('Expired known entries (no longer apply)', g.expired.map((e) => `${e.entry} "${e.test}" until ${e.until}`)));
+  out.push(
+    ...list(
+      'Known failures (do not fail the run)',
+      g.known.map((k) => `${k.path} (${k.status}: ${knownLabel(k.known)})`),
+    ),
+  );
+  out.push(
+    ...list(
+      `Stale known entries${g.strictKnown ? ' (fail the run: --strict-known)' : ''}`,
+      g.stale.map((s) => `${s.entry} "${s.test}" (${s.why})`),
+    ),
+  );
+  out.push(
+    ...list(
+      'Expired known entries (no longer apply)',
+      g.expired.map((e) => `${e.entry} "${e.test}" until ${e.until}`),
+    ),
+  );
   const c = g.comparison;
   if (c) {
     out.push(...list('Regressions', c.regressions.map(change)));
-    out.push(...list('New failures', c.newFailures.map((t) => `${t.path} (${t.now})`)));
+    out.push(
+      ...list(
+        'New failures',
+        c.newFailures.map((t) => `${t.path} (${t.now})`),
+      ),
+    );
     out.push(...list('Fixed', c.fixed.map(change)));
-    out.push(...list('Still failing', c.stillFailing.map((t) => `${t.path} (${t.now})`)));
-    out.push(...list('New tests', c.newTests.map((t) => t.path)));
-    out.push(...list('Missing tests', c.missing.map((t) => `${t.path} (${t.why ?? 'absent'})`)));
-    out.push(...list('Flaky', c.flaky.map((t) => t.path)));
+    out.push(
+      ...list(
+        'Still failing',
+        c.stillFailing.map((t) => `${t.path} (${t.now})`),
+      ),
+    );
+    out.push(
+      ...list(
+        'New tests',
+        c.newTests.map((t) => t.path),
+      ),
+    );
+    out.push(
+      ...list(
+        'Missing tests',
+        c.missing.map((t) => `${t.path} (${t.why ?? 'absent'})`),
+      ),
+    );
+    out.push(
+      ...list(
+        'Flaky',
+        c.flaky.map((t) => t.path),
+      ),
+    );
   }
   const why = gateReason(g);
   out.push(`Gate: ${g.verdict}${why ? ` (${why})` : ''}; the tests alone: ${g.testVerdict}`);

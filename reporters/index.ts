@@ -11,7 +11,14 @@ export type { FileReporter, ReportOptions } from './types.js';
 export { ConsoleView, shouldColor, summarize } from './console.js';
 
 /** Every file reporter, by CLI name (`--junit`, `--tap`, `--json`, `--kunit-json`, `--markdown`, `--kcidb`). */
-export const FILE_REPORTERS: readonly FileReporter[] = [junitReporter, tapReporter, jsonReporter, kunitJsonReporter, markdownReporter, kcidbReporter];
+export const FILE_REPORTERS: readonly FileReporter[] = [
+  junitReporter,
+  tapReporter,
+  jsonReporter,
+  kunitJsonReporter,
+  markdownReporter,
+  kcidbReporter,
+];
 
 export function reporterByName(name: string): FileReporter | undefined {
   return FILE_REPORTERS.find((r) => r.name === name);

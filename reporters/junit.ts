@@ -118,7 +118,8 @@ function outcome(node: TestNode): CaseOutcome {
     case 'crashed': {
       const trace = node.crash ? node.crash.trace.join('\n') : '';
       return {
-        kind: 'error', type: 'crashed',
+        kind: 'error',
+        type: 'crashed',
         message: node.crash?.reason ?? node.reason ?? 'crashed',
         body: [log, trace].filter((s) => s !== '').join('\n'),
       };
@@ -173,7 +174,7 @@ function addCase(ctx: RenderContext, suite: TestSuite, classname: string, node: 
   // A failing test's log is its failure's body: once is enough (GitLab, Jenkins show both).
   const out = cleanXmlText([o.outPrefix ?? '', ...(red ? [] : node.log)].filter((s) => s !== '').join('\n'));
   // Never an empty failure/error: GitLab shows the element's attributes as a Ruby Hash then.
-  const body = cleanXmlText(red && o.body.trim() === '' ? o.message ?? o.type ?? 'failed' : o.body);
+  const body = cleanXmlText(red && o.body.trim() === '' ? (o.message ?? o.type ?? 'failed') : o.body);
   afterBuild(tc, (el) => {
     if (location) el.att('line', String(location.line));
     if (body !== '' && o.kind !== 'pass') {
@@ -194,9 +195,13 @@ function runProperties(result: RunResult): Array<[string, string]> {
   for (const [key, value] of Object.entries(result.counts)) props.push([`kunit-bridge.count.${key}`, String(value)]);
   const g = result.gate;
   if (g) {
-    props.push(['kunit-bridge.gate.testVerdict', g.testVerdict], ['kunit-bridge.gate.known', String(g.known.length)],
-      ['kunit-bridge.gate.stale', String(g.stale.length)], ['kunit-bridge.gate.expired', String(g.expired.length)],
-      ['kunit-bridge.gate.failing', String(g.failing.length)]);
+    props.push(
+      ['kunit-bridge.gate.testVerdict', g.testVerdict],
+      ['kunit-bridge.gate.known', String(g.known.length)],
+      ['kunit-bridge.gate.stale', String(g.stale.length)],
+      ['kunit-bridge.gate.expired', String(g.expired.length)],
+      ['kunit-bridge.gate.failing', String(g.failing.length)],
+    );
     if (g.comparison) props.push(['kunit-bridge.gate.regressions', String(g.comparison.regressions.length)]);
   }
   const crash = crashOutsideTests(result);
@@ -319,7 +324,7 @@ function render(result: RunResult, options: ReportOptions = {}): string {
   // `skipped` there, consumers want `time`. `skipped` is the root's last attribute and the first
   // ` skipped="` in the file (an attribute value cannot hold a raw `"`).
   const time = Number(ctx.totalSeconds.toFixed(3));
-  return ctx.builder.build().replace(/ skipped="\d+"/, ` time="${time}"`) + '\n';
+  return `${ctx.builder.build().replace(/ skipped="\d+"/, ` time="${time}"`)}\n`;
 }
 
 /** JUnit XML: one flat `<testsuite>` per suite path; valid against junit-10.xsd and Jenkins' junit-4.xsd. */

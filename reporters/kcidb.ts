@@ -26,16 +26,21 @@ export const ORIGIN_PATTERN = /^[a-z0-9_]+$/;
 export function kcidbStatus(status: TestStatus): 'PASS' | 'FAIL' | 'ERROR' | 'MISS' | 'SKIP' {
   switch (status) {
     case 'pass':
-    case 'xfail': return 'PASS';
+    case 'xfail':
+      return 'PASS';
     case 'fail':
-    case 'crashed': return 'FAIL';
+    case 'crashed':
+      return 'FAIL';
     case 'timeout':
     case 'error':
-    case 'incomplete': return 'ERROR';
-    case 'not-run': return 'MISS';
+    case 'incomplete':
+      return 'ERROR';
+    case 'not-run':
+      return 'MISS';
     case 'skip':
     case 'todo':
-    case 'no-tests': return 'SKIP';
+    case 'no-tests':
+      return 'SKIP';
   }
 }
 
@@ -76,7 +81,9 @@ function uri(s: string | undefined): string | undefined {
 function knownIssue(k: KnownMark, origin: string): Record<string, unknown> {
   const url = uri(k.bug);
   return {
-    id: `${origin}:known-${sha(k.test, k.reason ?? '', k.bug ?? '')}`, version: 1, origin,
+    id: `${origin}:known-${sha(k.test, k.reason ?? '', k.bug ?? '')}`,
+    version: 1,
+    origin,
     report_subject: noNul(`known failure: ${k.test}`),
     ...(k.reason ? { comment: noNul(k.reason) } : {}),
     ...(url ? { report_url: url } : {}),
@@ -106,14 +113,24 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
   const origin = options.kcidbOrigin ?? DEFAULT_ORIGIN;
   const groups: GroupView[] = result.groups?.length
     ? result.groups.map((g) => ({ arch: g.arch, metadata: g.metadata, ...(g.kernelHash ? { kernelHash: g.kernelHash } : {}) }))
-    : [{ ...(result.metadata['arch'] ? { arch: result.metadata['arch'] } : {}), metadata: result.metadata, ...(result.metadata['kernelHash'] ? { kernelHash: result.metadata['kernelHash'] } : {}) }];
-  const runKey = (g: GroupView): string => sha(g.kernelHash ?? '', g.metadata['started'] ?? '', g.metadata['source'] ?? '', g.arch ?? '', g.metadata['kernelVersion'] ?? '');
-  const checkoutId = options.kcidbCheckoutId !== undefined ? localId(options.kcidbCheckoutId, origin) : `${origin}:checkout-${sha(...groups.map(runKey))}`;
+    : [
+        {
+          ...(result.metadata['arch'] ? { arch: result.metadata['arch'] } : {}),
+          metadata: result.metadata,
+          ...(result.metadata['kernelHash'] ? { kernelHash: result.metadata['kernelHash'] } : {}),
+        },
+      ];
+  const runKey = (g: GroupView): string =>
+    sha(g.kernelHash ?? '', g.metadata['started'] ?? '', g.metadata['source'] ?? '', g.arch ?? '', g.metadata['kernelVersion'] ?? '');
+  const checkoutId =
+    options.kcidbCheckoutId !== undefined ? localId(options.kcidbCheckoutId, origin) : `${origin}:checkout-${sha(...groups.map(runKey))}`;
   const checkouts: Record<string, unknown>[] = [];
   if (options.kcidbCheckoutId === undefined) {
     const versions = [...new Set(groups.map((g) => g.metadata['kernelVersion']).filter((v): v is string => !!v))];
     checkouts.push({
-      id: checkoutId, origin, valid: true,
+      id: checkoutId,
+      origin,
+      valid: true,
       ...(versions.length ? { comment: noNul(`Linux ${versions.join(', ')}`), misc: { kernel_version: versions.join(', ') } } : {}),
     });
   }
@@ -133,7 +150,10 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
     if (m['kernelVersion']) misc['kernel_version'] = m['kernelVersion'];
     if (m['kernel']) misc['kernel_image'] = m['kernel'];
     builds.push({
-      id: buildIds[i], origin, checkout_id: checkoutId, status: 'PASS',
+      id: buildIds[i],
+      origin,
+      checkout_id: checkoutId,
+      status: 'PASS',
       ...(g.arch && /^[a-z0-9_]*$/.test(g.arch) ? { architecture: g.arch } : {}),
       ...(m['compiler'] ? { compiler: noNul(m['compiler']) } : {}),
       ...(Object.keys(misc).length ? { misc } : {}),
@@ -159,21 +179,49 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
     if (n.known) {
       const issue = knownIssue(n.known, origin);
       issues.set(issue['id'] as string, issue);
-      incidents.push(JSON.stringify({ id: `${origin}:incident-${sha(id, issue['id'] as string)}`, origin, issue_id: issue['id'], issue_version: 1, test_id: id, build_id: buildId, present: true }));
+      incidents.push(
+        JSON.stringify({
+          id: `${origin}:incident-${sha(id, issue['id'] as string)}`,
+          origin,
+          issue_id: issue['id'],
+          issue_version: 1,
+          test_id: id,
+          build_id: buildId,
+          present: true,
+        }),
+      );
     }
-    tests.push(JSON.stringify({
-      id,
-      origin, build_id: buildId, path, status: kcidbStatus(n.status),
-      ...(n.durationMs !== undefined ? { duration: n.durationMs / 1000 } : {}),
-      ...(Number.isFinite(started) && n.startTime !== undefined ? { start_time: new Date(started + n.startTime * 1000).toISOString() } : {}),
-      ...(log ? { log_excerpt: excerpt(log) } : {}),
-      ...env,
-      ...(n.known ? { comment: noNul(`known failure${n.known.reason ? `: ${n.known.reason}` : ''}${n.known.bug ? ` (${n.known.bug})` : ''}`) } : {}),
-      misc: {
-        kunit_status: n.status, ...(n.reason ? { reason: noNul(n.reason) } : {}),
-        ...(n.known ? { known: { entry: n.known.entry, ...(n.known.reason ? { reason: n.known.reason } : {}), ...(n.known.bug ? { bug: n.known.bug } : {}) } } : {}),
-      },
-    }));
+    tests.push(
+      JSON.stringify({
+        id,
+        origin,
+        build_id: buildId,
+        path,
+        status: kcidbStatus(n.status),
+        ...(n.durationMs !== undefined ? { duration: n.durationMs / 1000 } : {}),
+        ...(Number.isFinite(started) && n.startTime !== undefined
+          ? { start_time: new Date(started + n.startTime * 1000).toISOString() }
+          : {}),
+        ...(log ? { log_excerpt: excerpt(log) } : {}),
+        ...env,
+        ...(n.known
+          ? { comment: noNul(`known failure${n.known.reason ? `: ${n.known.reason}` : ''}${n.known.bug ? ` (${n.known.bug})` : ''}`) }
+          : {}),
+        misc: {
+          kunit_status: n.status,
+          ...(n.reason ? { reason: noNul(n.reason) } : {}),
+          ...(n.known
+            ? {
+                known: {
+                  entry: n.known.entry,
+                  ...(n.known.reason ? { reason: n.known.reason } : {}),
+                  ...(n.known.bug ? { bug: n.known.bug } : {}),
+                },
+              }
+            : {}),
+        },
+      }),
+    );
   }
   const head = (o: unknown): string => JSON.stringify(o);
   const known = issues.size ? `,\n"issues":${head([...issues.values()])},\n"incidents":[\n${incidents.join(',\n')}\n]` : '';

@@ -28,10 +28,19 @@ interface Group {
 /** kunit.py's status words (kunit_json.py `_status_map`; anything else is FAIL). */
 export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERROR' {
   switch (status) {
-    case 'pass': case 'xfail': return 'PASS';
-    case 'skip': case 'todo': return 'SKIP';
-    case 'crashed': case 'incomplete': case 'not-run': case 'error': return 'ERROR';
-    default: return 'FAIL';
+    case 'pass':
+    case 'xfail':
+      return 'PASS';
+    case 'skip':
+    case 'todo':
+      return 'SKIP';
+    case 'crashed':
+    case 'incomplete':
+    case 'not-run':
+    case 'error':
+      return 'ERROR';
+    default:
+      return 'FAIL';
   }
 }
 

@@ -54,8 +54,10 @@ function section(out: string[], title: string, items: string[]): void {
 /** A merge's groups (`merge` of several architectures), read structurally so this file needs no merge types. */
 type Grouped = { groups?: ReadonlyArray<{ arch?: string }> };
 const archOf = (result: RunResult, doc: KtapDocument): string =>
-  (result as Grouped).groups?.[(doc.origin as { group?: number } | undefined)?.group ?? -1]?.arch
-  ?? doc.attributes['arch'] ?? result.metadata['arch'] ?? 'unknown';
+  (result as Grouped).groups?.[(doc.origin as { group?: number } | undefined)?.group ?? -1]?.arch ??
+  doc.attributes['arch'] ??
+  result.metadata['arch'] ??
+  'unknown';
 
 function countsTable(result: RunResult, leaves: PathedTest[], out: string[]): void {
   const byArch = new Map<string, { counts: Counts; known: number }>();
@@ -70,10 +72,15 @@ function countsTable(result: RunResult, leaves: PathedTest[], out: string[]): vo
     const row = byArch.get(archOf(result, result.documents[t.document]!));
     if (row) row.known++;
   }
-  out.push('', '| arch | tests | passed | failed | crashed | timed out | errors | incomplete | not run | skipped | known |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push(
+    '',
+    '| arch | tests | passed | failed | crashed | timed out | errors | incomplete | not run | skipped | known |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const [arch, { counts: c, known }] of byArch) {
-    out.push(`| ${text(arch)} | ${c.total} | ${c.passed + c.xfail} | ${c.failed} | ${c.crashed} | ${c.timeout} | ${c.errors} | ${c.incomplete} | ${c.notRun} | ${c.skipped + c.todo} | ${known} |`);
+    out.push(
+      `| ${text(arch)} | ${c.total} | ${c.passed + c.xfail} | ${c.failed} | ${c.crashed} | ${c.timeout} | ${c.errors} | ${c.incomplete} | ${c.notRun} | ${c.skipped + c.todo} | ${known} |`,
+    );
   }
 }
 
@@ -95,30 +102,75 @@ function render(result: RunResult): string {
     const change = (t: ComparedTest): string => `${code(t.path)}: ${t.before ?? 'absent'} → ${t.now ?? 'absent'}`;
     if (c) {
       section(out, 'Regressions', c.regressions.map(change));
-      section(out, 'New failures', c.newFailures.map((t) => `${code(t.path)}: ${t.now}`));
+      section(
+        out,
+        'New failures',
+        c.newFailures.map((t) => `${code(t.path)}: ${t.now}`),
+      );
     } else {
-      section(out, 'Failures', g.failing.map((t) => `${code(t.path)}: ${t.status}`));
+      section(
+        out,
+        'Failures',
+        g.failing.map((t) => `${code(t.path)}: ${t.status}`),
+      );
     }
-    section(out, 'Crashed or unfinished', g.incomplete.map((t) => `${code(t.path)}: ${t.status}`));
-    section(out, 'Known failures', g.known.map((k) => `${code(k.path)}: ${k.status}, ${k.known.reason !== undefined ? text(k.known.reason) : `entry ${code(k.known.test)}`}${bug(k.known)}`));
-    section(out, 'Stale known entries', g.stale.map((s) => `${code(s.test)} (${text(s.entry)}): ${text(s.why)}`));
-    section(out, 'Expired known entries', g.expired.map((e) => `${code(e.test)} (${text(e.entry)}), until ${e.until}`));
+    section(
+      out,
+      'Crashed or unfinished',
+      g.incomplete.map((t) => `${code(t.path)}: ${t.status}`),
+    );
+    section(
+      out,
+      'Known failures',
+      g.known.map(
+        (k) =>
+          `${code(k.path)}: ${k.status}, ${k.known.reason !== undefined ? text(k.known.reason) : `entry ${code(k.known.test)}`}${bug(k.known)}`,
+      ),
+    );
+    section(
+      out,
+      'Stale known entries',
+      g.stale.map((s) => `${code(s.test)} (${text(s.entry)}): ${text(s.why)}`),
+    );
+    section(
+      out,
+      'Expired known entries',
+      g.expired.map((e) => `${code(e.test)} (${text(e.entry)}), until ${e.until}`),
+    );
     if (c) {
-      section(out, 'Flaky', c.flaky.map((t) => code(t.path)));
+      section(
+        out,
+        'Flaky',
+        c.flaky.map((t) => code(t.path)),
+      );
       section(out, 'Fixed', c.fixed.map(change));
-      section(out, 'Missing', c.missing.map((t) => `${code(t.path)}: ${text(t.why ?? 'absent')}`));
+      section(
+        out,
+        'Missing',
+        c.missing.map((t) => `${code(t.path)}: ${text(t.why ?? 'absent')}`),
+      );
       if (c.stillFailing.length) out.push('', `Still failing: ${c.stillFailing.length}. New tests: ${c.newTests.length}.`);
     }
   }
   // Flaky tests (`run --repeat`) are a bucket of the comparison; without one, the tree says which.
-  if (!g?.comparison) section(out, 'Flaky', flakyTests(result).map((f) => text(f)));
+  if (!g?.comparison)
+    section(
+      out,
+      'Flaky',
+      flakyTests(result).map((f) => text(f)),
+    );
   const failures = leaves.filter((t) => BAD_STATUSES.has(t.node.status));
   if (failures.length > 0) {
     out.push('', '### Failure logs', '');
     for (const t of failures.slice(0, MD_LIST_MAX)) {
       const lines = [...t.node.log, ...(t.node.crash ? [t.node.crash.reason] : [])].slice(0, LOG_LINES);
-      out.push(`<details><summary><code>${html(t.path)}</code>: ${t.node.status}${t.node.known ? ' (known)' : ''}</summary>`, '',
-        ...fenced(lines.length ? lines : ['(no log)']), '', '</details>');
+      out.push(
+        `<details><summary><code>${html(t.path)}</code>: ${t.node.status}${t.node.known ? ' (known)' : ''}</summary>`,
+        '',
+        ...fenced(lines.length ? lines : ['(no log)']),
+        '',
+        '</details>',
+      );
     }
     if (failures.length > MD_LIST_MAX) out.push('', `… ${failures.length - MD_LIST_MAX} more failures (all in the reports)`);
   }

@@ -76,8 +76,7 @@ export class ProgressView {
     if (shown === 'fail') {
       if (!this.failures.includes(name)) this.failures.push(name);
       this.print(this.failure(name, t));
-    }
-    else if (!this.o.tty) this.print(`${this.label(t)} ${name}${t.reason ? `  # ${t.reason}` : ''}\n`);
+    } else if (!this.o.tty) this.print(`${this.label(t)} ${name}${t.reason ? `  # ${t.reason}` : ''}\n`);
   }
 
   private label(t: TestNode): string {

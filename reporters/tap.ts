@@ -46,7 +46,10 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
 /** One line of plain text: no ANSI sequences, no control characters, no line breaks. */
 function oneLine(text: string): string {
-  return text.replace(ANSI, '').replace(/\r\n|\r|\n/g, ' ').replace(CONTROL, '');
+  return text
+    .replace(ANSI, '')
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(CONTROL, '');
 }
 
 /** Escape for a test point's description or directive: `\` → `\\`, `#` → `\#`. */
@@ -179,13 +182,20 @@ function render(result: RunResult): string {
   }
   const crash = crashOutsideTests(result);
   if (crash) {
-    lines.push(comment('', isNormalEnd(crash) ? `kernel stopped after the tests (its normal end): ${crash.reason}` : `kernel crash outside any test: ${crash.reason}`));
+    lines.push(
+      comment(
+        '',
+        isNormalEnd(crash)
+          ? `kernel stopped after the tests (its normal end): ${crash.reason}`
+          : `kernel crash outside any test: ${crash.reason}`,
+      ),
+    );
     for (const l of crash.trace.slice(1)) lines.push(comment('', l));
   }
   // A run that did not pass, with no failing test point to say so.
   const why = verdictReason(result);
   if (why !== undefined && !result.documents.some((d) => anyFailing(d.tests))) lines.push(`Bail out! ${oneLine(why)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** TAP 14: nested subtests, SKIP/TODO directives, YAML diagnostics for crashes and timeouts. */

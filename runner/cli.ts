@@ -20,7 +20,9 @@ function version(): string {
   for (const rel of ['../../package.json', '../package.json']) {
     try {
       return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch { /* the other layout */ }
+    } catch {
+      /* the other layout */
+    }
   }
   return 'unknown';
 }
@@ -30,7 +32,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();
   program
     .name('kunit-bridge')
-    .description('Run the Linux kernel\'s KUnit (and Rust) tests and bridge their KTAP results to JUnit, TAP 14, JSON and KCIDB.')
+    .description("Run the Linux kernel's KUnit (and Rust) tests and bridge their KTAP results to JUnit, TAP 14, JSON and KCIDB.")
     .version(version())
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -38,7 +40,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`kunit-bridge: ${s.replace(/^error: /, '').trim()} (see kunit-bridge --help)\n`),
     })
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes:
   0  every test passed or was skipped
   1  a test failed (with --known/--baseline: one not known, a regression, a new failure)
@@ -50,14 +54,17 @@ Exit codes:
   129/130/143  run interrupted by SIGHUP/SIGINT/SIGTERM (partial reports written)
 
 Example:
-  kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`);;
+  kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`,
+    );
   for (const register of [registerParse, registerRun, registerMerge, registerCompare, registerWatch]) register(program, setExit);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.OK;
-  const program = buildProgram((c) => { code = c; });
+  const program = buildProgram((c) => {
+    code = c;
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -65,17 +65,25 @@ export function readInputText(path: string, what: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new BridgeError('E_INPUT', `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, { cause: err });
+    throw new BridgeError(
+      'E_INPUT',
+      `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`,
+      { cause: err },
+    );
   }
 }
 
 /** Turn an fs error on an input file into a one-line BridgeError. */
 export function inputError(path: string, err: unknown): BridgeError {
   const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOENT' ? 'no such file'
-    : e.code === 'EACCES' ? 'permission denied'
-      : e.code === 'EISDIR' ? 'it is a directory'
-        : e.message;
+  const why =
+    e.code === 'ENOENT'
+      ? 'no such file'
+      : e.code === 'EACCES'
+        ? 'permission denied'
+        : e.code === 'EISDIR'
+          ? 'it is a directory'
+          : e.message;
   return new BridgeError('E_INPUT', `cannot read ${path}: ${why} (give a saved console log, or - for stdin)`, { cause: err });
 }
 
@@ -84,14 +92,21 @@ export function describeFsError(err: unknown, advice = 'choose a writable direct
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
     case 'EEXIST':
-    case 'ENOTDIR': return 'a file is in the way (that path or a parent of it is not a directory)';
+    case 'ENOTDIR':
+      return 'a file is in the way (that path or a parent of it is not a directory)';
     case 'EACCES':
-    case 'EPERM': return `permission denied (${advice})`;
-    case 'EISDIR': return 'that path is a directory (give a file name)';
+    case 'EPERM':
+      return `permission denied (${advice})`;
+    case 'EISDIR':
+      return 'that path is a directory (give a file name)';
     case 'ENOSPC':
-    case 'EDQUOT': return `no space left on the device (${advice})`;
-    case 'EROFS': return `read-only file system (${advice})`;
-    case 'ELOOP': return 'a symlink is in the way (remove it, or choose another path)';
-    default: return e.message;
+    case 'EDQUOT':
+      return `no space left on the device (${advice})`;
+    case 'EROFS':
+      return `read-only file system (${advice})`;
+    case 'ELOOP':
+      return 'a symlink is in the way (remove it, or choose another path)';
+    default:
+      return e.message;
   }
 }

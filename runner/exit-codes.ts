@@ -36,9 +36,12 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit code for a parse or run verdict (what each verdict means: ktap/status.ts). */
 export function exitCodeFor(verdict: Verdict): ExitCode {
   switch (verdictClass(verdict)) {
-    case 'passed': return ExitCode.OK;
-    case 'failed': return ExitCode.TEST_FAILED;
-    case 'incomplete': return ExitCode.INCOMPLETE;
+    case 'passed':
+      return ExitCode.OK;
+    case 'failed':
+      return ExitCode.TEST_FAILED;
+    case 'incomplete':
+      return ExitCode.INCOMPLETE;
   }
 }
 

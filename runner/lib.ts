@@ -14,4 +14,12 @@ export * from './ktap/index.js';
 export * from './ktap/status.js';
 export { exitCodeFor, ExitCode } from './exit-codes.js';
 export { BridgeError, type ErrorLayer } from './errors.js';
-export { FILE_REPORTERS, reporterByName, ConsoleView, shouldColor, summarize, type FileReporter, type ReportOptions } from '../reporters/index.js';
+export {
+  FILE_REPORTERS,
+  reporterByName,
+  ConsoleView,
+  shouldColor,
+  summarize,
+  type FileReporter,
+  type ReportOptions,
+} from '../reporters/index.js';

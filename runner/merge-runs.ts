@@ -11,10 +11,7 @@
  */
 import { basename } from 'node:path';
 import { BridgeError } from './errors.js';
-import {
-  countLeaves, emptyCounts,
-  type KtapDocument, type RunGroup, type RunResult, type ShardInfo,
-} from './ktap/model.js';
+import { countLeaves, emptyCounts, type KtapDocument, type RunGroup, type RunResult, type ShardInfo } from './ktap/model.js';
 import { mergeLanes } from './merge.js';
 import { verdictFor } from './ktap/status.js';
 import { leafTests } from './gate/test-path.js';
@@ -52,10 +49,12 @@ function kernelHashOf(r: RunResult): string | undefined {
  * may hold a suite of a built-in's name); a suite it only lists as not-run is not one.
  */
 function leafPaths(result: RunResult): string[] {
-  return leafTests(result).filter((t) => !(t.names.length === 1 && t.node.status === 'not-run')).map((t) => {
-    const module = result.documents[t.document]?.origin?.module;
-    return module ? `${module}:${t.path}` : t.path;
-  });
+  return leafTests(result)
+    .filter((t) => !(t.names.length === 1 && t.node.status === 'not-run'))
+    .map((t) => {
+      const module = result.documents[t.document]?.origin?.module;
+      return module ? `${module}:${t.path}` : t.path;
+    });
 }
 
 const planKey = (s: ShardInfo): string => JSON.stringify([s.total, s.suites, s.parts, s.modules]);
@@ -63,8 +62,14 @@ const planKey = (s: ShardInfo): string => JSON.stringify([s.total, s.suites, s.p
 /** A module no input loaded: a document with one not-run test named after it (as `run` writes it). */
 function moduleNotRun(module: string, why: string): KtapDocument {
   return {
-    index: 0, tests: [{ name: module, status: 'not-run', reason: why, log: [], children: [], attributes: {}, line: 0 }],
-    log: [], complete: false, startLine: 0, endLine: 0, attributes: {}, origin: { kind: 'module', module },
+    index: 0,
+    tests: [{ name: module, status: 'not-run', reason: why, log: [], children: [], attributes: {}, line: 0 }],
+    log: [],
+    complete: false,
+    startLine: 0,
+    endLine: 0,
+    attributes: {},
+    origin: { kind: 'module', module },
   };
 }
 
@@ -74,7 +79,9 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
   const first = hashed[0];
   for (const other of hashed) {
     if (kernelHashOf(other.result) !== kernelHashOf(first!.result)) {
-      refuse(`${first!.path} and ${other.path} are runs of different kernel images (${kernelHashOf(first!.result)!.slice(0, 12)}… and ${kernelHashOf(other.result)!.slice(0, 12)}…): merge the shards of one build`);
+      refuse(
+        `${first!.path} and ${other.path} are runs of different kernel images (${kernelHashOf(first!.result)!.slice(0, 12)}… and ${kernelHashOf(other.result)!.slice(0, 12)}…): merge the shards of one build`,
+      );
     }
   }
   const sharded = inputs.filter((i) => i.result.shard);
@@ -83,7 +90,9 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
   for (const i of sharded) {
     const s = i.result.shard!;
     if (planKey(s) !== planKey(plan!)) {
-      refuse(`${sharded[0]!.path} (shard ${plan!.index}/${plan!.total}) and ${i.path} (shard ${s.index}/${s.total}) were planned differently: run every shard with the same -- shard N and --timings file`);
+      refuse(
+        `${sharded[0]!.path} (shard ${plan!.index}/${plan!.total}) and ${i.path} (shard ${s.index}/${s.total}) were planned differently: run every shard with the same -- shard N and --timings file`,
+      );
     }
     const dup = byIndex.get(s.index);
     if (dup) refuse(`${dup.path} and ${i.path} are both shard ${s.index}/${s.total}: merge each shard once`);
@@ -100,12 +109,12 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
   }
   if (inputs.length === 1 && !plan) return { result: inputs[0]!.result };
   const label = (lane: number): string => (plan ? `shard ${lane + 1}/${plan.total}` : `input ${lane + 1}`);
-  const ordered = plan
-    ? [...sharded].sort((a, b) => a.result.shard!.index - b.result.shard!.index)
-    : inputs;
+  const ordered = plan ? [...sharded].sort((a, b) => a.result.shard!.index - b.result.shard!.index) : inputs;
   const lanes = ordered.map((i, n) => ({ lane: plan ? i.result.shard!.index - 1 : n, result: i.result }));
   const unsharded = plan ? inputs.filter((i) => !i.result.shard) : [];
-  unsharded.forEach((i, n) => { lanes.push({ lane: plan!.total + n, result: i.result }); });
+  unsharded.forEach((i, n) => {
+    lanes.push({ lane: plan!.total + n, result: i.result });
+  });
   const expected: string[][] = [];
   const order: string[] = plan ? plan.suites : [];
   const extraDocs: KtapDocument[] = [];
@@ -115,14 +124,29 @@ function mergeGroup(inputs: MergeInput[], warnings: string[]): { result: RunResu
       expected[k - 1] = suites;
       if (byIndex.has(k)) continue;
       const mods = plan.modules[k - 1] ?? [];
-      warnings.push(`shard ${k}/${plan.total} is missing: its ${suites.length} suite(s) are not-run: ${suites.join(', ') || '(none)'}`
-        + (mods.length ? `; module(s) not loaded: ${mods.join(', ')}` : '') + '; give its results.json too');
+      warnings.push(
+        `shard ${k}/${plan.total} is missing: its ${suites.length} suite(s) are not-run: ${suites.join(', ') || '(none)'}` +
+          (mods.length ? `; module(s) not loaded: ${mods.join(', ')}` : '') +
+          '; give its results.json too',
+      );
       for (const m of mods) extraDocs.push(moduleNotRun(m, `shard ${k}/${plan.total} is missing`));
     }
   } else {
-    for (const i of inputs) for (const d of i.result.documents) if (d.origin?.kind !== 'module') for (const t of d.tests) order.push(t.name);
+    for (const i of inputs)
+      for (const d of i.result.documents) if (d.origin?.kind !== 'module') for (const t of d.tests) order.push(t.name);
   }
-  if (extraDocs.length) lanes.push({ lane: (plan?.total ?? 0) + unsharded.length, result: { documents: [{ ...emptyBootDoc(), complete: true }, ...extraDocs], diagnostics: [], counts: emptyCounts(), verdict: 'incomplete', lines: 0, metadata: {} } });
+  if (extraDocs.length)
+    lanes.push({
+      lane: (plan?.total ?? 0) + unsharded.length,
+      result: {
+        documents: [{ ...emptyBootDoc(), complete: true }, ...extraDocs],
+        diagnostics: [],
+        counts: emptyCounts(),
+        verdict: 'incomplete',
+        lines: 0,
+        metadata: {},
+      },
+    });
   const moduleOrder = plan ? plan.modules.flat() : [];
   const result = mergeLanes(lanes, order, expected, moduleOrder, label);
   const metas = inputs.map((i) => i.result.metadata);
@@ -167,13 +191,17 @@ export function mergeRuns(inputs: MergeInput[]): MergeOutcome {
   let crash: RunResult['crash'];
   merged.forEach((g, gi) => {
     const name = `${g.arch} ${g.kernel}`;
-    for (const d of g.result.documents) documents.push({ ...d, index: documents.length, origin: { ...(d.origin ?? { kind: 'boot' }), group: gi } });
+    for (const d of g.result.documents)
+      documents.push({ ...d, index: documents.length, origin: { ...(d.origin ?? { kind: 'boot' }), group: gi } });
     for (const d of g.result.diagnostics) diagnostics.push({ ...d, message: `${name}: ${d.message}` });
     lines += g.result.lines;
     crash ??= g.result.crash;
     const m = g.result.metadata;
     info.push({
-      name, arch: g.arch, inputs: g.inputs.map((i) => i.path), metadata: m,
+      name,
+      arch: g.arch,
+      inputs: g.inputs.map((i) => i.path),
+      metadata: m,
       ...(m['kernelVersion'] ? { kernelVersion: m['kernelVersion'] } : {}),
       ...(kernelHashOf(g.inputs[0]!.result) ? { kernelHash: kernelHashOf(g.inputs[0]!.result)! } : {}),
       ...(g.shards ? { shards: g.shards } : {}),
@@ -183,8 +211,13 @@ export function mergeRuns(inputs: MergeInput[]): MergeOutcome {
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
   const sawKtap = merged.some((g) => g.result.verdict !== 'no-ktap');
   const result: RunResult = {
-    documents, diagnostics, counts, verdict: verdictFor(counts, documents, sawKtap), lines,
-    metadata: { groups: info.map((g) => g.name).join(', '), inputs: String(inputs.length) }, groups: info,
+    documents,
+    diagnostics,
+    counts,
+    verdict: verdictFor(counts, documents, sawKtap),
+    lines,
+    metadata: { groups: info.map((g) => g.name).join(', '), inputs: String(inputs.length) },
+    groups: info,
   };
   if (crash) result.crash = crash;
   return { result, warnings };

@@ -2,10 +2,7 @@
  * Merging the results of several lanes (QEMU instances that each ran part of
  * the tests) into the one tree a single boot would have given. Pure.
  */
-import {
-  countLeaves, emptyCounts,
-  type Diagnostic, type KtapDocument, type RunResult, type TestNode,
-} from './ktap/model.js';
+import { countLeaves, emptyCounts, type Diagnostic, type KtapDocument, type RunResult, type TestNode } from './ktap/model.js';
 import { verdictFor } from './ktap/status.js';
 
 export interface LaneResult {
@@ -19,8 +16,13 @@ export interface LaneResult {
  * a suite no lane reported is added as `not-run`, so nothing silently
  * disappears.
  */
-export function mergeLanes(lanes: LaneResult[], order: string[], expected: string[][] = [], moduleOrder: string[] = [],
-  label: (lane: number) => string = (lane) => `lane ${lane + 1}`): RunResult {
+export function mergeLanes(
+  lanes: LaneResult[],
+  order: string[],
+  expected: string[][] = [],
+  moduleOrder: string[] = [],
+  label: (lane: number) => string = (lane) => `lane ${lane + 1}`,
+): RunResult {
   const rank = new Map(order.map((name, i) => [name, i]));
   const suites: { node: TestNode; lane: number; doc: number }[] = [];
   const extraDocs: KtapDocument[] = [];
@@ -48,26 +50,49 @@ export function mergeLanes(lanes: LaneResult[], order: string[], expected: strin
     for (const name of names) {
       if (seen.has(name)) continue;
       seen.add(name);
-      suites.push({ node: { name, status: 'not-run', log: [], children: [], attributes: {}, line: 0, reason: `${label(lane)} did not run it` }, lane, doc: 0 });
-      diagnostics.push({ code: 'missing-result', message: `${label(lane)}: suite "${name}" was expected but never reported`, line: 0, path: name, severity: 'error' });
+      suites.push({
+        node: { name, status: 'not-run', log: [], children: [], attributes: {}, line: 0, reason: `${label(lane)} did not run it` },
+        lane,
+        doc: 0,
+      });
+      diagnostics.push({
+        code: 'missing-result',
+        message: `${label(lane)}: suite "${name}" was expected but never reported`,
+        line: 0,
+        path: name,
+        severity: 'error',
+      });
     }
   }
   suites.sort((a, b) => (rank.get(a.node.name) ?? 1e9) - (rank.get(b.node.name) ?? 1e9) || a.lane - b.lane);
   const tests = suites.map((s, i) => ({ ...s.node, number: i + 1 }));
   const doc: KtapDocument = {
-    index: 0, format: 'KTAP', version: 1, plan: tests.length, tests, log: [], complete,
-    startLine: 0, endLine: 0, attributes: {},
+    index: 0,
+    format: 'KTAP',
+    version: 1,
+    plan: tests.length,
+    tests,
+    log: [],
+    complete,
+    startLine: 0,
+    endLine: 0,
+    attributes: {},
   };
   if (lanes.some((l) => l.result.documents[0]?.origin)) doc.origin = { kind: 'boot' };
   // Module documents in the order the modules were given, whichever lane loaded them.
   const moduleRank = new Map(moduleOrder.map((m, i) => [m, i]));
-  const rankOf = (d: KtapDocument): number => (d.origin?.module !== undefined ? moduleRank.get(d.origin.module) ?? 1e9 : -1);
+  const rankOf = (d: KtapDocument): number => (d.origin?.module !== undefined ? (moduleRank.get(d.origin.module) ?? 1e9) : -1);
   extraDocs.sort((a, b) => rankOf(a) - rankOf(b));
   const documents = [doc, ...extraDocs.map((d, i) => ({ ...d, index: i + 1 }))];
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
   const merged: RunResult = {
-    documents, diagnostics, counts, verdict: verdictFor(counts, documents, sawKtap, crash), lines, metadata: {},
+    documents,
+    diagnostics,
+    counts,
+    verdict: verdictFor(counts, documents, sawKtap, crash),
+    lines,
+    metadata: {},
   };
   if (crash) merged.crash = crash;
   return merged;

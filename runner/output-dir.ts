@@ -41,7 +41,8 @@ export function createOutputDir(cwd: string, output: string | undefined, now = n
       }
     }
   } catch (err) {
-    throw new BridgeError('E_OUTPUT_DIR', `cannot create the output directory ${dir}: ${describeFsError(err, 'choose another with -o')}`, { cause: err });
+    throw new BridgeError('E_OUTPUT_DIR', `cannot create the output directory ${dir}: ${describeFsError(err, 'choose another with -o')}`, {
+      cause: err,
+    });
   }
 }
-

@@ -44,8 +44,7 @@ export function writeReports(result: RunResult, req: ReportRequest, always: Read
       written.push(path);
     } catch (err) {
       // Keep going: every other report is still written.
-      failure ??= new BridgeError('E_REPORT_WRITE', `cannot write the ${name} report to ${path}: ${describeFsError(err)}`,
-        { cause: err });
+      failure ??= new BridgeError('E_REPORT_WRITE', `cannot write the ${name} report to ${path}: ${describeFsError(err)}`, { cause: err });
     }
   }
   if (failure) throw failure;

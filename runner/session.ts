@@ -107,10 +107,15 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   let sawKernel = false;
   let head = '';
   let stopping: ((why: SessionEnding) => void) | undefined;
-  const stopped = new Promise<SessionEnding>((resolve) => { stopping = resolve; });
+  const stopped = new Promise<SessionEnding>((resolve) => {
+    stopping = resolve;
+  });
   let stoppedAt = 0;
   let lastLineAt = Date.now();
-  const stop = (why: SessionEnding): void => { stoppedAt ||= Date.now(); stopping?.(why); };
+  const stop = (why: SessionEnding): void => {
+    stoppedAt ||= Date.now();
+    stopping?.(why);
+  };
 
   let stallTimer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -129,10 +134,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     if (panicTimer === undefined && text.includes(PANIC_LINE)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
   };
   // With the agent, the console's lines go to the join, which feeds the stream the lines it picks.
-  const join = agent ? new StreamJoin((text, info) => {
-    if (agent.isProgress(text)) armStall();
-    stream.line(text, info);
-  }) : undefined;
+  const join = agent
+    ? new StreamJoin((text, info) => {
+        if (agent.isProgress(text)) armStall();
+        stream.line(text, info);
+      })
+    : undefined;
   const stream = new KtapStream({
     clock: Date.now,
     onEvent: (e) => {
@@ -151,7 +158,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     },
   });
   agent?.attach({
-    lines: (lines) => { for (const l of lines) join!.agent(l); },
+    lines: (lines) => {
+      for (const l of lines) join!.agent(l);
+    },
     documents: () => documents,
     fail: () => stop('agent-failed'),
   });
@@ -200,7 +209,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   armStall();
   const timers: NodeJS.Timeout[] = [];
   if (opts.timeoutMs) timers.push(setTimeout(() => stop('timeout'), opts.timeoutMs));
-  if (opts.kvmProbeMs) timers.push(setTimeout(() => { if (!sawKernel) stop('kvm-dead'); }, opts.kvmProbeMs));
+  if (opts.kvmProbeMs)
+    timers.push(
+      setTimeout(() => {
+        if (!sawKernel) stop('kvm-dead');
+      }, opts.kvmProbeMs),
+    );
   const onAbort = (): void => stop('interrupted');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop('interrupted');
@@ -255,7 +269,16 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   }
   const kept = opts.keepConsole ? readAll(raw) : undefined;
   closeSync(raw);
-  return { ...(kept ? { console: kept } : {}), result, ending, exit, stderr: proc.stderrTail, sawKernel, panicked: panicTimer !== undefined, wallMs: Date.now() - started };
+  return {
+    ...(kept ? { console: kept } : {}),
+    result,
+    ending,
+    exit,
+    stderr: proc.stderrTail,
+    sawKernel,
+    panicked: panicTimer !== undefined,
+    wallMs: Date.now() - started,
+  };
 }
 
 /** The whole file behind `fd` (positional reads: the descriptor's offset is not used). */

@@ -168,13 +168,20 @@ export const MODULE_GUESS_MS = 1000;
  * Plan N shards over the kernel's suites (in boot order) and the module files (base names).
  * `cost` must not depend on the machine (the timings file, or the guess).
  */
-export function planShards(suites: readonly ListedSuite[], modules: readonly string[], total: number,
-  cost: (s: ListedSuite) => number, moduleCost: (m: string) => number = () => MODULE_GUESS_MS): ShardPlan {
+export function planShards(
+  suites: readonly ListedSuite[],
+  modules: readonly string[],
+  total: number,
+  cost: (s: ListedSuite) => number,
+  moduleCost: (m: string) => number = () => MODULE_GUESS_MS,
+): ShardPlan {
   const sorted = [...suites].sort((a, b) => byCodeUnit(a.name, b.name));
   const groups = contiguousParts(sorted.map(cost), total);
   const partOf = new Map(sorted.map((s, i) => [s.name, groups[i]! + 1]));
   const estimatedMs = new Array<number>(total).fill(0);
-  sorted.forEach((s, i) => { estimatedMs[groups[i]!]! += cost(s); });
+  sorted.forEach((s, i) => {
+    estimatedMs[groups[i]!]! += cost(s);
+  });
   const mods = [...new Set(modules)].sort(byCodeUnit);
   const modGroups = contiguousParts(mods.map(moduleCost), total);
   const modParts = Array.from({ length: total }, (): string[] => []);

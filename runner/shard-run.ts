@@ -30,8 +30,14 @@ export interface ShardLaneRequest {
   userGlob?: string;
 }
 
-const shardCost = (timings: TimingsFile | undefined) => (s: ListedSuite): number => timings?.suites[s.name] ?? guessCost(s);
-const moduleCost = (timings: TimingsFile | undefined) => (m: string): number => timings?.modules[m] ?? MODULE_GUESS_MS;
+const shardCost =
+  (timings: TimingsFile | undefined) =>
+  (s: ListedSuite): number =>
+    timings?.suites[s.name] ?? guessCost(s);
+const moduleCost =
+  (timings: TimingsFile | undefined) =>
+  (m: string): number =>
+    timings?.modules[m] ?? MODULE_GUESS_MS;
 
 /** The module files (base names) of shard K: known before the kernel's list is. */
 export function shardModulesOf(modules: string[], spec: ShardSpec, timings?: TimingsFile): string[] {
@@ -53,15 +59,20 @@ export function planShardLanes(req: ShardLaneRequest): { lanes: Lane[]; info: Om
   const dot = req.userGlob?.indexOf('.') ?? -1;
   const testPart = dot >= 0 ? req.userGlob!.slice(dot) : '';
   const mine = new Set(expected);
-  const cover = coverGlobs(req.universe.map((s) => s.name), mine)
-    ?? [{ glob: req.userGlob !== undefined ? req.userGlob.slice(0, dot >= 0 ? dot : undefined) : '', suites: expected }];
+  const cover = coverGlobs(
+    req.universe.map((s) => s.name),
+    mine,
+  ) ?? [{ glob: req.userGlob !== undefined ? req.userGlob.slice(0, dot >= 0 ? dot : undefined) : '', suites: expected }];
   const byName = new Map(req.suites.map((s) => [s.name, s]));
   const lanes: Lane[] = [];
   const share = Math.max(1, Math.floor(req.jobs / cover.length));
   for (const part of cover) {
     const listed = part.suites.filter((n) => mine.has(n)).map((n) => byName.get(n)!);
     const glob = part.glob === '' ? undefined : `${part.glob}${testPart}`;
-    const sub = req.splitLanes && share > 1 ? planLanes(listed, share, req.laneCost, glob ?? '*') : [{ index: 0, suites: listed.map((s) => s.name), estimatedMs: listed.reduce((a, s) => a + req.laneCost(s), 0) }];
+    const sub =
+      req.splitLanes && share > 1
+        ? planLanes(listed, share, req.laneCost, glob ?? '*')
+        : [{ index: 0, suites: listed.map((s) => s.name), estimatedMs: listed.reduce((a, s) => a + req.laneCost(s), 0) }];
     for (const l of sub) {
       const lane: Lane = { ...l, index: lanes.length };
       if (glob !== undefined) lane.filterGlob = glob;

@@ -107,7 +107,10 @@ export function planLanes(suites: ListedSuite[], jobs: number, cost: CostFn = gu
     // `module!=m` on a suite whose cases have no module name would make the kernel compare NULL.
     if (h > 0 && rest.some((s) => !s.attributes['module'])) break;
     const lanes: Lane[] = isolated.map((u, i) => ({
-      index: i, filter: `module=${u.module}`, suites: u.suites.map((s) => s.name), estimatedMs: u.cost,
+      index: i,
+      filter: `module=${u.module}`,
+      suites: u.suites.map((s) => s.name),
+      estimatedMs: u.cost,
     }));
     const restLanes = jobs - h;
     if (rest.length > 0) {
@@ -115,7 +118,10 @@ export function planLanes(suites: ListedSuite[], jobs: number, cost: CostFn = gu
       // Group the rest by first character; letter lanes need a glob of their own.
       const letters = [...new Set(rest.map((s) => s.name[0]!))].sort();
       const letterCost = (c: string): number => rest.filter((s) => s.name[0] === c).reduce((a, s) => a + cost(s), 0);
-      const groups = userGlob !== undefined || restLanes <= 1 || letters.length < 2 ? [letters] : contiguous(letters, Math.min(restLanes, letters.length), letterCost);
+      const groups =
+        userGlob !== undefined || restLanes <= 1 || letters.length < 2
+          ? [letters]
+          : contiguous(letters, Math.min(restLanes, letters.length), letterCost);
       for (const g of groups) {
         const lane: Lane = {
           index: lanes.length,

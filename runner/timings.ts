@@ -12,13 +12,19 @@ import type { TimingsFile } from './shard-plan.js';
 import { writeFileAtomic } from './write-file.js';
 
 const numbers = (v: unknown): v is Record<string, number> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
 
 /** Read and check a timings file; exit 2 naming the file when it is not one. */
 export function readTimings(path: string): TimingsFile {
   const j = readJsonFile(path, 'E_TIMINGS', 'a file written by --save-timings') as Partial<TimingsFile> | null;
-  if (!j || j.kunitBridgeTimings !== 1 || !numbers(j.suites) || !numbers(j.modules ?? {})) {
-    throw new BridgeError('E_TIMINGS', `${path}: not a kunit-bridge timings file (want {"kunitBridgeTimings":1,"suites":{name:ms},"modules":{file:ms}}): write one with --save-timings`);
+  if (j?.kunitBridgeTimings !== 1 || !numbers(j.suites) || !numbers(j.modules ?? {})) {
+    throw new BridgeError(
+      'E_TIMINGS',
+      `${path}: not a kunit-bridge timings file (want {"kunitBridgeTimings":1,"suites":{name:ms},"modules":{file:ms}}): write one with --save-timings`,
+    );
   }
   return { kunitBridgeTimings: 1, suites: j.suites, modules: j.modules ?? {} };
 }

@@ -6,7 +6,20 @@
  * ever written through.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, lstatSync, type Stats, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  type Stats,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeStdout } from './stdout.js';
 

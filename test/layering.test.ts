@@ -8,7 +8,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import { REPO } from './helpers/corpus.js';
 
-interface Edge { from: string; to: string; typeOnly: boolean }
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(join(REPO, dir))) {
@@ -23,7 +27,9 @@ const files = ['runner', 'agent', 'reporters'].flatMap((d) => sources(d));
 const edges: Edge[] = files.flatMap((from) => {
   const text = readFileSync(join(REPO, from), 'utf8');
   return [...text.matchAll(/^(?:import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)].map((m) => ({
-    from, typeOnly: m[1] !== undefined, to: m[2]!.startsWith('.') ? relative(REPO, resolve(REPO, dirname(from), m[2]!)).replace(/\.js$/, '.ts') : m[2]!,
+    from,
+    typeOnly: m[1] !== undefined,
+    to: m[2]!.startsWith('.') ? relative(REPO, resolve(REPO, dirname(from), m[2]!)).replace(/\.js$/, '.ts') : m[2]!,
   }));
 });
 
@@ -39,7 +45,8 @@ test('runner/ktap is pure: it imports only itself (no node: modules, no transpor
 });
 
 test('only the command line imports the commands', () => {
-  const cli = (f: string): boolean => f.startsWith('runner/commands/') || f === 'runner/cli.ts' || f === 'runner/bin.ts' || f.startsWith('runner/cli/');
+  const cli = (f: string): boolean =>
+    f.startsWith('runner/commands/') || f === 'runner/cli.ts' || f === 'runner/bin.ts' || f.startsWith('runner/cli/');
   const bad = edges.filter((e) => e.to.startsWith('runner/commands/') && !cli(e.from));
   expect(bad.map((e) => `${e.from} → ${e.to}`)).toEqual([]);
 });

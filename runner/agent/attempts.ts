@@ -6,8 +6,14 @@
  * Pure.
  */
 import {
-  countLeaves, emptyCounts,
-  type Attempt, type Diagnostic, type KtapDocument, type RunResult, type TestNode, type TestStatus,
+  countLeaves,
+  emptyCounts,
+  type Attempt,
+  type Diagnostic,
+  type KtapDocument,
+  type RunResult,
+  type TestNode,
+  type TestStatus,
 } from '../ktap/model.js';
 import { PASSING_STATUSES, SHOWN_FAILING, verdictFor, worstOf } from '../ktap/status.js';
 import type { AgentStep, StepOutcome } from '../../agent/protocol.js';
@@ -34,7 +40,6 @@ export interface FoldOptions {
   modulesNotLoaded?: readonly string[];
 }
 
-
 /** The reason of an attempt the run ended before. */
 const NEVER_RAN = 'the run ended before this attempt';
 
@@ -60,8 +65,10 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
   });
   for (const child of node.children) {
     // A crash before a test's result line leaves a `#N` placeholder in that attempt's tree.
-    applyAttempts(child, reruns.map((r) => r?.children.find((c) => c.name === child.name)
-      ?? r?.children.find((c) => c.name === `#${child.number}`)));
+    applyAttempts(
+      child,
+      reruns.map((r) => r?.children.find((c) => c.name === child.name) ?? r?.children.find((c) => c.name === `#${child.number}`)),
+    );
   }
   // The worst outcome among the attempts that ran: one that never ran (the run ended first) changes
   // no status; it makes the run incomplete instead (see foldAttempts).
@@ -79,8 +86,9 @@ function applyAttempts(node: TestNode, reruns: (TestNode | undefined)[]): void {
     const crash = reruns[worst.attempt - 2]?.crash;
     if (worst.status === 'crashed' && crash && !node.crash) node.crash = crash;
   }
-  const flaky = (counted.some((a) => PASSING_STATUSES.has(a.status)) && counted.some((a) => SHOWN_FAILING.has(a.status)))
-    || node.children.some((c) => c.flaky);
+  const flaky =
+    (counted.some((a) => PASSING_STATUSES.has(a.status)) && counted.some((a) => SHOWN_FAILING.has(a.status))) ||
+    node.children.some((c) => c.flaky);
   if (flaky) node.flaky = true;
 }
 
@@ -112,13 +120,20 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
       }
       return;
     }
-    documents.push({ ...doc, origin: step?.step.op === 'insmod' ? { kind: 'module', module: baseName(step.step.path) } : doc.origin ?? { kind: 'boot' } });
+    documents.push({
+      ...doc,
+      origin: step?.step.op === 'insmod' ? { kind: 'module', module: baseName(step.step.path) } : (doc.origin ?? { kind: 'boot' }),
+    });
   });
 
   // Writes that failed: the run did not happen as asked.
   for (const s of opts.steps) {
     if (s.step.op === 'write' && s.outcome && s.outcome.status !== 0) {
-      note('error', 'missing-result', `writing ${JSON.stringify(s.step.value)} to ${s.step.path} in the guest failed: ${s.outcome.note ?? `status ${s.outcome.status}`}`);
+      note(
+        'error',
+        'missing-result',
+        `writing ${JSON.stringify(s.step.value)} to ${s.step.path} in the guest failed: ${s.outcome.note ?? `status ${s.outcome.status}`}`,
+      );
     }
   }
   // Module loads that failed, or loaded nothing to test.
@@ -129,8 +144,14 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
     if (s.outcome.status !== 0) {
       note('error', 'missing-result', `loading ${module} failed: ${s.outcome.note ?? `status ${s.outcome.status}`}`);
       documents.push({
-        index: 0, tests: [placeholder(module, 'not-run', `insmod failed: ${s.outcome.note ?? `status ${s.outcome.status}`}`)],
-        log: [], complete: true, startLine: 0, endLine: 0, attributes: {}, origin: { kind: 'module', module },
+        index: 0,
+        tests: [placeholder(module, 'not-run', `insmod failed: ${s.outcome.note ?? `status ${s.outcome.status}`}`)],
+        log: [],
+        complete: true,
+        startLine: 0,
+        endLine: 0,
+        attributes: {},
+        origin: { kind: 'module', module },
       });
     } else if (s.endDoc === s.firstDoc) {
       note('info', 'no-ktap', `${module} loaded but ran no KUnit suite (none in it, or all filtered out)`);
@@ -139,8 +160,14 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
   for (const module of opts.modulesNotLoaded ?? []) {
     const why = opts.cutShort ? `not loaded: ${opts.cutShort}` : 'not loaded';
     documents.push({
-      index: 0, tests: [placeholder(module, 'not-run', why)], log: [], complete: true,
-      startLine: 0, endLine: 0, attributes: {}, origin: { kind: 'module', module },
+      index: 0,
+      tests: [placeholder(module, 'not-run', why)],
+      log: [],
+      complete: true,
+      startLine: 0,
+      endLine: 0,
+      attributes: {},
+      origin: { kind: 'module', module },
     });
   }
 
@@ -151,7 +178,12 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
       if (s.step.op === 'run' && s.outcome?.missing) noRunFile.add(s.step.suite);
     }
     for (const suite of noRunFile) {
-      note('info', 'missing-result', `${suite} ran once: it has no debugfs run file (an __init suite, or all its tests were filtered out)`, suite);
+      note(
+        'info',
+        'missing-result',
+        `${suite} ran once: it has no debugfs run file (an __init suite, or all its tests were filtered out)`,
+        suite,
+      );
     }
     for (const doc of documents) {
       for (const suite of doc.tests) {
@@ -162,13 +194,20 @@ export function foldAttempts(result: RunResult, opts: FoldOptions): RunResult {
         applyAttempts(suite, list);
         if (list.some((r) => r === undefined)) {
           attemptsMissing = true;
-          note('warning', 'missing-result', `${suite.name}: ${list.filter((r) => r === undefined).length} of ${opts.repeat} attempts did not run${opts.cutShort ? ` (${opts.cutShort})` : ''}`, suite.name);
+          note(
+            'warning',
+            'missing-result',
+            `${suite.name}: ${list.filter((r) => r === undefined).length} of ${opts.repeat} attempts did not run${opts.cutShort ? ` (${opts.cutShort})` : ''}`,
+            suite.name,
+          );
         }
       }
     }
   }
 
-  documents.forEach((d, i) => { d.index = i; });
+  documents.forEach((d, i) => {
+    d.index = i;
+  });
   const counts = emptyCounts();
   for (const d of documents) for (const t of d.tests) countLeaves(t, counts);
   let verdict = verdictFor(counts, documents, result.verdict !== 'no-ktap', result.crash);

@@ -27,7 +27,10 @@ export function agentFiles(): AgentFiles {
   const root = packageRoot();
   const files = { init: join(root, 'agent', 'init.sh'), main: join(root, 'dist', 'agent', 'main.js') };
   if (!existsSync(files.init) || !existsSync(files.main)) {
-    throw new BridgeError('E_AGENT_FILES', `the agent's files are missing (${existsSync(files.init) ? files.main : files.init}): run \`npm run build\` in ${root}`);
+    throw new BridgeError(
+      'E_AGENT_FILES',
+      `the agent's files are missing (${existsSync(files.init) ? files.main : files.init}): run \`npm run build\` in ${root}`,
+    );
   }
   return files;
 }
@@ -79,8 +82,24 @@ export function kernelConfig(kernel: string): string | undefined {
 
 /** Options the agent boot needs built in (docs/agent.md says why). */
 const NEEDED = [
-  'NET_9P', 'NET_9P_VIRTIO', '9P_FS', 'VIRTIO_PCI', 'VIRTIO_NET', 'INET', 'IP_PNP', 'IP_PNP_DHCP', 'UNIX',
-  'DEVTMPFS', 'DEBUG_FS', 'PROC_FS', 'SYSFS', 'BINFMT_ELF', 'FUTEX', 'EPOLL', 'EVENTFD', 'ADVISE_SYSCALLS',
+  'NET_9P',
+  'NET_9P_VIRTIO',
+  '9P_FS',
+  'VIRTIO_PCI',
+  'VIRTIO_NET',
+  'INET',
+  'IP_PNP',
+  'IP_PNP_DHCP',
+  'UNIX',
+  'DEVTMPFS',
+  'DEBUG_FS',
+  'PROC_FS',
+  'SYSFS',
+  'BINFMT_ELF',
+  'FUTEX',
+  'EPOLL',
+  'EVENTFD',
+  'ADVISE_SYSCALLS',
 ];
 /** The options of `config` that the agent needs and the kernel lacks. */
 export function agentConfigGaps(config: string, arch: Arch, withModules: boolean): string[] {

@@ -78,7 +78,10 @@ export class StreamJoin {
       }
     }
     if (t !== undefined) {
-      if (t !== this.posTime) { this.posTime = t; this.posTexts.clear(); }
+      if (t !== this.posTime) {
+        this.posTime = t;
+        this.posTexts.clear();
+      }
       this.posTexts.set(text, (this.posTexts.get(text) ?? 0) + 1);
     }
     this.fed[from]++;

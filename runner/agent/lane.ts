@@ -49,10 +49,18 @@ export interface AgentLaneOptions {
 }
 
 /** Console lines that tell why a guest never ran the agent. */
-const FAILURE_LINE = new RegExp([
-  `^${INIT_PREFIX}(error|agent-exit)`, `^${AGENT_LOG_PREFIX}(connect|error)`, 'Requested init .* failed', 'Cannot open root device',
-  'Unable to mount root', 'No working init found', '9pnet.*(no channels|error)', 'Kernel panic - not syncing',
-].join('|'));
+const FAILURE_LINE = new RegExp(
+  [
+    `^${INIT_PREFIX}(error|agent-exit)`,
+    `^${AGENT_LOG_PREFIX}(connect|error)`,
+    'Requested init .* failed',
+    'Cannot open root device',
+    'Unable to mount root',
+    'No working init found',
+    '9pnet.*(no channels|error)',
+    'Kernel panic - not syncing',
+  ].join('|'),
+);
 
 export class AgentLane {
   readonly channel: AgentChannel;
@@ -156,7 +164,8 @@ export class AgentLane {
     this.release();
     if (ending === 'interrupted') this.interrupted = true;
     if (this.channel.firstHelloAt === undefined) {
-      if (ending !== 'interrupted') this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
+      if (ending !== 'interrupted')
+        this.failure ??= `the agent never connected${this.lastFailureLine ? `; the console said: ${this.lastFailureLine}` : ''}`;
     } else if (!this.channel.finished && ending !== 'interrupted') {
       this.failure = `the agent's stream ended before its work was done (${panicked || ending === 'panicked' ? 'the kernel panicked' : ending === 'exited' ? 'the guest stopped' : ending})`;
     }
@@ -170,13 +179,16 @@ export class AgentLane {
   /** The lane's result with its steps folded in. */
   fold(result: RunResult, modulesNotLoaded: readonly string[] = []): RunResult {
     const folded = foldAttempts(result, {
-      steps: this.steps, repeat: this.opts.repeat ?? 1, modulesNotLoaded,
+      steps: this.steps,
+      repeat: this.opts.repeat ?? 1,
+      modulesNotLoaded,
       ...(this.failure || this.interrupted ? { cutShort: this.failure ?? 'interrupted' } : {}),
     });
     folded.metadata = {
       ...folded.metadata,
       agent: this.channel.firstHelloAt === undefined ? 'not started' : this.channel.finished ? 'finished' : 'lost',
-      agentLines: String(this.channel.have), agentConnects: String(this.channel.connects),
+      agentLines: String(this.channel.have),
+      agentConnects: String(this.channel.connects),
       agentDuplicatesIgnored: String(this.channel.duplicates),
       ...(this.channel.cuts ? { agentCuts: String(this.channel.cuts) } : {}),
       ...(this.channel.refused ? { agentRefused: String(this.channel.refused) } : {}),

@@ -22,8 +22,18 @@ import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  AGENT_PATH, AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof, decodeAgentFrame,
-  type AgentFrame, type AgentStep, type RunnerFrame, type StepOutcome,
+  AGENT_PATH,
+  AGENT_PROTOCOL_VERSION,
+  CLOSE_BAD_FRAME,
+  CLOSE_GAP,
+  CLOSE_OTHER_BOOT,
+  MAX_FRAME_BYTES,
+  bootProof,
+  decodeAgentFrame,
+  type AgentFrame,
+  type AgentStep,
+  type RunnerFrame,
+  type StepOutcome,
 } from '../../agent/protocol.js';
 import { BridgeError, describeFsError } from '../errors.js';
 import { openFresh } from '../write-file.js';
@@ -96,7 +106,10 @@ export class AgentChannel {
   private logFd: number | undefined;
 
   /** @internal use {@link AgentServer.open}. Throws E_LOG_WRITE if the agent's log cannot be created. */
-  constructor(private readonly opts: AgentChannelOptions, readonly tokenFile: string) {
+  constructor(
+    private readonly opts: AgentChannelOptions,
+    readonly tokenFile: string,
+  ) {
     try {
       this.logFd = openFresh(opts.logPath);
     } catch (err) {
@@ -140,11 +153,13 @@ export class AgentChannel {
   private appendLog(lines: readonly string[]): void {
     if (this.logFd === undefined) return;
     try {
-      writeFileSync(this.logFd, lines.join('\n') + '\n');
+      writeFileSync(this.logFd, `${lines.join('\n')}\n`);
     } catch (err) {
       this.closeLog();
-      this.opts.warn?.(`writing the agent's log ${this.opts.logPath} failed: ${describeFsError(err, 'free some space, or choose another output directory')}; `
-        + `it stops before line ${this.have + 1} (the results are not affected)`);
+      this.opts.warn?.(
+        `writing the agent's log ${this.opts.logPath} failed: ${describeFsError(err, 'free some space, or choose another output directory')}; ` +
+          `it stops before line ${this.have + 1} (the results are not affected)`,
+      );
     }
   }
 
@@ -171,7 +186,9 @@ export class AgentChannel {
     let state: 'new' | 'pending' | 'bound' | 'dead' = 'new';
     let received = 0;
     let decide: (() => void) | undefined;
-    const send = (f: RunnerFrame): void => { if (state === 'bound') ws.send(JSON.stringify(f)); };
+    const send = (f: RunnerFrame): void => {
+      if (state === 'bound') ws.send(JSON.stringify(f));
+    };
     const refuse = (code: number, reason: string, warning: string): void => {
       if (state === 'dead') return;
       state = 'dead';
@@ -198,18 +215,30 @@ export class AgentChannel {
     };
     const hello = (f: Hello): void => {
       if (f.v !== AGENT_PROTOCOL_VERSION) {
-        refuse(CLOSE_BAD_FRAME, 'protocol version', `refused a hello for protocol version ${f.v} (this runner speaks ${AGENT_PROTOCOL_VERSION})`);
+        refuse(
+          CLOSE_BAD_FRAME,
+          'protocol version',
+          `refused a hello for protocol version ${f.v} (this runner speaks ${AGENT_PROTOCOL_VERSION})`,
+        );
         return;
       }
       const decideNow = (): void => {
         if (state === 'dead') return;
         if (this.boot !== undefined ? sameSecret(f.boot, this.boot) : bootProof(f.boot) === this.proof) bind(f);
         else {
-          refuse(CLOSE_OTHER_BOOT, 'another boot', `refused a peer that said hello for another boot than the guest's${this.boot === undefined
-            ? ' (not the one the agent proved on the serial console)' : ' (a second peer)'}: its lines are not used`);
+          refuse(
+            CLOSE_OTHER_BOOT,
+            'another boot',
+            `refused a peer that said hello for another boot than the guest's${
+              this.boot === undefined ? ' (not the one the agent proved on the serial console)' : ' (a second peer)'
+            }: its lines are not used`,
+          );
         }
       };
-      if (this.proof !== undefined) { decideNow(); return; }
+      if (this.proof !== undefined) {
+        decideNow();
+        return;
+      }
       if (this.pending.size >= MAX_PENDING) {
         refuse(CLOSE_OTHER_BOOT, 'too many peers', `refused a peer: ${MAX_PENDING} hellos already wait for the guest's boot proof`);
         return;
@@ -221,7 +250,10 @@ export class AgentChannel {
     ws.on('message', (data, isBinary) => {
       if (state === 'dead') return; // frames read after we cut or refused are lost, as on a real broken connection
       const d = isBinary ? { error: 'a binary frame' } : decodeAgentFrame(String(data));
-      if (d.error !== undefined) { refuse(CLOSE_BAD_FRAME, 'bad frame', `refused a frame: ${d.error}`); return; }
+      if (d.error !== undefined) {
+        refuse(CLOSE_BAD_FRAME, 'bad frame', `refused a frame: ${d.error}`);
+        return;
+      }
       const f = d.frame;
       if (f.t === 'hello') {
         if (state === 'new') hello(f);
@@ -234,11 +266,17 @@ export class AgentChannel {
       }
       switch (f.t) {
         case 'lines': {
-          if (f.from > this.have + 1) { ws.close(CLOSE_GAP, `gap: have ${this.have}, got ${f.from}`); return; }
+          if (f.from > this.have + 1) {
+            ws.close(CLOSE_GAP, `gap: have ${this.have}, got ${f.from}`);
+            return;
+          }
           received += f.lines.length;
           const cutNow = this.opts.cutEveryLines !== undefined && received >= this.opts.cutEveryLines;
           if (cutNow) this.cutToggle = !this.cutToggle;
-          if (cutNow && this.cutToggle) { cut(); return; } // before storing: the agent must resend it
+          if (cutNow && this.cutToggle) {
+            cut();
+            return;
+          } // before storing: the agent must resend it
           const fresh = f.lines.slice(Math.max(0, this.have + 1 - f.from));
           this.duplicates += f.lines.length - fresh.length;
           if (fresh.length > 0) {
@@ -246,7 +284,10 @@ export class AgentChannel {
             this.have += fresh.length;
             this.opts.onLines(fresh);
           }
-          if (cutNow) { cut(); return; } // stored, not acked: the welcome's `have` must stop a double
+          if (cutNow) {
+            cut();
+            return;
+          } // stored, not acked: the welcome's `have` must stop a double
           send({ t: 'ack', n: this.have });
           break;
         }
@@ -280,11 +321,21 @@ export class AgentChannel {
   }
 
   private ready(after: number, outcome: StepOutcome | undefined, send: (f: RunnerFrame) => void): void {
-    if (this.doneSent) { send({ t: 'done' }); return; }
-    if (this.issued && after === this.issued.id - 1) { send({ t: 'step', ...this.issued }); return; } // it never arrived
+    if (this.doneSent) {
+      send({ t: 'done' });
+      return;
+    }
+    if (this.issued && after === this.issued.id - 1) {
+      send({ t: 'step', ...this.issued });
+      return;
+    } // it never arrived
     if (this.issued ? after !== this.issued.id : after !== 0) return; // stale
     const step = this.opts.next(after, outcome);
-    if (!step) { this.doneSent = true; send({ t: 'done' }); return; }
+    if (!step) {
+      this.doneSent = true;
+      send({ t: 'done' });
+      return;
+    }
     this.issued = { id: after + 1, step };
     send({ t: 'step', ...this.issued });
   }
@@ -322,7 +373,10 @@ export class AgentServer {
   private tokens = 0;
 
   private constructor(
-    private readonly http: Server, private readonly wss: WebSocketServer, readonly port: number, private readonly tokenDir: string,
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    readonly port: number,
+    private readonly tokenDir: string,
   ) {}
 
   /**
@@ -345,10 +399,16 @@ export class AgentServer {
     http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', () => socket.destroy()); // an upgraded socket has no other error listener
       // Browsers always send Origin; the agent never does: no web page may reach the channel.
-      if (req.headers.origin !== undefined) { refuseUpgrade(socket, '403 Forbidden'); return; }
+      if (req.headers.origin !== undefined) {
+        refuseUpgrade(socket, '403 Forbidden');
+        return;
+      }
       const token = agentToken(req.url);
       const channel = token === undefined ? undefined : [...server.channels].find((c) => c.owns(token));
-      if (!channel) { refuseUpgrade(socket, '401 Unauthorized'); return; }
+      if (!channel) {
+        refuseUpgrade(socket, '401 Unauthorized');
+        return;
+      }
       try {
         wss.handleUpgrade(req, socket, head, (ws) => channel.attach(ws));
       } catch {

@@ -11,19 +11,22 @@ type CompareFlags = Omit<CommonFlags, 'color'> & ReportFlags & Omit<GateFlags, '
 export function registerCompare(program: Command, setExit: (code: number) => void): void {
   const cmd = program
     .command('compare')
-    .description('compare a run\'s results.json with a baseline\'s: regressions and new failures fail (exit 1), missing tests exit 3')
+    .description("compare a run's results.json with a baseline's: regressions and new failures fail (exit 1), missing tests exit 3")
     .argument('<base>', 'the baseline results.json (the last release, the parent commit)')
-    .argument('<new>', 'the results.json to judge (its reports are written with the gate\'s verdict)');
+    .argument('<new>', "the results.json to judge (its reports are written with the gate's verdict)");
   addGateOptions(cmd, 'comparison', false);
   addReportOptions(cmd, ['junit', 'tap', 'json', 'markdown']);
-  cmd
-    .option('-q, --quiet', 'print nothing but errors')
-    .action(async (base: string, now: string, flags: CompareFlags) => {
-      const { compareCommand } = await import('../commands/compare.js');
-      const result = compareCommand({
-        base, now, ...(flags.known !== undefined ? { known: flags.known } : {}), strictKnown: flags.strictKnown === true,
-        reports: reportRequest(flags), quiet: flags.quiet === true, annotate: githubActions(),
-      });
-      setExit(exitCodeFor(result.verdict));
+  cmd.option('-q, --quiet', 'print nothing but errors').action(async (base: string, now: string, flags: CompareFlags) => {
+    const { compareCommand } = await import('../commands/compare.js');
+    const result = compareCommand({
+      base,
+      now,
+      ...(flags.known !== undefined ? { known: flags.known } : {}),
+      strictKnown: flags.strictKnown === true,
+      reports: reportRequest(flags),
+      quiet: flags.quiet === true,
+      annotate: githubActions(),
     });
+    setExit(exitCodeFor(result.verdict));
+  });
 }

@@ -18,14 +18,19 @@ export function registerMerge(program: Command, setExit: (code: number) => void)
   addReportOptions(cmd);
   addGateOptions(cmd, 'merged run');
   cmd
-    .option('--save-timings <file>', 'write the merged run\'s suite timings to FILE, for run --timings')
+    .option('--save-timings <file>', "write the merged run's suite timings to FILE, for run --timings")
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(colorOption('summary'))
     .action(async (inputs: string[], flags: MergeFlags) => {
       const { mergeCommand } = await import('../commands/merge.js');
       const result = await mergeCommand({
-        inputs, quiet: flags.quiet === true, color: colorFor(flags.color), saveTimings: flags.saveTimings,
-        reports: reportRequest(flags), gate: gateRequest(flags), annotate: githubActions(),
+        inputs,
+        quiet: flags.quiet === true,
+        color: colorFor(flags.color),
+        saveTimings: flags.saveTimings,
+        reports: reportRequest(flags),
+        gate: gateRequest(flags),
+        annotate: githubActions(),
       });
       setExit(exitCodeFor(result.verdict));
     });

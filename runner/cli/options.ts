@@ -13,17 +13,21 @@ export function usage(message: string): never {
   throw new BridgeError('E_USAGE', message);
 }
 
-export const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) usage(`${name} must be a whole number >= ${min}, not "${v}"`);
-  return n;
-};
+export const int =
+  (name: string, min: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) usage(`${name} must be a whole number >= ${min}, not "${v}"`);
+    return n;
+  };
 
-export const seconds = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) usage(`${name} must be a number of seconds, not "${v}"`);
-  return n;
-};
+export const seconds =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) usage(`${name} must be a number of seconds, not "${v}"`);
+    return n;
+  };
 
 /** A repeatable option of space-separated words (`--append`, `--qemu-args`). */
 export const words = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(/\s+/).filter(Boolean)];
@@ -43,8 +47,7 @@ export const kcidbOrigin = (v: string): string => {
   return v;
 };
 
-export const shardSpec = (v: string): ShardSpec =>
-  parseShardSpec(v) ?? usage(`--shard wants K/N with 1 <= K <= N (e.g. 2/3), not "${v}"`);
+export const shardSpec = (v: string): ShardSpec => parseShardSpec(v) ?? usage(`--shard wants K/N with 1 <= K <= N (e.g. 2/3), not "${v}"`);
 
 export const arch = (v: string): string => normalizeArch(v) ?? usage(`unknown --arch ${v} (use x86_64, arm64 or riscv64)`);
 

@@ -20,7 +20,7 @@ export function registerParse(program: Command, setExit: (code: number) => void)
   addReportOptions(cmd);
   addGateOptions(cmd, 'run');
   cmd
-    .option('--arch <arch>', 'the log\'s architecture, for --known entries limited to some', arch)
+    .option('--arch <arch>', "the log's architecture, for --known entries limited to some", arch)
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(colorOption('summary'))
     .action(async (file: string, flags: ParseFlags) => {

@@ -59,14 +59,18 @@ function addRunOptions(cmd: Command): void {
   // The kernel and QEMU.
   cmd
     .option('--kernel <path>', 'kernel image (default: .kunit/arch/<arch>/boot/…, then arch/<arch>/boot/… in the current directory)')
-    .addOption(new Option('--arch <arch>', 'architecture: x86_64, arm64, riscv64 (default: the host\'s)'))
+    .addOption(new Option('--arch <arch>', "architecture: x86_64, arm64, riscv64 (default: the host's)"))
     .option('--qemu <path>', 'QEMU binary (default: qemu-system-<arch> on PATH)')
     .option('--qemu-args <args>', 'extra QEMU arguments (space-separated; repeatable)', words)
     .option('--memory <MiB>', 'guest memory', int('--memory', 64), 1024)
     .option('--smp <n>', 'guest CPUs', int('--smp', 1), 1)
     .option('--initrd <path>', 'initramfs for the guest')
     .option('--append <args>', 'extra kernel command line (repeatable)', words)
-    .addOption(new Option('--accel <accel>', 'accelerator; auto falls back to TCG when KVM does not boot').choices(['auto', 'kvm', 'tcg']).default('auto'));
+    .addOption(
+      new Option('--accel <accel>', 'accelerator; auto falls back to TCG when KVM does not boot')
+        .choices(['auto', 'kvm', 'tcg'])
+        .default('auto'),
+    );
   // Which tests, and how long.
   cmd
     .option('--filter <glob>', 'run only suites/tests matching suite[.test] (kunit.filter_glob)')
@@ -74,7 +78,12 @@ function addRunOptions(cmd: Command): void {
     .addOption(new Option('--filter-action <action>', 'report filtered-out tests as skipped').choices(['skip']))
     .option('--list', 'list the suites and tests instead of running them')
     .option('--timeout <seconds>', 'stop the whole run after this long (0: never)', seconds('--timeout'), 0)
-    .option('--stall-timeout <seconds>', 'no KTAP progress for this long means the kernel hung (0: never)', seconds('--stall-timeout'), 120);
+    .option(
+      '--stall-timeout <seconds>',
+      'no KTAP progress for this long means the kernel hung (0: never)',
+      seconds('--stall-timeout'),
+      120,
+    );
   // Several QEMU instances, several machines.
   cmd
     .addOption(new Option('--run-isolated <unit>', 'one boot per suite or per test').choices(['suite', 'test']))
@@ -94,36 +103,88 @@ function addRunOptions(cmd: Command): void {
   // The in-guest agent.
   cmd
     .option('--agent', 'run the in-guest agent (host root over 9p, Node in the guest): KTAP over WebSocket, modules, repeats')
-    .option('--modules <path>', 'test modules to load in the guest: a directory (searched for *.ko) or a file; repeatable; implies --agent', collect)
-    .option('--repeat <n>', 'run every suite N times in one boot (attempts 2..N through debugfs) to expose flaky tests; implies --agent', int('--repeat', 1), 1)
-    .option('--guest-write <path=value>', 'write VALUE to PATH in the guest before modules and repeats (e.g. /proc/sys/kernel/panic_on_oops=1); repeatable; implies --agent', guestWrite)
+    .option(
+      '--modules <path>',
+      'test modules to load in the guest: a directory (searched for *.ko) or a file; repeatable; implies --agent',
+      collect,
+    )
+    .option(
+      '--repeat <n>',
+      'run every suite N times in one boot (attempts 2..N through debugfs) to expose flaky tests; implies --agent',
+      int('--repeat', 1),
+      1,
+    )
+    .option(
+      '--guest-write <path=value>',
+      'write VALUE to PATH in the guest before modules and repeats (e.g. /proc/sys/kernel/panic_on_oops=1); repeatable; implies --agent',
+      guestWrite,
+    )
     .option('--agent-node <path>', 'Node binary for the guest, as seen from inside it (default: this one)')
-    .option('--agent-timeout <seconds>', 'fall back to the serial console if the agent has not connected after this long', seconds('--agent-timeout'), 60);
+    .option(
+      '--agent-timeout <seconds>',
+      'fall back to the serial console if the agent has not connected after this long',
+      seconds('--agent-timeout'),
+      60,
+    );
   // A running kernel over SSH.
   cmd
     .option('--target <url>', 'run on a live kernel over SSH instead of booting one: ssh://[USER@]HOST[:PORT] (docs/targets.md)')
-    .option('--identity <file>', 'with --target: private key to log in with (repeatable; also the SSH agent, and KUNIT_BRIDGE_SSH_PASSWORD)', collect)
+    .option(
+      '--identity <file>',
+      'with --target: private key to log in with (repeatable; also the SSH agent, and KUNIT_BRIDGE_SSH_PASSWORD)',
+      collect,
+    )
     .option('--known-hosts <file>', 'with --target: known_hosts file to verify the host key against (default ~/.ssh/known_hosts)')
     .option('--host-key <fingerprint>', 'with --target: accept only this host key (SHA256:…, as ssh-keygen -lf prints it)')
     .option('--accept-new-host-key', 'with --target: record an unknown host key in --known-hosts (a changed key is still refused)')
-    .option('--reconnect-timeout <seconds>', 'with --target: keep reconnecting this long after the connection drops', seconds('--reconnect-timeout'), 30);
+    .option(
+      '--reconnect-timeout <seconds>',
+      'with --target: keep reconnecting this long after the connection drops',
+      seconds('--reconnect-timeout'),
+      30,
+    );
   cmd.option('-q, --quiet', 'print nothing but errors').addOption(colorOption('output'));
 }
 
 /** The typed request the flags make (the hooks and the signal are the caller's). */
 export function runRequest(f: RunFlags): RunRequest {
   return {
-    kernel: f.kernel, arch: f.arch, qemu: f.qemu, qemuArgs: f.qemuArgs, memoryMb: f.memory, smp: f.smp, initrd: f.initrd,
-    append: f.append, accel: f.accel,
-    filterGlob: f.filter, filterAttr: f.filterAttr, filterAction: f.filterAction, list: f.list === true,
-    timeoutS: f.timeout, stallTimeoutS: f.stallTimeout,
-    runIsolated: f.runIsolated, jobs: f.jobs ?? availableParallelism(), jobsExplicit: f.jobs !== undefined,
-    shard: f.shard, timingsFile: f.timings, saveTimings: f.saveTimings,
-    output: f.output, reports: reportRequest(f), gate: gateRequest(f),
-    agent: f.agent === true, modules: f.modules, repeat: f.repeat, agentNode: f.agentNode, guestWrites: f.guestWrite,
+    kernel: f.kernel,
+    arch: f.arch,
+    qemu: f.qemu,
+    qemuArgs: f.qemuArgs,
+    memoryMb: f.memory,
+    smp: f.smp,
+    initrd: f.initrd,
+    append: f.append,
+    accel: f.accel,
+    filterGlob: f.filter,
+    filterAttr: f.filterAttr,
+    filterAction: f.filterAction,
+    list: f.list === true,
+    timeoutS: f.timeout,
+    stallTimeoutS: f.stallTimeout,
+    runIsolated: f.runIsolated,
+    jobs: f.jobs ?? availableParallelism(),
+    jobsExplicit: f.jobs !== undefined,
+    shard: f.shard,
+    timingsFile: f.timings,
+    saveTimings: f.saveTimings,
+    output: f.output,
+    reports: reportRequest(f),
+    gate: gateRequest(f),
+    agent: f.agent === true,
+    modules: f.modules,
+    repeat: f.repeat,
+    agentNode: f.agentNode,
+    guestWrites: f.guestWrite,
     agentTimeoutS: f.agentTimeout,
-    target: f.target, identities: f.identity, knownHosts: f.knownHosts, hostKey: f.hostKey,
-    acceptNewHostKey: f.acceptNewHostKey === true, reconnectTimeoutS: f.reconnectTimeout,
+    target: f.target,
+    identities: f.identity,
+    knownHosts: f.knownHosts,
+    hostKey: f.hostKey,
+    acceptNewHostKey: f.acceptNewHostKey === true,
+    reconnectTimeoutS: f.reconnectTimeout,
   };
 }
 
@@ -145,25 +206,42 @@ function stopOnSignals(killAllQemu: () => void): AbortSignal {
 async function runAction(flags: RunFlags, setExit: (code: number) => void): Promise<void> {
   // Loaded here, not at startup: `parse` does not need them (they pull in every reporter).
   const [{ runCommand }, { runView }, { killAllQemu }] = await Promise.all([
-    import('../commands/run.js'), import('../commands/run-view.js'), import('../qemu/process.js'),
+    import('../commands/run.js'),
+    import('../commands/run-view.js'),
+    import('../qemu/process.js'),
   ]);
   const signal = stopOnSignals(killAllQemu);
   const view = runView({
-    quiet: flags.quiet === true, raw: flags.raw === true, tty: process.stdout.isTTY === true,
-    color: colorFor(flags.color), write: writeStdout,
+    quiet: flags.quiet === true,
+    raw: flags.raw === true,
+    tty: process.stdout.isTTY === true,
+    color: colorFor(flags.color),
+    write: writeStdout,
   });
-  const say = (line: string): void => { process.stderr.write(`kunit-bridge: ${line}\n`); };
-  const live = flags.serve === undefined ? undefined
-    : await (await import('../live/serve.js')).startLive(flags.serve, flags.serveToken, say);
+  const say = (line: string): void => {
+    process.stderr.write(`kunit-bridge: ${line}\n`);
+  };
+  const live =
+    flags.serve === undefined ? undefined : await (await import('../live/serve.js')).startLive(flags.serve, flags.serveToken, say);
 
   let outcome: RunOutcome;
   try {
     outcome = await runCommand({
       ...runRequest(flags),
       signal,
-      onEvent: live ? (e, lane) => { view.onEvent?.(e, lane); live.onEvent(e, lane); } : view.onEvent,
+      onEvent: live
+        ? (e, lane) => {
+            view.onEvent?.(e, lane);
+            live.onEvent(e, lane);
+          }
+        : view.onEvent,
       onRaw: view.onRaw,
-      onPlan: live ? (l, s, m) => { view.onPlan?.(l, s, m); live.onPlan(l, s, m); } : view.onPlan,
+      onPlan: live
+        ? (l, s, m) => {
+            view.onPlan?.(l, s, m);
+            live.onPlan(l, s, m);
+          }
+        : view.onPlan,
     });
   } catch (err) {
     await live?.close(0);
@@ -174,7 +252,13 @@ async function runAction(flags: RunFlags, setExit: (code: number) => void): Prom
     for (const s of outcome.listed) for (const t of s.tests) writeStdout(`${s.name}.${t.name}\n`);
   } else {
     view.finish(outcome);
-    if (githubActions()) writeStdout((await import('../gate/annotations.js')).githubAnnotations(outcome.result).map((l) => `${l}\n`).join(''));
+    if (githubActions())
+      writeStdout(
+        (await import('../gate/annotations.js'))
+          .githubAnnotations(outcome.result)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
   }
   // After the summary, which it must not hide: the reports that could be written were.
   if (outcome.reportError) say(outcome.reportError.message);
@@ -186,7 +270,9 @@ async function runAction(flags: RunFlags, setExit: (code: number) => void): Prom
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   const cmd = program
     .command('run')
-    .description('boot a kernel with KUnit tests in QEMU (or reach one over SSH), show results live, write the raw console log and reports');
+    .description(
+      'boot a kernel with KUnit tests in QEMU (or reach one over SSH), show results live, write the raw console log and reports',
+    );
   addRunOptions(cmd);
   cmd.action((flags: RunFlags) => runAction(flags, setExit));
 }

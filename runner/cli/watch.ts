@@ -17,8 +17,12 @@ export function registerWatch(program: Command, setExit: (code: number) => void)
     .action(async (address: string, flags: WatchFlags) => {
       const [{ watchCommand }, { liveView }] = await Promise.all([import('../commands/watch.js'), import('../commands/run-view.js')]);
       const view = liveView({
-        quiet: flags.quiet === true, tty: process.stdout.isTTY === true, color: colorFor(flags.color),
-        write: (t) => { process.stdout.write(t); },
+        quiet: flags.quiet === true,
+        tty: process.stdout.isTTY === true,
+        color: colorFor(flags.color),
+        write: (t) => {
+          process.stdout.write(t);
+        },
       });
       const code = await watchCommand({
         url: address,

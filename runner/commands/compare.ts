@@ -27,13 +27,34 @@ export interface CompareRequest {
 }
 
 export function compareCommand(req: CompareRequest): RunResult {
-  const write = req.write ?? ((t: string) => { process.stdout.write(t); });
-  const gate = loadGate({ baseline: req.base, ...(req.known !== undefined ? { known: req.known } : {}), strictKnown: req.strictKnown === true });
+  const write =
+    req.write ??
+    ((t: string) => {
+      process.stdout.write(t);
+    });
+  const gate = loadGate({
+    baseline: req.base,
+    ...(req.known !== undefined ? { known: req.known } : {}),
+    strictKnown: req.strictKnown === true,
+  });
   const result = readResultsFile(req.now);
-  const view = req.quiet ? undefined : { finish: (r: RunResult): void => { write(`Comparing ${req.now} with ${req.base}. ${summarize(r.counts)}\n`); } };
+  const view = req.quiet
+    ? undefined
+    : {
+        finish: (r: RunResult): void => {
+          write(`Comparing ${req.now} with ${req.base}. ${summarize(r.counts)}\n`);
+        },
+      };
   finishGate(result, gate, {
-    view, write, annotate: req.annotate === true, quiet: req.quiet === true,
-    warn: req.warn ?? ((m) => { process.stderr.write(`kunit-bridge: ${m}\n`); }),
+    view,
+    write,
+    annotate: req.annotate === true,
+    quiet: req.quiet === true,
+    warn:
+      req.warn ??
+      ((m) => {
+        process.stderr.write(`kunit-bridge: ${m}\n`);
+      }),
   });
   writeReports(result, req.reports);
   return result;

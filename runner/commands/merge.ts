@@ -29,7 +29,11 @@ export interface MergeRequest {
 }
 
 export async function mergeCommand(req: MergeRequest): Promise<RunResult> {
-  const write = req.write ?? ((t: string) => { process.stdout.write(t); });
+  const write =
+    req.write ??
+    ((t: string) => {
+      process.stdout.write(t);
+    });
   const warn = req.warn ?? ((m: string) => process.stderr.write(`kunit-bridge: ${m}\n`));
   const gating = wantsGate(req.gate) ? await import('../gate/index.js') : undefined;
   const gate = gating?.loadGate(req.gate!);
@@ -39,9 +43,16 @@ export async function mergeCommand(req: MergeRequest): Promise<RunResult> {
   if (gating) {
     // Known entries limited to an arch apply to each group's own documents.
     const groups = result.groups;
-    const arch = groups ? (doc: number): string | undefined => groups[result.documents[doc]?.origin?.group ?? -1]?.arch : result.metadata['arch'];
+    const arch = groups
+      ? (doc: number): string | undefined => groups[result.documents[doc]?.origin?.group ?? -1]?.arch
+      : result.metadata['arch'];
     gating.finishGate(result, gate, {
-      view, write, warn, annotate: req.annotate === true, quiet: req.quiet === true, ...(arch !== undefined ? { extra: { arch } } : {}),
+      view,
+      write,
+      warn,
+      annotate: req.annotate === true,
+      quiet: req.quiet === true,
+      ...(arch !== undefined ? { extra: { arch } } : {}),
     });
   } else {
     view?.finish(result);

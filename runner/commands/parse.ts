@@ -39,7 +39,11 @@ export interface ParseRequest {
 }
 
 export async function parseCommand(req: ParseRequest): Promise<RunResult> {
-  const write = req.write ?? ((t: string) => { process.stdout.write(t); });
+  const write =
+    req.write ??
+    ((t: string) => {
+      process.stdout.write(t);
+    });
   const view = req.quiet ? undefined : new ConsoleView({ write, color: req.color ?? false });
   const onEvent = view ? (e: KtapEvent) => view.onEvent(e) : undefined;
   // Bad gate files are usage errors before the log is read.
@@ -56,8 +60,17 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   if (req.arch !== undefined) result.metadata['arch'] = req.arch;
   // The summary first: a report that cannot be written must not hide it.
   if (gating) {
-    gating.finishGate(result, gate, { view, write, annotate: req.annotate === true, quiet: req.quiet === true,
-      warn: req.warn ?? ((m) => { process.stderr.write(`kunit-bridge: ${m}\n`); }) });
+    gating.finishGate(result, gate, {
+      view,
+      write,
+      annotate: req.annotate === true,
+      quiet: req.quiet === true,
+      warn:
+        req.warn ??
+        ((m) => {
+          process.stderr.write(`kunit-bridge: ${m}\n`);
+        }),
+    });
   } else view?.finish(result);
   if (needTree) {
     // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
@@ -70,7 +83,9 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
 /** A file: synchronous reads into one buffer, which is fastest for a local file. */
 async function readFile(path: string, stream: KtapStream): Promise<void> {
   // Open first so a missing file is a clear input error.
-  const fh = await open(path, 'r').catch((err: unknown) => { throw inputError(path, err); });
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    throw inputError(path, err);
+  });
   try {
     const buf = Buffer.allocUnsafe(READ_SIZE);
     for (;;) {

@@ -70,12 +70,19 @@ export function runView(o: ViewOptions): Pick<RunRequest, 'onEvent' | 'onRaw' | 
   return {
     onPlan: (lanes, suites) => view.onStart(lanes.length, suites?.length),
     onEvent: (e, lane) => view.onEvent(e, lane),
-    onRaw: o.raw && !o.quiet ? (chunk: Buffer) => { o.write(chunk.toString('utf8')); } : undefined,
+    onRaw:
+      o.raw && !o.quiet
+        ? (chunk: Buffer) => {
+            o.write(chunk.toString('utf8'));
+          }
+        : undefined,
     finish(outcome) {
       const g = outcome.result.gate;
       view.finish(outcome.result, undefined, g ? gateLines(g) : []);
       if (o.quiet) return;
-      o.write(`Output: ${outcome.outputDir} (${['results.json', ...outcome.rawLogs.map((p) => p.slice(outcome.outputDir.length + 1))].join(', ')})\n`);
+      o.write(
+        `Output: ${outcome.outputDir} (${['results.json', ...outcome.rawLogs.map((p) => p.slice(outcome.outputDir.length + 1))].join(', ')})\n`,
+      );
     },
   };
 }

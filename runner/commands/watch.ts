@@ -47,19 +47,38 @@ export function feedUrl(input: string, token: string | undefined, from: number):
 /** A message as the parser event the live views understand. */
 export function eventFor(m: LiveMessage): KtapEvent | undefined {
   switch (m.type) {
-    case 'document-start': return { type: 'document-start', document: m.document, line: 0 };
-    case 'plan': return { type: 'plan', path: m.path, count: m.count, line: 0 };
-    case 'suite-start': return { type: 'test-start', path: m.path, line: 0 };
-    case 'log': return { type: 'log', path: m.path, text: m.text, line: 0, diagnostic: m.diagnostic };
-    case 'crash': return { type: 'crash', path: m.path, crash: m.crash };
-    case 'diagnostic': return { type: 'diagnostic', diagnostic: m.diagnostic };
+    case 'document-start':
+      return { type: 'document-start', document: m.document, line: 0 };
+    case 'plan':
+      return { type: 'plan', path: m.path, count: m.count, line: 0 };
+    case 'suite-start':
+      return { type: 'test-start', path: m.path, line: 0 };
+    case 'log':
+      return { type: 'log', path: m.path, text: m.text, line: 0, diagnostic: m.diagnostic };
+    case 'crash':
+      return { type: 'crash', path: m.path, crash: m.crash };
+    case 'diagnostic':
+      return { type: 'diagnostic', diagnostic: m.diagnostic };
     case 'document-end': {
-      const document: KtapDocument = { index: m.document, tests: [], log: [], complete: m.complete, startLine: 0, endLine: 0, attributes: {} };
+      const document: KtapDocument = {
+        index: m.document,
+        tests: [],
+        log: [],
+        complete: m.complete,
+        startLine: 0,
+        endLine: 0,
+        attributes: {},
+      };
       return { type: 'document-end', document };
     }
     case 'result': {
       const test: TestNode = {
-        name: m.path[m.path.length - 1] ?? '', status: m.status, log: m.log ?? [], children: [], attributes: {}, line: 0,
+        name: m.path[m.path.length - 1] ?? '',
+        status: m.status,
+        log: m.log ?? [],
+        children: [],
+        attributes: {},
+        line: 0,
       };
       if (m.durationMs !== undefined) test.durationMs = m.durationMs;
       if (m.reason !== undefined) test.reason = m.reason;
@@ -69,7 +88,8 @@ export function eventFor(m: LiveMessage): KtapEvent | undefined {
       if (!m.leaf) test.plan = m.counts?.total ?? 0;
       return { type: 'test-end', path: m.path, test, document: 0 };
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -87,20 +107,39 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (ended) return;
         ended = true;
         ws.terminate();
-        reject(new BridgeError('E_LIVE_PROTOCOL', `the feed at ${req.url} broke the live protocol after message ${lastSeq}: ${problem} (is it a kunit-bridge run --serve of this version?)`));
+        reject(
+          new BridgeError(
+            'E_LIVE_PROTOCOL',
+            `the feed at ${req.url} broke the live protocol after message ${lastSeq}: ${problem} (is it a kunit-bridge run --serve of this version?)`,
+          ),
+        );
       };
       ws.on('unexpected-response', (_req, res) => {
         ended = true;
         ws.terminate();
         if (res.statusCode === 401) {
-          reject(new BridgeError('E_LIVE_AUTH', `the feed at ${req.url} refused the token (401): pass the token the run printed with --token`));
+          reject(
+            new BridgeError('E_LIVE_AUTH', `the feed at ${req.url} refused the token (401): pass the token the run printed with --token`),
+          );
         } else if (res.statusCode === 409) {
-          reject(new BridgeError('E_LIVE_HTTP', `the feed at ${req.url} has fewer than the ${lastSeq} messages already shown (409): another run now serves there`));
+          reject(
+            new BridgeError(
+              'E_LIVE_HTTP',
+              `the feed at ${req.url} has fewer than the ${lastSeq} messages already shown (409): another run now serves there`,
+            ),
+          );
         } else {
-          reject(new BridgeError('E_LIVE_HTTP', `the feed at ${req.url} answered HTTP ${res.statusCode}: is that a kunit-bridge run --serve address?`));
+          reject(
+            new BridgeError(
+              'E_LIVE_HTTP',
+              `the feed at ${req.url} answered HTTP ${res.statusCode}: is that a kunit-bridge run --serve address?`,
+            ),
+          );
         }
       });
-      ws.on('open', () => { failures = 0; });
+      ws.on('open', () => {
+        failures = 0;
+      });
       ws.on('message', (data, isBinary) => {
         if (ended) return;
         if (isBinary) return broken('a binary message (the feed sends JSON text)');
@@ -114,7 +153,11 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (m.type === 'run-start') req.onStart?.(m.lanes, m.suitesTotal);
         else if (m.type === 'run-end') {
           ended = true;
-          req.onEnd?.({ documents: [], diagnostics: [], counts: m.counts, verdict: m.verdict, lines: 0, metadata: {} }, m.flaky ?? [], m.gate ?? []);
+          req.onEnd?.(
+            { documents: [], diagnostics: [], counts: m.counts, verdict: m.verdict, lines: 0, metadata: {} },
+            m.flaky ?? [],
+            m.gate ?? [],
+          );
           ws.close(1000);
           resolve(m.exitCode);
         } else {
@@ -131,7 +174,12 @@ export function watchCommand(req: WatchRequest): Promise<number> {
         if (ended) return;
         failures++;
         if (failures > maxRetries) {
-          reject(new BridgeError('E_LIVE_LOST', `lost the feed at ${req.url} (last message ${lastSeq}, close code ${code}) and could not reconnect ${maxRetries} times`));
+          reject(
+            new BridgeError(
+              'E_LIVE_LOST',
+              `lost the feed at ${req.url} (last message ${lastSeq}, close code ${code}) and could not reconnect ${maxRetries} times`,
+            ),
+          );
           return;
         }
         if (failures === 1) warn(`feed connection closed (code ${code}); reconnecting from message ${lastSeq}`);

@@ -41,14 +41,21 @@ export function githubAnnotations(result: RunResult, max = MAX_ANNOTATIONS): str
     if (t.node.known || !BAD_STATUSES.has(t.node.status)) continue;
     if (wanted && !wanted.has(t.path)) continue;
     const at = failureLocation(t.node);
-    if (!at) { unlocated++; continue; }
+    if (!at) {
+      unlocated++;
+      continue;
+    }
     const first = t.node.log.find((l) => AT.test(l)) ?? t.node.crash?.reason ?? t.node.reason ?? t.node.status;
     const body = [first.trim(), ...t.node.log.filter((l) => l !== first).slice(0, 10)].join('\n');
     located.push(`::error file=${prop(at.file)},line=${at.line},title=${prop(`KUnit ${t.node.status}: ${t.path}`)}::${data(body)}`);
   }
   const out = located.slice(0, max);
   const rest = located.length - out.length;
-  if (rest > 0) out.push(`::warning::${rest} more failing test${rest === 1 ? '' : 's'} with a source location not annotated (at most ${max}); all are in the reports`);
-  if (unlocated > 0 && out.length > 0) out.push(`::notice::${unlocated} failing test${unlocated === 1 ? '' : 's'} without a source location (see the reports)`);
+  if (rest > 0)
+    out.push(
+      `::warning::${rest} more failing test${rest === 1 ? '' : 's'} with a source location not annotated (at most ${max}); all are in the reports`,
+    );
+  if (unlocated > 0 && out.length > 0)
+    out.push(`::notice::${unlocated} failing test${unlocated === 1 ? '' : 's'} without a source location (see the reports)`);
   return out;
 }

@@ -78,8 +78,15 @@ const good = (s: TestStatus | undefined): boolean => s !== undefined && s !== 'n
 const bad = (s: TestStatus | undefined): boolean => s !== undefined && BAD_STATUSES.has(s);
 
 /** Why a baseline test is not in `now`, and whether the run was told not to run it. */
-function whyMissing(t: PathedTest, base: RunResult, now: RunResult, nowNode: TestNode | undefined, crashedIn: string | undefined, opts: CompareOptions): Pick<ComparedTest, 'why' | 'excluded'> {
-  if (opts.inScope && !opts.inScope(t.path)) return { why: 'not in this run\'s scope (another shard)', excluded: true };
+function whyMissing(
+  t: PathedTest,
+  base: RunResult,
+  now: RunResult,
+  nowNode: TestNode | undefined,
+  crashedIn: string | undefined,
+  opts: CompareOptions,
+): Pick<ComparedTest, 'why' | 'excluded'> {
+  if (opts.inScope && !opts.inScope(t.path)) return { why: "not in this run's scope (another shard)", excluded: true };
   const glob = filterGlobOf(now);
   if (glob !== undefined && !kernelFilterKeeps(glob, t.names)) return { why: `filtered out (kunit.filter_glob=${glob})`, excluded: true };
   const module = base.documents[t.document]?.origin?.module;
@@ -103,7 +110,8 @@ const UNNAMED = /^#(\d+)$/;
 function nameUnnamed(nowTests: PathedTest[], before: Map<string, PathedTest>): PathedTest[] {
   if (!nowTests.some((t) => UNNAMED.test(t.names[t.names.length - 1]!))) return nowTests;
   const byNumber = new Map<string, string>();
-  for (const t of before.values()) if (t.node.number !== undefined) byNumber.set(`${testPath(t.names.slice(0, -1))}\u0000${t.node.number}`, t.path);
+  for (const t of before.values())
+    if (t.node.number !== undefined) byNumber.set(`${testPath(t.names.slice(0, -1))}\u0000${t.node.number}`, t.path);
   return nowTests.map((t) => {
     const m = UNNAMED.exec(t.names[t.names.length - 1]!);
     const named = m ? byNumber.get(`${testPath(t.names.slice(0, -1))}\u0000${m[1]}`) : undefined;
@@ -115,11 +123,19 @@ function nameUnnamed(nowTests: PathedTest[], before: Map<string, PathedTest>): P
  * Compare `now` with `base`; every list is in `now`'s order (missing: the baseline's).
  * `nowAll`: `allTests(now)`, when the caller has it already (a big run is walked once).
  */
-export function compareResults(base: RunResult, now: RunResult, opts: CompareOptions = {}, nowAll: PathedTest[] = allTests(now)): Comparison {
+export function compareResults(
+  base: RunResult,
+  now: RunResult,
+  opts: CompareOptions = {},
+  nowAll: PathedTest[] = allTests(now),
+): Comparison {
   const c: Comparison = { regressions: [], newFailures: [], fixed: [], stillFailing: [], newTests: [], missing: [], flaky: [] };
   const before = new Map<string, PathedTest>();
   for (const t of leafTests(base)) before.set(t.path, t);
-  const nowTests = nameUnnamed(nowAll.filter((t) => t.leaf), before);
+  const nowTests = nameUnnamed(
+    nowAll.filter((t) => t.leaf),
+    before,
+  );
   const nowByPath = new Map<string, PathedTest>();
   const entry = (t: PathedTest, b: TestStatus | undefined): ComparedTest =>
     b === undefined ? { path: t.path, now: t.node.status } : { path: t.path, before: b, now: t.node.status };
@@ -141,8 +157,14 @@ export function compareResults(base: RunResult, now: RunResult, opts: CompareOpt
     if (t.node.status === 'not-run') continue;
     const n = nowByPath.get(path);
     if (n && n.node.status !== 'not-run') continue;
-    if (crashedIn === null) crashedIn = (nowTests.find((x) => x.node.status === 'crashed') ?? nowAll.find((x) => x.node.status === 'crashed'))?.path;
-    c.missing.push({ path, before: t.node.status, ...(n ? { now: n.node.status } : {}), ...whyMissing(t, base, now, n?.node, crashedIn, opts) });
+    if (crashedIn === null)
+      crashedIn = (nowTests.find((x) => x.node.status === 'crashed') ?? nowAll.find((x) => x.node.status === 'crashed'))?.path;
+    c.missing.push({
+      path,
+      before: t.node.status,
+      ...(n ? { now: n.node.status } : {}),
+      ...whyMissing(t, base, now, n?.node, crashedIn, opts),
+    });
   }
   return c;
 }

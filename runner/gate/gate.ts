@@ -47,11 +47,16 @@ export interface GateOptions {
 export function statusCovers(entry: KnownEntry['status'], node: TestNode): boolean {
   const s = node.status;
   switch (entry) {
-    case 'failed': return s === 'fail' || s === 'error';
-    case 'timeout': return s === 'timeout' || s === 'incomplete';
-    case 'crashed': return s === 'crashed';
-    case 'flaky': return node.flaky === true && FAILING_STATUSES.has(s);
-    case 'any': return FAILING_STATUSES.has(s);
+    case 'failed':
+      return s === 'fail' || s === 'error';
+    case 'timeout':
+      return s === 'timeout' || s === 'incomplete';
+    case 'crashed':
+      return s === 'crashed';
+    case 'flaky':
+      return node.flaky === true && FAILING_STATUSES.has(s);
+    case 'any':
+      return FAILING_STATUSES.has(s);
   }
 }
 
@@ -67,7 +72,9 @@ function judged(all: PathedTest[]): PathedTest[] {
 }
 
 const mark = (e: KnownEntry): KnownMark => ({
-  test: e.test, entry: e.where, status: e.status,
+  test: e.test,
+  entry: e.where,
+  status: e.status,
   ...(e.reason !== undefined ? { reason: e.reason } : {}),
   ...(e.bug !== undefined ? { bug: e.bug } : {}),
   ...(e.until !== undefined ? { until: e.until } : {}),
@@ -77,7 +84,10 @@ const mark = (e: KnownEntry): KnownMark => ({
 function staleWhy(e: KnownEntry, tests: PathedTest[]): string {
   const matching = tests.filter((t) => e.pattern.test(t.base));
   if (matching.length === 0) return 'no test matches';
-  const shown = matching.slice(0, 5).map((t) => `${t.path} ${t.node.status}`).join(', ');
+  const shown = matching
+    .slice(0, 5)
+    .map((t) => `${t.path} ${t.node.status}`)
+    .join(', ');
   const more = matching.length > 5 ? ` and ${matching.length - 5} more` : '';
   return `${matching.some((t) => BAD_STATUSES.has(t.node.status)) ? `status ${e.status} does not cover` : 'matching tests did not fail'}: ${shown}${more}`;
 }
@@ -108,8 +118,8 @@ function markParents(node: TestNode): { unknownBad: boolean; mark?: KnownMark } 
 /** Apply known entries and a baseline to `result` (in place); returns the outcome, also at `result.gate`. */
 export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
   const now = opts.now ?? new Date();
-  const archOf = typeof opts.arch === 'function' ? opts.arch
-    : (): string | undefined => (opts.arch as string | undefined) ?? result.metadata['arch'];
+  const archOf =
+    typeof opts.arch === 'function' ? opts.arch : (): string | undefined => (opts.arch as string | undefined) ?? result.metadata['arch'];
   const entries = opts.known ?? [];
   const warnings: string[] = [];
   const all = allTests(result);
@@ -130,7 +140,10 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
       if (!e.pattern.test(t.base) || !statusCovers(e.status, t.node)) continue;
       if (e.arch) {
         if (arch === undefined) {
-          if (!archWarned) warnings.push(`${e.where}: the entry is for ${e.arch.join(', ')} but the run's architecture is not known (parse: pass --arch): it does not apply`);
+          if (!archWarned)
+            warnings.push(
+              `${e.where}: the entry is for ${e.arch.join(', ')} but the run's architecture is not known (parse: pass --arch): it does not apply`,
+            );
           archWarned = true;
           continue;
         }
@@ -156,7 +169,9 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
     if (isExpired(e.until, now)) {
       const hit = expiredHits.get(e) ?? [];
       expired.push({ entry: e.where, test: e.test, until: e.until!, ...extra, tests: hit });
-      warnings.push(`${e.where}: known entry "${e.test}" expired on ${e.until}${hit.length ? `: ${hit.join(', ')} fail${hit.length === 1 ? 's' : ''} as usual` : ''}`);
+      warnings.push(
+        `${e.where}: known entry "${e.test}" expired on ${e.until}${hit.length ? `: ${hit.join(', ')} fail${hit.length === 1 ? 's' : ''} as usual` : ''}`,
+      );
     } else if (!used.has(e)) {
       // Another architecture's entry is not stale here.
       if (e.arch && !arches.has(undefined) && !e.arch.some((a) => arches.has(a))) continue;
@@ -165,9 +180,7 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
   }
 
   const comparison = opts.baseline ? compareResults(opts.baseline, result, opts.inScope ? { inScope: opts.inScope } : {}, all) : undefined;
-  const gateFailing = comparison
-    ? new Set([...comparison.regressions, ...comparison.newFailures].map((c) => c.path))
-    : undefined;
+  const gateFailing = comparison ? new Set([...comparison.regressions, ...comparison.newFailures].map((c) => c.path)) : undefined;
   const failing: GateTest[] = [];
   const incomplete: GateTest[] = [];
   for (const t of tests) {
@@ -188,12 +201,17 @@ export function applyGate(result: RunResult, opts: GateOptions): GateOutcome {
     strictStale: opts.strictKnown ? stale.length : 0,
   });
   const outcome: GateOutcome = {
-    testVerdict, verdict,
+    testVerdict,
+    verdict,
     ...(opts.knownFile !== undefined ? { knownFile: opts.knownFile } : {}),
     ...(opts.baselineFile !== undefined ? { baselineFile: opts.baselineFile } : {}),
     strictKnown: opts.strictKnown === true,
     ...(typeof opts.arch !== 'function' && archOf(0) !== undefined ? { arch: archOf(0)! } : {}),
-    known, stale, expired, failing, incomplete,
+    known,
+    stale,
+    expired,
+    failing,
+    incomplete,
     ...(comparison ? { comparison } : {}),
     warnings,
   };

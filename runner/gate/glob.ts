@@ -36,13 +36,20 @@ export function compileGlob(glob: string): RegExp {
       const start = i;
       let j = i + 1;
       let negate = false;
-      if (glob[j] === '!' || glob[j] === '^') { negate = true; j++; }
+      if (glob[j] === '!' || glob[j] === '^') {
+        negate = true;
+        j++;
+      }
       let body = '';
       let first = true;
       for (; j < glob.length; j++) {
         const d = glob[j]!;
         if (d === ']' && !first) break;
-        if (d === '\\' && j + 1 < glob.length) { body += escapeRe(glob[++j]!); first = false; continue; }
+        if (d === '\\' && j + 1 < glob.length) {
+          body += escapeRe(glob[++j]!);
+          first = false;
+          continue;
+        }
         if (d === '-' && !first && glob[j + 1] !== ']' && j + 1 < glob.length) {
           const lo = glob[j - 1]!;
           const hi = glob[j + 1]!;

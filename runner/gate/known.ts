@@ -107,7 +107,8 @@ function entry(pairs: Pair<Node, Node>[], line: number, file: string, lineOf: (n
   try {
     pattern = compileGlob(test);
   } catch (err) {
-    if (err instanceof GlobError) throw knownFileError(file, fields.get('test')!.line, `bad glob "${test}": ${err.message} (column ${err.column})`);
+    if (err instanceof GlobError)
+      throw knownFileError(file, fields.get('test')!.line, `bad glob "${test}": ${err.message} (column ${err.column})`);
     throw err;
   }
   const status = (str('status') ?? 'any') as KnownStatus;

@@ -16,7 +16,10 @@ export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1];
 type Json = Record<string, unknown>;
 
 function bad(file: string, what: string): BridgeError {
-  return new BridgeError('E_RESULTS_FILE', `${file}: ${what} (give the results.json a kunit-bridge run, parse or merge wrote with --json or in its output directory)`);
+  return new BridgeError(
+    'E_RESULTS_FILE',
+    `${file}: ${what} (give the results.json a kunit-bridge run, parse or merge wrote with --json or in its output directory)`,
+  );
 }
 
 function testNode(j: Json, file: string): TestNode {
@@ -40,13 +43,22 @@ export function parseResultsJson(text: string, file: string): RunResult {
   const version = j['schemaVersion'];
   if (typeof version !== 'number') throw bad(file, 'no schemaVersion: not a kunit-bridge results.json');
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
-    throw new BridgeError('E_RESULTS_VERSION', `${file}: schemaVersion ${version} is not one this kunit-bridge reads (${READABLE_SCHEMA_VERSIONS.join(', ')}): use the kunit-bridge that wrote it, or a newer one`);
+    throw new BridgeError(
+      'E_RESULTS_VERSION',
+      `${file}: schemaVersion ${version} is not one this kunit-bridge reads (${READABLE_SCHEMA_VERSIONS.join(', ')}): use the kunit-bridge that wrote it, or a newer one`,
+    );
   }
   if (!Array.isArray(j['documents'])) throw bad(file, 'no documents');
   const documents = (j['documents'] as Json[]).map((d, i): KtapDocument => {
     const { tests, ...rest } = d;
     return {
-      index: i, log: [], attributes: {}, complete: true, startLine: 0, endLine: 0, ...rest,
+      index: i,
+      log: [],
+      attributes: {},
+      complete: true,
+      startLine: 0,
+      endLine: 0,
+      ...rest,
       tests: Array.isArray(tests) ? (tests as Json[]).map((t) => testNode(t, file)) : [],
     } as KtapDocument;
   });
@@ -55,8 +67,10 @@ export function parseResultsJson(text: string, file: string): RunResult {
     diagnostics: Array.isArray(j['diagnostics']) ? (j['diagnostics'] as RunResult['diagnostics']) : [],
     counts: { ...emptyCounts(), ...(j['counts'] as object | undefined) },
     // The tests' own verdict: the gate's is decided again by whoever reads it.
-    verdict: ((j['gate'] as { testVerdict?: RunResult['verdict'] } | undefined)?.testVerdict
-      ?? (j['verdict'] as RunResult['verdict'] | undefined)) ?? 'passed',
+    verdict:
+      (j['gate'] as { testVerdict?: RunResult['verdict'] } | undefined)?.testVerdict ??
+      (j['verdict'] as RunResult['verdict'] | undefined) ??
+      'passed',
     lines: typeof j['lines'] === 'number' ? j['lines'] : 0,
     metadata: (j['metadata'] as Record<string, string> | undefined) ?? {},
   };

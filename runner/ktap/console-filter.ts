@@ -34,8 +34,17 @@ export interface ConsoleLine {
 export function isSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029
-    || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 function isDigit(c: number): boolean {
@@ -111,9 +120,7 @@ export class PrintkScanner {
     if (c !== 0x5d /* ] */ && !damaged) return p;
     const digits = q - i0 - 1;
     // Exact integers divided by an exact power of ten: the same double as Number().
-    this.time = digits <= 15
-      ? (int * POW10[q - f0]! + frac) / POW10[q - f0]!
-      : Number(line.slice(i0, q));
+    this.time = digits <= 15 ? (int * POW10[q - f0]! + frac) / POW10[q - f0]! : Number(line.slice(i0, q));
     return damaged ? q : q + 1;
   }
 }

@@ -131,9 +131,7 @@ export class Frame {
   }
 }
 
-export function newFrame(
-  name: string, indent: number, line: number, time: number | undefined, isDoc: boolean, docIndex: number,
-): Frame {
+export function newFrame(name: string, indent: number, line: number, time: number | undefined, isDoc: boolean, docIndex: number): Frame {
   const node: TestNode = { name, status: 'incomplete', log: [], children: [], attributes: {}, line };
   if (time !== undefined) node.startTime = time;
   return new Frame(node, indent, isDoc, docIndex);
@@ -142,19 +140,30 @@ export function newFrame(
 /** Status from a result line. */
 export function statusOf(ok: boolean, directive: Directive | undefined): TestStatus {
   switch (directive) {
-    case 'SKIP': return 'skip';
-    case 'TODO': return 'todo';
-    case 'XFAIL': return 'xfail';
-    case 'TIMEOUT': return 'timeout';
-    case 'ERROR': return 'error';
-    default: return ok ? 'pass' : 'fail';
+    case 'SKIP':
+      return 'skip';
+    case 'TODO':
+      return 'todo';
+    case 'XFAIL':
+      return 'xfail';
+    case 'TIMEOUT':
+      return 'timeout';
+    case 'ERROR':
+      return 'error';
+    default:
+      return ok ? 'pass' : 'fail';
   }
 }
 
 /** The test a result line at `frame`'s level finished; takes the frame's pending log and attributes. */
 export function leafOf(frame: Frame, r: Result, line: number): TestNode {
   const node: TestNode = {
-    name: r.name, status: statusOf(r.ok, r.directive), log: frame.pendingLog, children: [], attributes: {}, line,
+    name: r.name,
+    status: statusOf(r.ok, r.directive),
+    log: frame.pendingLog,
+    children: [],
+    attributes: {},
+    line,
   };
   frame.pendingLog = [];
   if (r.number !== undefined) node.number = r.number;

@@ -21,9 +21,14 @@ export type KtapLine =
   | { kind: 'version'; indent: number; format: 'KTAP' | 'TAP'; version: number }
   | { kind: 'plan'; indent: number; count: number }
   | {
-    kind: 'result'; indent: number; ok: boolean; number?: number; name: string;
-    directive?: Directive; reason?: string;
-  }
+      kind: 'result';
+      indent: number;
+      ok: boolean;
+      number?: number;
+      name: string;
+      directive?: Directive;
+      reason?: string;
+    }
   | { kind: 'subtest'; indent: number; name: string }
   | { kind: 'diag'; indent: number; text: string }
   | { kind: 'other'; indent: number };
@@ -33,7 +38,7 @@ const PLAN = /^1\.\.(\d+)\s*(?:#.*)?$/;
 const DIRECTIVE = /^(SKIP|TODO|XFAIL|TIMEOUT|ERROR)\w*(?:[\s:]+(.*))?$/i;
 
 /** Unescape TAP's `\#` and `\\`. */
-function unescape(text: string): string {
+function unescapeTap(text: string): string {
   return text.indexOf('\\') === -1 ? text : text.replace(/\\([\\#])/g, '$1');
 }
 
@@ -47,14 +52,14 @@ function splitDescription(rest: string): { name: string; directive?: Directive; 
       break;
     }
   }
-  if (hash === -1) return { name: unescape(rest.trimEnd()) };
-  const name = unescape(rest.slice(0, hash).trimEnd());
+  if (hash === -1) return { name: unescapeTap(rest.trimEnd()) };
+  const name = unescapeTap(rest.slice(0, hash).trimEnd());
   const comment = rest.slice(hash + 1).trim();
   const m = DIRECTIVE.exec(comment);
   if (m === null) return { name };
   const directive = m[1]!.toUpperCase() as Directive;
   const reason = m[2]?.trim();
-  return reason ? { name, directive, reason: unescape(reason) } : { name, directive };
+  return reason ? { name, directive, reason: unescapeTap(reason) } : { name, directive };
 }
 
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
@@ -116,7 +121,7 @@ function result(line: string, at: number, kw: number, indent: number): KtapLine 
 export function classify(line: string, from = 0): KtapLine {
   let indent = 0;
   let i = from;
-  for (;; i++) {
+  for (; ; i++) {
     const c = line.charCodeAt(i);
     if (c === 0x20) indent++;
     else if (c === 0x09) indent += 4;
@@ -124,12 +129,14 @@ export function classify(line: string, from = 0): KtapLine {
   }
   switch (line.charCodeAt(i)) {
     case 0x4b: // K
-    case 0x54: { // T
+    case 0x54: {
+      // T
       const m = VERSION.exec(line.slice(i));
       if (m) return { kind: 'version', indent, format: m[1] as 'KTAP' | 'TAP', version: Number(m[2]) };
       break;
     }
-    case 0x31: { // 1
+    case 0x31: {
+      // 1
       const m = PLAN.exec(line.slice(i));
       if (m) return { kind: 'plan', indent, count: Number(m[1]) };
       break;
@@ -140,7 +147,8 @@ export function classify(line: string, from = 0): KtapLine {
     case 0x6e: // n
       if (line.startsWith('not ok', i)) return result(line, i, 6, indent) ?? { kind: 'other', indent };
       break;
-    case 0x23: { // #
+    case 0x23: {
+      // #
       const r = line.charCodeAt(i + 1) === 0x20 ? i + 2 : i + 1;
       if (line.startsWith('Subtest:', r)) return { kind: 'subtest', indent, name: line.slice(r + 8).trim() };
       return { kind: 'diag', indent, text: line.slice(r).trimEnd() };

@@ -15,17 +15,18 @@ export { KtapParser, type FinishOptions, type ParserOptions } from './parser.js'
 export { LineSplitter, type LineInfo } from './line-splitter.js';
 export { printkTime } from './console-filter.js';
 
-export type KtapStreamOptions = ParserOptions & LineSplitterOptions & {
-  /** Caller's clock (ms) for each line, used for durations when lines carry no printk time. */
-  clock?: () => number;
-  /**
-   * Sees every line split from {@link KtapStream.write}'s bytes before the
-   * parser does; return false to keep it from the parser (a transport that
-   * joins two sources of the same log then feeds the lines it picks with
-   * {@link KtapStream.line}).
-   */
-  onLine?: (text: string, info: LineInfo | undefined) => boolean;
-};
+export type KtapStreamOptions = ParserOptions &
+  LineSplitterOptions & {
+    /** Caller's clock (ms) for each line, used for durations when lines carry no printk time. */
+    clock?: () => number;
+    /**
+     * Sees every line split from {@link KtapStream.write}'s bytes before the
+     * parser does; return false to keep it from the parser (a transport that
+     * joins two sources of the same log then feeds the lines it picks with
+     * {@link KtapStream.line}).
+     */
+    onLine?: (text: string, info: LineInfo | undefined) => boolean;
+  };
 
 /** The line splitter and the parser joined: feed chunks of any size or whole lines, get events, finish for the tree. */
 export class KtapStream {
@@ -40,8 +41,13 @@ export class KtapStream {
     this.parser = parser;
     this.clock = clock;
     this.splitter = new LineSplitter(
-      onLine ? (text, info) => { if (onLine(text, info)) this.line(text, info); }
-        : clock ? (text, info) => parser.push(text, info, clock()) : (text, info) => parser.push(text, info),
+      onLine
+        ? (text, info) => {
+            if (onLine(text, info)) this.line(text, info);
+          }
+        : clock
+          ? (text, info) => parser.push(text, info, clock())
+          : (text, info) => parser.push(text, info),
       options,
     );
   }

@@ -55,9 +55,12 @@ export class LineSplitter {
 
   /** Feed a chunk (bytes, or text which is encoded as UTF-8 first). */
   push(chunk: Uint8Array | string): void {
-    const buf = typeof chunk === 'string'
-      ? Buffer.from(chunk, 'utf8')
-      : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const len = buf.length;
     let start = 0;
     if (this.pendingTotal !== 0) {
@@ -113,7 +116,7 @@ export class LineSplitter {
     const hasNul = block.indexOf(0) !== -1;
     const sink = this.sink;
     const n = text.length;
-    for (let a = 0; a < n;) {
+    for (let a = 0; a < n; ) {
       const nl = text.indexOf('\n', a);
       if (nl === -1) {
         this.hold(block, a, n);

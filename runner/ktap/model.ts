@@ -258,8 +258,17 @@ export type KtapEvent =
 /** Empty counts. */
 export function emptyCounts(): Counts {
   return {
-    total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0,
-    timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0,
+    total: 0,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    todo: 0,
+    xfail: 0,
+    timeout: 0,
+    errors: 0,
+    crashed: 0,
+    incomplete: 0,
+    notRun: 0,
   };
 }
 

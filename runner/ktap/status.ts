@@ -43,26 +43,148 @@ export interface StatusRule {
 
 /** Every status, in the order they are listed (best first). */
 export const STATUS_RULES: readonly StatusRule[] = [
-  { status: 'pass', effect: 'pass', shown: 'pass', label: 'PASSED', badge: 'pass', color: '32', rank: 3, count: 'passed', countLabel: 'passed' },
-  { status: 'xfail', effect: 'pass', shown: 'pass', label: 'XFAIL', badge: 'xfail', color: '32', rank: 3, count: 'xfail', countLabel: 'xfail' },
-  { status: 'skip', effect: 'neutral', shown: 'skip', label: 'SKIPPED', badge: 'skip', color: '33', rank: 1, count: 'skipped', countLabel: 'skipped' },
-  { status: 'todo', effect: 'neutral', shown: 'skip', label: 'TODO', badge: 'todo', color: '33', rank: 2, count: 'todo', countLabel: 'todo' },
-  { status: 'no-tests', effect: 'neutral', shown: 'skip', label: 'NO TESTS', badge: 'empty', color: '33', rank: 0, count: undefined, countLabel: undefined },
-  { status: 'not-run', effect: 'incomplete', shown: 'skip', label: 'NOT RUN', badge: 'not run', color: '33', rank: 4, count: 'notRun', countLabel: 'not run' },
-  { status: 'fail', effect: 'fail', shown: 'fail', label: 'FAILED', badge: 'fail', color: '31', rank: 5, count: 'failed', countLabel: 'failed' },
-  { status: 'error', effect: 'fail', shown: 'fail', label: 'ERROR', badge: 'error', color: '31', rank: 6, count: 'errors', countLabel: 'errors' },
-  { status: 'timeout', effect: 'fail', shown: 'fail', label: 'TIMEOUT', badge: 'timeout', color: '31', rank: 7, count: 'timeout', countLabel: 'timed out' },
-  { status: 'incomplete', effect: 'incomplete', shown: 'fail', label: 'INCOMPLETE', badge: 'incomplete', color: '31', rank: 8, count: 'incomplete', countLabel: 'incomplete' },
-  { status: 'crashed', effect: 'incomplete', shown: 'fail', label: 'CRASHED', badge: 'crash', color: '1;31', rank: 9, count: 'crashed', countLabel: 'crashed' },
+  {
+    status: 'pass',
+    effect: 'pass',
+    shown: 'pass',
+    label: 'PASSED',
+    badge: 'pass',
+    color: '32',
+    rank: 3,
+    count: 'passed',
+    countLabel: 'passed',
+  },
+  {
+    status: 'xfail',
+    effect: 'pass',
+    shown: 'pass',
+    label: 'XFAIL',
+    badge: 'xfail',
+    color: '32',
+    rank: 3,
+    count: 'xfail',
+    countLabel: 'xfail',
+  },
+  {
+    status: 'skip',
+    effect: 'neutral',
+    shown: 'skip',
+    label: 'SKIPPED',
+    badge: 'skip',
+    color: '33',
+    rank: 1,
+    count: 'skipped',
+    countLabel: 'skipped',
+  },
+  {
+    status: 'todo',
+    effect: 'neutral',
+    shown: 'skip',
+    label: 'TODO',
+    badge: 'todo',
+    color: '33',
+    rank: 2,
+    count: 'todo',
+    countLabel: 'todo',
+  },
+  {
+    status: 'no-tests',
+    effect: 'neutral',
+    shown: 'skip',
+    label: 'NO TESTS',
+    badge: 'empty',
+    color: '33',
+    rank: 0,
+    count: undefined,
+    countLabel: undefined,
+  },
+  {
+    status: 'not-run',
+    effect: 'incomplete',
+    shown: 'skip',
+    label: 'NOT RUN',
+    badge: 'not run',
+    color: '33',
+    rank: 4,
+    count: 'notRun',
+    countLabel: 'not run',
+  },
+  {
+    status: 'fail',
+    effect: 'fail',
+    shown: 'fail',
+    label: 'FAILED',
+    badge: 'fail',
+    color: '31',
+    rank: 5,
+    count: 'failed',
+    countLabel: 'failed',
+  },
+  {
+    status: 'error',
+    effect: 'fail',
+    shown: 'fail',
+    label: 'ERROR',
+    badge: 'error',
+    color: '31',
+    rank: 6,
+    count: 'errors',
+    countLabel: 'errors',
+  },
+  {
+    status: 'timeout',
+    effect: 'fail',
+    shown: 'fail',
+    label: 'TIMEOUT',
+    badge: 'timeout',
+    color: '31',
+    rank: 7,
+    count: 'timeout',
+    countLabel: 'timed out',
+  },
+  {
+    status: 'incomplete',
+    effect: 'incomplete',
+    shown: 'fail',
+    label: 'INCOMPLETE',
+    badge: 'incomplete',
+    color: '31',
+    rank: 8,
+    count: 'incomplete',
+    countLabel: 'incomplete',
+  },
+  {
+    status: 'crashed',
+    effect: 'incomplete',
+    shown: 'fail',
+    label: 'CRASHED',
+    badge: 'crash',
+    color: '1;31',
+    rank: 9,
+    count: 'crashed',
+    countLabel: 'crashed',
+  },
 ];
 
 /** The order counts are listed in summaries: passes, then failures, then the rest. */
-export const SUMMARY_ORDER: readonly TestStatus[] = ['pass', 'fail', 'crashed', 'timeout', 'error', 'incomplete', 'skip', 'todo', 'xfail', 'not-run'];
+export const SUMMARY_ORDER: readonly TestStatus[] = [
+  'pass',
+  'fail',
+  'crashed',
+  'timeout',
+  'error',
+  'incomplete',
+  'skip',
+  'todo',
+  'xfail',
+  'not-run',
+];
 
 /** The rule of each status. */
-export const RULES: Readonly<Record<TestStatus, StatusRule>> = Object.fromEntries(
-  STATUS_RULES.map((r) => [r.status, r]),
-) as Record<TestStatus, StatusRule>;
+export const RULES: Readonly<Record<TestStatus, StatusRule>> = Object.fromEntries(STATUS_RULES.map((r) => [r.status, r])) as Record<
+  TestStatus,
+  StatusRule
+>;
 
 /** Statuses that make a run fail (exit 1). */
 export const FAILING_STATUSES: ReadonlySet<TestStatus> = statuses((r) => r.effect === 'fail');
@@ -149,8 +271,8 @@ export function isNormalEnd(crash: CrashInfo): boolean {
 export function crashOutsideTests(result: RunResult): CrashInfo | undefined {
   const crash = result.crash;
   if (!crash) return undefined;
-  const inside = (n: TestNode): boolean => (n.crash !== undefined && n.crash.line === crash.line && n.crash.reason === crash.reason)
-    || n.children.some(inside);
+  const inside = (n: TestNode): boolean =>
+    (n.crash !== undefined && n.crash.line === crash.line && n.crash.reason === crash.reason) || n.children.some(inside);
   return result.documents.some((d) => d.tests.some(inside)) ? undefined : crash;
 }
 
@@ -177,8 +299,13 @@ function sumOf(counts: Counts, effect: Effect): number {
  * test carries fails the run unless it is the kernel's normal end; a crash on
  * a test always leaves that test `crashed`, so the run is incomplete anyway.
  */
-export function verdictFor(counts: Counts, documents: readonly KtapDocument[], sawKtap: boolean, crash?: CrashInfo,
-  own: Effect | undefined = ownFailureEffect(ownFailures(documents.flatMap((d) => d.tests)))): Verdict {
+export function verdictFor(
+  counts: Counts,
+  documents: readonly KtapDocument[],
+  sawKtap: boolean,
+  crash?: CrashInfo,
+  own: Effect | undefined = ownFailureEffect(ownFailures(documents.flatMap((d) => d.tests))),
+): Verdict {
   if (!sawKtap) return 'no-ktap';
   if (sumOf(counts, 'incomplete') > 0 || documents.some((d) => !d.complete) || own === 'incomplete') return 'incomplete';
   if (sumOf(counts, 'fail') > 0 || own === 'fail') return 'failed';
@@ -192,8 +319,10 @@ export type VerdictClass = 'passed' | 'failed' | 'incomplete';
 
 export function verdictClass(verdict: Verdict): VerdictClass {
   switch (verdict) {
-    case 'passed': return 'passed';
-    case 'failed': return 'failed';
+    case 'passed':
+      return 'passed';
+    case 'failed':
+      return 'failed';
     case 'incomplete':
     case 'no-tests':
     case 'no-ktap':
@@ -205,9 +334,12 @@ export function verdictClass(verdict: Verdict): VerdictClass {
 export function verdictReason(result: RunResult): string | undefined {
   const c = result.counts;
   switch (result.verdict) {
-    case 'passed': return undefined;
-    case 'no-ktap': return 'no KTAP output found: did any KUnit tests run?';
-    case 'no-tests': return 'no tests ran';
+    case 'passed':
+      return undefined;
+    case 'no-ktap':
+      return 'no KTAP output found: did any KUnit tests run?';
+    case 'no-tests':
+      return 'no tests ran';
     case 'failed': {
       const n = sumOf(c, 'fail');
       if (n > 0) return `${n} test${n === 1 ? '' : 's'} failed`;

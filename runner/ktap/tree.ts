@@ -21,14 +21,22 @@
  * `---[ end trace`, or the next KTAP line.
  */
 import {
-  countStatus, emptyCounts,
-  type CrashInfo, type Diagnostic, type DiagnosticCode, type KtapDocument, type KtapEvent, type RunResult,
-  type TestNode, type TestStatus, type Verdict,
+  countStatus,
+  emptyCounts,
+  type CrashInfo,
+  type Diagnostic,
+  type DiagnosticCode,
+  type KtapDocument,
+  type KtapEvent,
+  type RunResult,
+  type TestNode,
+  type TestStatus,
+  type Verdict,
 } from './model.js';
 import type { KtapLine } from './grammar.js';
 import { crashEnd, MAX_TRACE_LINES, type CrashStart } from './console-filter.js';
 import type { DiagnosticList } from './diagnostics.js';
-import { Frame, closedGroup, documentOf, leafOf, newFrame, takeGroupLog } from './frame.js';
+import { type Frame, closedGroup, documentOf, leafOf, newFrame, takeGroupLog } from './frame.js';
 import { failedOnItsOwn, RULES, verdictFor, worse } from './status.js';
 
 /** Deepest nesting kept; deeper KTAP is logged, not nested (KUnit itself nests 3 deep). */
@@ -125,12 +133,24 @@ export class TreeBuilder {
     if (this.mode.kind === 'outside') this.outside(k, raw.slice(from));
     else {
       switch (k.kind) {
-        case 'version': this.onVersion(k); break;
-        case 'subtest': this.onSubtest(k.name, k.indent); break;
-        case 'plan': this.onPlan(k.count, k.indent); break;
-        case 'result': this.onResult(k); break;
-        case 'diag': this.onDiag(k.text, k.indent); break;
-        case 'other': this.addLog(this.dedent(raw, from, k.indent), false); break;
+        case 'version':
+          this.onVersion(k);
+          break;
+        case 'subtest':
+          this.onSubtest(k.name, k.indent);
+          break;
+        case 'plan':
+          this.onPlan(k.count, k.indent);
+          break;
+        case 'result':
+          this.onResult(k);
+          break;
+        case 'diag':
+          this.onDiag(k.text, k.indent);
+          break;
+        case 'other':
+          this.addLog(this.dedent(raw, from, k.indent), false);
+          break;
       }
     }
     return this.docCount !== docs;
@@ -236,8 +256,9 @@ export class TreeBuilder {
     const top = this.top();
     // A new document: at or left of this one's indent; for suites printed on their
     // own (debugfs re-runs), each one that starts when nothing is open.
-    const newDoc = k.indent <= doc.indent || (doc.childIndent !== undefined
-      && (k.indent < doc.childIndent || (k.indent === doc.childIndent && this.stack.length === 1)));
+    const newDoc =
+      k.indent <= doc.indent ||
+      (doc.childIndent !== undefined && (k.indent < doc.childIndent || (k.indent === doc.childIndent && this.stack.length === 1)));
     if (newDoc) {
       if (this.mode.kind === 'crash-held') this.abandon('crashed', this.mode.info);
       else if (this.documentIsDone()) this.closeDocument(true);
@@ -453,8 +474,7 @@ export class TreeBuilder {
       path.push(node.name);
       this.emit({ type: 'test-end', path, test: node, document: frame.docIndex });
     }
-    if (!closing && frame.isDoc && frame.node.plan !== undefined && frame.results >= frame.node.plan
-      && this.stack.length === 1) {
+    if (!closing && frame.isDoc && frame.node.plan !== undefined && frame.results >= frame.node.plan && this.stack.length === 1) {
       this.closeDocument(true);
     }
   }
@@ -524,8 +544,13 @@ export class TreeBuilder {
       const remaining = frame.node.plan !== undefined ? frame.node.plan - frame.results : 0;
       if (innermost && (frame.hint !== undefined || remaining > 0)) {
         const node: TestNode = {
-          name: frame.hint ?? `#${frame.results + 1}`, status, log: frame.pendingLog, children: [],
-          attributes: {}, line: this.lineNo, number: frame.results + 1,
+          name: frame.hint ?? `#${frame.results + 1}`,
+          status,
+          log: frame.pendingLog,
+          children: [],
+          attributes: {},
+          line: this.lineNo,
+          number: frame.results + 1,
         };
         // The crash report's own lines are in its trace.
         if (frame === held?.frame) node.log = frame.pendingLog.slice(0, held.logStart);
@@ -573,10 +598,21 @@ export class TreeBuilder {
     }
     const first = frame.results + 1;
     this.placeholders++;
-    this.diag('plan-unreported', `plan 1..${plan}: tests ${first} to ${plan} (${missing}) never reported; listed as one not-run entry`, 'warning', frame);
+    this.diag(
+      'plan-unreported',
+      `plan 1..${plan}: tests ${first} to ${plan} (${missing}) never reported; listed as one not-run entry`,
+      'warning',
+      frame,
+    );
     const node: TestNode = {
-      name: `#${first}..#${plan}`, number: first, status: 'not-run', log: [], children: [], attributes: {},
-      line: this.lineNo, reason: `${missing} planned tests never reported`,
+      name: `#${first}..#${plan}`,
+      number: first,
+      status: 'not-run',
+      log: [],
+      children: [],
+      attributes: {},
+      line: this.lineNo,
+      reason: `${missing} planned tests never reported`,
     };
     this.finishNode(frame, node, true);
   }
@@ -598,8 +634,13 @@ export class TreeBuilder {
    * frame already popped gets its parent's path.
    */
   private diag(code: DiagnosticCode, message: string, severity: Diagnostic['severity'], frame?: Frame): void {
-    this.diags.add(code, message, severity, this.lineNo,
-      frame === undefined || frame.isDoc ? undefined : () => this.pathOf(frame).join('/'));
+    this.diags.add(
+      code,
+      message,
+      severity,
+      this.lineNo,
+      frame === undefined || frame.isDoc ? undefined : () => this.pathOf(frame).join('/'),
+    );
   }
 
   private verdict(): Verdict {

@@ -50,7 +50,9 @@ export class FeedClient {
     this.cursor = from;
     this.joinedAt = feed.lastSeq;
     this.socket = (ws as unknown as { _socket?: Duplex })._socket;
-    ws.on('pong', () => { this.alive = true; });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
     // Clients have nothing to say; what they send anyway is read and dropped (ws bounds its size).
     ws.on('message', () => {});
     this.unsubscribe = feed.subscribe(() => this.pump());

@@ -8,17 +8,32 @@ import { existsSync, readFileSync } from 'node:fs';
 
 // The page ships as source: beside this file when run from source (runner/live/page-files.ts), three
 // levels up from the compiled dist/runner/live/page-files.js.
-const PAGE_DIR = [new URL('./page/', import.meta.url), new URL('../../../runner/live/page/', import.meta.url)]
-  .find((u) => existsSync(new URL('index.html', u))) ?? new URL('../../../runner/live/page/', import.meta.url);
+const PAGE_DIR =
+  [new URL('./page/', import.meta.url), new URL('../../../runner/live/page/', import.meta.url)].find((u) =>
+    existsSync(new URL('index.html', u)),
+  ) ?? new URL('../../../runner/live/page/', import.meta.url);
 
 /** Request path → file of the page. */
 export const ASSETS: Readonly<Record<string, string>> = {
-  '/': 'index.html', '/index.html': 'index.html', '/style.css': 'style.css', '/status.js': 'status.js',
-  '/app.js': 'app.js', '/model.js': 'model.js', '/view.js': 'view.js', '/socket.js': 'socket.js',
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/style.css': 'style.css',
+  '/status.js': 'status.js',
+  '/app.js': 'app.js',
+  '/model.js': 'model.js',
+  '/view.js': 'view.js',
+  '/socket.js': 'socket.js',
 };
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
-export interface PageFile { body: Buffer; type: string }
+export interface PageFile {
+  body: Buffer;
+  type: string;
+}
 
 /** `sha256-…` sources for the inline scripts of an HTML page. */
 export function inlineScriptHashes(html: string): string[] {
@@ -32,8 +47,14 @@ export function inlineScriptHashes(html: string): string[] {
 /** The Content-Security-Policy for a page with these inline script hashes: the page's own files and feed, nothing else. */
 export function contentSecurityPolicy(scriptHashes: string[]): string {
   return [
-    "default-src 'none'", `script-src 'self' ${scriptHashes.join(' ')}`.trim(), "style-src 'self'", 'img-src data:',
-    "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+    "default-src 'none'",
+    `script-src 'self' ${scriptHashes.join(' ')}`.trim(),
+    "style-src 'self'",
+    'img-src data:',
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
   ].join('; ');
 }
 
@@ -46,7 +67,9 @@ export class PageFiles {
     for (const name of new Set(Object.values(ASSETS))) {
       try {
         this.files.set(name, { body: readFileSync(new URL(name, dir)), type: TYPES[name.split('.').pop()!] ?? 'application/octet-stream' });
-      } catch { /* missing from this installation: 500 when asked for */ }
+      } catch {
+        /* missing from this installation: 500 when asked for */
+      }
     }
     const html = this.files.get('index.html')?.body.toString('utf8') ?? '';
     this.headers = {

@@ -8,8 +8,16 @@ import { STATUS_RULES, SUMMARY_ORDER } from '../ktap/status.js';
 
 /** The source of runner/live/page/status.js. */
 export function pageStatusScript(): string {
-  const rules = STATUS_RULES.map(({ status, effect, shown, badge, rank, count, countLabel }) =>
-    ({ status, effect, shown, badge, rank, count: count ?? null, countLabel: countLabel ?? null, summary: SUMMARY_ORDER.indexOf(status) }));
+  const rules = STATUS_RULES.map(({ status, effect, shown, badge, rank, count, countLabel }) => ({
+    status,
+    effect,
+    shown,
+    badge,
+    rank,
+    count: count ?? null,
+    countLabel: countLabel ?? null,
+    summary: SUMMARY_ORDER.indexOf(status),
+  }));
   const lines = [
     '// Generated from runner/ktap/status.ts by scripts/page-status.mjs (npm run build): do not edit.',
     "'use strict';",

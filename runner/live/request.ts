@@ -13,9 +13,15 @@
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 
 /** A refusal: the HTTP status line and a one-line reason for the body. */
-export interface Refusal { status: number; reason: string }
+export interface Refusal {
+  status: number;
+  reason: string;
+}
 
-export interface Target { pathname: string; params: URLSearchParams }
+export interface Target {
+  pathname: string;
+  params: URLSearchParams;
+}
 
 /** Longest request target looked at (longer: 414). Node's own header limit (16 KiB) bounds it anyway. */
 export const MAX_TARGET = 8192;
@@ -62,7 +68,11 @@ export class HostPolicy {
   constructor(bound: string, machine: { hostname?: string; addresses?: string[] } = {}) {
     if (!isWildcard(bound)) this.exact.add(bound.toLowerCase());
     if (isLoopback(bound)) return;
-    const addresses = machine.addresses ?? Object.values(networkInterfaces()).flat().map((i) => i?.address ?? '');
+    const addresses =
+      machine.addresses ??
+      Object.values(networkInterfaces())
+        .flat()
+        .map((i) => i?.address ?? '');
     for (const a of addresses) if (a) this.exact.add(a.toLowerCase().replace(/%.*$/, ''));
     this.machine = (machine.hostname ?? osHostname()).toLowerCase().split('.')[0] || undefined;
   }

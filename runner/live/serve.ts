@@ -40,9 +40,14 @@ export async function startLive(spec: string, token: string | undefined, say: (l
     server = await LiveServer.start({ feed, host: listen.host, port: listen.port, token });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? 'the port is in use (pick another, or 0 for any)'
-      : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
-        : e.code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : e.message;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? 'the port is in use (pick another, or 0 for any)'
+        : e.code === 'EACCES'
+          ? 'permission denied (ports below 1024 need privileges)'
+          : e.code === 'EADDRNOTAVAIL'
+            ? 'no such address on this machine'
+            : e.message;
     throw new BridgeError('E_LIVE_LISTEN', `cannot serve the live feed on ${spec}: ${why}`);
   }
   say(`live: page ${server.pageUrl}  feed ${server.feedUrl}`);
@@ -62,7 +67,11 @@ export async function startLive(spec: string, token: string | undefined, say: (l
       if (!outcome || feed.ended) return;
       const flaky = flakyTests(outcome.result);
       feed.publish({
-        type: 'run-end', counts: outcome.result.counts, verdict: outcome.result.verdict, exitCode, outputDir: outcome.outputDir,
+        type: 'run-end',
+        counts: outcome.result.counts,
+        verdict: outcome.result.verdict,
+        exitCode,
+        outputDir: outcome.outputDir,
         ...(flaky.length > 0 ? { flaky } : {}),
         ...(outcome.result.gate ? { gate: gateLines(outcome.result.gate) } : {}),
       });

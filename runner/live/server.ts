@@ -56,8 +56,16 @@ function sameToken(given: string | undefined, token: string): boolean {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 414: 'URI Too Long', 421: 'Misdirected Request', 426: 'Upgrade Required', 500: 'Internal Server Error',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  414: 'URI Too Long',
+  421: 'Misdirected Request',
+  426: 'Upgrade Required',
+  500: 'Internal Server Error',
 };
 
 export class LiveServer {
@@ -68,7 +76,14 @@ export class LiveServer {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
 
-  private constructor(http: Server, wss: WebSocketServer, host: string, port: number, token: string | undefined, heartbeat: NodeJS.Timeout) {
+  private constructor(
+    http: Server,
+    wss: WebSocketServer,
+    host: string,
+    port: number,
+    token: string | undefined,
+    heartbeat: NodeJS.Timeout,
+  ) {
     this.http = http;
     this.wss = wss;
     this.host = host;
@@ -104,7 +119,10 @@ export class LiveServer {
       const target = parseTarget(req.url);
       if (isRefusal(target)) return target;
       if (!hosts.allows(req.headers.host)) {
-        return { status: 421, reason: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server: use the address the run printed` };
+        return {
+          status: 421,
+          reason: `Host ${JSON.stringify(req.headers.host ?? '')} is not this server: use the address the run printed`,
+        };
       }
       if (!originAllowed(req.headers.origin, req.headers.host)) {
         return { status: 403, reason: 'requests from other web pages are refused (Origin is not this server)' };
@@ -112,7 +130,8 @@ export class LiveServer {
       if (token !== undefined) {
         const header = req.headers.authorization;
         const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-        if (!sameToken(target.params.get('token') ?? bearer, token)) return { status: 401, reason: 'unauthorized: add ?token=… (the token the run printed)' };
+        if (!sameToken(target.params.get('token') ?? bearer, token))
+          return { status: 401, reason: 'unauthorized: add ?token=… (the token the run printed)' };
       }
       return target;
     };
@@ -120,12 +139,20 @@ export class LiveServer {
     const respond = (req: IncomingMessage, res: ServerResponse): void => {
       const headers = page.headers;
       const text = (status: number, body: string, extra: Record<string, string> = {}): void => {
-        res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body) + 1), ...extra }).end(`${body}\n`);
+        res
+          .writeHead(status, {
+            ...headers,
+            'content-type': 'text/plain; charset=utf-8',
+            'content-length': String(Buffer.byteLength(body) + 1),
+            ...extra,
+          })
+          .end(`${body}\n`);
       };
       const target = admit(req);
       if (isRefusal(target)) return text(target.status, target.reason);
       if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'only GET and HEAD', { allow: 'GET, HEAD' });
-      if (target.pathname === '/feed') return text(426, 'the feed is a WebSocket: connect with ws://…/feed', { upgrade: 'websocket', connection: 'Upgrade' });
+      if (target.pathname === '/feed')
+        return text(426, 'the feed is a WebSocket: connect with ws://…/feed', { upgrade: 'websocket', connection: 'Upgrade' });
       const file = page.get(target.pathname);
       if (file === undefined) return text(404, 'not found');
       if (file === null) return text(500, 'page missing from this installation');
@@ -144,14 +171,21 @@ export class LiveServer {
     });
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE, clientTracking: true });
-    wss.on('error', () => { /* per-socket errors are handled on the socket */ });
+    wss.on('error', () => {
+      /* per-socket errors are handled on the socket */
+    });
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       try {
         const refuse = ({ status, reason }: Refusal): void => {
           const body = `${reason}\n`;
-          const lines = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8',
-            `Content-Length: ${Buffer.byteLength(body)}`, ...Object.entries(page.headers).map(([k, v]) => `${k}: ${v}`)];
+          const lines = [
+            `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+            'Connection: close',
+            'Content-Type: text/plain; charset=utf-8',
+            `Content-Length: ${Buffer.byteLength(body)}`,
+            ...Object.entries(page.headers).map(([k, v]) => `${k}: ${v}`),
+          ];
           // Then close for good: an upgrade's socket is not read any more, so the peer's FIN would never be seen.
           socket.once('finish', () => socket.destroy());
           socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
@@ -182,9 +216,11 @@ export class LiveServer {
       http.once('error', reject);
       http.listen(o.port ?? 0, host, () => {
         http.off('error', reject);
-        http.on('error', () => { /* accept errors (EMFILE, …) must not end the run */ });
+        http.on('error', () => {
+          /* accept errors (EMFILE, …) must not end the run */
+        });
         const addr = http.address();
-        const port = typeof addr === 'object' && addr ? addr.port : o.port ?? 0;
+        const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 0);
         const server = new LiveServer(http, wss, host, port, token, heartbeat);
         resolve(server);
       });

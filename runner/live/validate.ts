@@ -18,21 +18,38 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export type Checked =
   /** `message` undefined: a type this version does not know — valid, to be ignored. */
-  | { ok: true; seq: number; type: string; message: LiveMessage | undefined }
-  | { ok: false; problem: string };
+  { ok: true; seq: number; type: string; message: LiveMessage | undefined } | { ok: false; problem: string };
 
 type Check = (x: unknown) => string | undefined;
 type Shape = Record<string, Check>;
 
 // Typed as records so that a new status, verdict or count in the model must be added here too.
 const STATUSES: Record<TestStatus, true> = {
-  pass: true, fail: true, skip: true, todo: true, xfail: true, timeout: true, error: true,
-  crashed: true, incomplete: true, 'not-run': true, 'no-tests': true,
+  pass: true,
+  fail: true,
+  skip: true,
+  todo: true,
+  xfail: true,
+  timeout: true,
+  error: true,
+  crashed: true,
+  incomplete: true,
+  'not-run': true,
+  'no-tests': true,
 };
 const VERDICTS: Record<Verdict, true> = { passed: true, failed: true, incomplete: true, 'no-tests': true, 'no-ktap': true };
 const COUNT_KEYS: Record<keyof Counts, true> = {
-  total: true, passed: true, failed: true, skipped: true, todo: true, xfail: true, timeout: true,
-  errors: true, crashed: true, incomplete: true, notRun: true,
+  total: true,
+  passed: true,
+  failed: true,
+  skipped: true,
+  todo: true,
+  xfail: true,
+  timeout: true,
+  errors: true,
+  crashed: true,
+  incomplete: true,
+  notRun: true,
 };
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -42,10 +59,15 @@ const bool: Check = (x) => (typeof x === 'boolean' ? undefined : 'must be true o
 const count: Check = (x) => (Number.isSafeInteger(x) && (x as number) >= 0 ? undefined : 'must be an integer ≥ 0');
 const positive: Check = (x) => (Number.isSafeInteger(x) && (x as number) >= 1 ? undefined : 'must be an integer ≥ 1');
 const finite: Check = (x) => (typeof x === 'number' && Number.isFinite(x) ? undefined : 'must be a number');
-const exitCode: Check = (x) => (Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255 ? undefined : 'must be an integer 0..255');
-const oneOf = (set: Record<string, true>, what: string): Check => (x) => (typeof x === 'string' && Object.hasOwn(set, x) ? undefined : what);
+const exitCode: Check = (x) =>
+  Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255 ? undefined : 'must be an integer 0..255';
+const oneOf =
+  (set: Record<string, true>, what: string): Check =>
+  (x) =>
+    typeof x === 'string' && Object.hasOwn(set, x) ? undefined : what;
 const strings: Check = (x) => (Array.isArray(x) && x.every((s) => typeof s === 'string') ? undefined : 'must be an array of strings');
-const stringMap: Check = (x) => (isObject(x) && Object.values(x).every((s) => typeof s === 'string') ? undefined : 'must be an object of strings');
+const stringMap: Check = (x) =>
+  isObject(x) && Object.values(x).every((s) => typeof s === 'string') ? undefined : 'must be an object of strings';
 
 /** An object with these fields (`?` after a name: optional); other fields are allowed and ignored. */
 function object(shape: Shape): Check {
@@ -74,7 +96,13 @@ function fields(x: Record<string, unknown>, shape: Shape): string | undefined {
 const counts = object(Object.fromEntries(Object.keys(COUNT_KEYS).map((k) => [k, count])));
 const location = object({ file: str, line: count });
 const crash = object({ reason: str, kind: str, trace: strings, line: count });
-const diagnostic = object({ code: str, message: str, line: count, 'path?': str, severity: oneOf({ info: true, warning: true, error: true }, 'must be info, warning or error') });
+const diagnostic = object({
+  code: str,
+  message: str,
+  line: count,
+  'path?': str,
+  severity: oneOf({ info: true, warning: true, error: true }, 'must be info, warning or error'),
+});
 const lane = { lane: count };
 
 /** The fields of each message type, beyond `v`, `seq`, `time` and `type`. */
@@ -84,8 +112,16 @@ export const MESSAGE_FIELDS: Record<LiveMessage['type'], Shape> = {
   plan: { ...lane, path: strings, count },
   'suite-start': { ...lane, path: strings },
   result: {
-    ...lane, path: strings, status: oneOf(STATUSES, 'must be a test status'), leaf: bool, 'durationMs?': finite,
-    'reason?': str, 'log?': strings, 'location?': location, 'crash?': crash, 'counts?': counts,
+    ...lane,
+    path: strings,
+    status: oneOf(STATUSES, 'must be a test status'),
+    leaf: bool,
+    'durationMs?': finite,
+    'reason?': str,
+    'log?': strings,
+    'location?': location,
+    'crash?': crash,
+    'counts?': counts,
   },
   log: { ...lane, path: strings, text: str, diagnostic: bool },
   crash: { ...lane, path: strings, crash },
@@ -104,9 +140,13 @@ export function checkMessage(text: string): Checked {
   } catch {
     return { ok: false, problem: `not JSON: ${JSON.stringify(text.slice(0, 40))}${text.length > 40 ? '…' : ''}` };
   }
-  if (!isObject(data)) return { ok: false, problem: `not a JSON object but ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}` };
+  if (!isObject(data))
+    return { ok: false, problem: `not a JSON object but ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}` };
   if (data['v'] !== PROTOCOL_VERSION) {
-    return { ok: false, problem: `protocol version ${JSON.stringify(data['v']) ?? 'missing'}, this kunit-bridge speaks ${PROTOCOL_VERSION}` };
+    return {
+      ok: false,
+      problem: `protocol version ${JSON.stringify(data['v']) ?? 'missing'}, this kunit-bridge speaks ${PROTOCOL_VERSION}`,
+    };
   }
   const base = fields(data, BASE);
   if (base !== undefined) return { ok: false, problem: `message ${base}` };

@@ -30,14 +30,22 @@ export function kvmUsable(device = '/dev/kvm'): boolean {
 }
 
 /** What to try first, and whether a dead KVM should fall back to TCG. */
-export function initialAccel(choice: AccelChoice, qemu: string, nativeGuest: boolean): { accel: 'kvm' | 'tcg'; probe: boolean; note?: string } {
+export function initialAccel(
+  choice: AccelChoice,
+  qemu: string,
+  nativeGuest: boolean,
+): { accel: 'kvm' | 'tcg'; probe: boolean; note?: string } {
   if (choice === 'tcg') return { accel: 'tcg', probe: false };
   if (choice === 'kvm') return { accel: 'kvm', probe: false };
   // KVM runs guests of the host's own architecture only.
   if (!nativeGuest || !kvmUsable()) return { accel: 'tcg', probe: false };
   const memo = readCache<KvmMemo>(MEMO);
   if (memo && memo.hostKernel === release() && memo.qemu === qemu && !memo.works) {
-    return { accel: 'tcg', probe: false, note: `KVM skipped: it did not boot a kernel on ${memo.checked.slice(0, 10)} (--accel kvm to force it, or delete the cache's ${MEMO})` };
+    return {
+      accel: 'tcg',
+      probe: false,
+      note: `KVM skipped: it did not boot a kernel on ${memo.checked.slice(0, 10)} (--accel kvm to force it, or delete the cache's ${MEMO})`,
+    };
   }
   return { accel: 'kvm', probe: true };
 }

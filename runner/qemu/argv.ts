@@ -95,7 +95,7 @@ export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boo
   const args = ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', serial];
   if (p.machine) args.push('-machine', p.machine);
   args.push('-accel', req.accel);
-  const cpu = req.accel === 'kvm' ? p.kvmCpu ?? p.cpu : req.agent ? p.agentTcgCpu ?? p.cpu : p.cpu;
+  const cpu = req.accel === 'kvm' ? (p.kvmCpu ?? p.cpu) : req.agent ? (p.agentTcgCpu ?? p.cpu) : p.cpu;
   if (cpu) args.push('-cpu', cpu);
   if (p.firmware && (p.firmware.onlyIf === undefined || p.firmware.onlyIf.some(exists))) {
     args.push('-bios', p.firmware.bios);
@@ -106,8 +106,12 @@ export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boo
   args.push('-append', cmdline);
   if (req.agent) {
     args.push(
-      '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-      '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0',
+      '-virtfs',
+      'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-netdev',
+      'user,id=n0',
+      '-device',
+      'virtio-net-pci,netdev=n0',
     );
   }
   args.push(...(req.qemuArgs ?? []));

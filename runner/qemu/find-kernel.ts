@@ -55,7 +55,10 @@ export function findKernel(arch: Arch, given: string | undefined, cwd: string = 
       }
     });
     if (!found) {
-      throw new BridgeError('E_NO_KERNEL', `no kernel image found for ${arch}: looked for ${tried.map((p) => p.replace(`${cwd}/`, '')).join(', ')} (pass --kernel PATH, or run from a built kernel tree)`);
+      throw new BridgeError(
+        'E_NO_KERNEL',
+        `no kernel image found for ${arch}: looked for ${tried.map((p) => p.replace(`${cwd}/`, '')).join(', ')} (pass --kernel PATH, or run from a built kernel tree)`,
+      );
     }
     path = found;
   }
@@ -65,7 +68,14 @@ export function findKernel(arch: Arch, given: string | undefined, cwd: string = 
     header = readHeader(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'not a regular file' : e.message;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EACCES'
+          ? 'permission denied'
+          : e.code === 'EISDIR'
+            ? 'not a regular file'
+            : e.message;
     throw new BridgeError('E_KERNEL_UNREADABLE', `cannot read kernel image ${path}: ${why}`);
   }
   const actual = imageArch(header);

@@ -85,9 +85,10 @@ let guard: OrphanGuard | undefined;
 export function orphanGuard(): OrphanGuard {
   if (guard) return guard;
   const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
-  guard = setpriv && 'path' in setpriv
-    ? { wrapper: { file: setpriv.path, args: ['--pdeathsig', 'KILL', '--'] } }
-    : { note: 'setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL' };
+  guard =
+    setpriv && 'path' in setpriv
+      ? { wrapper: { file: setpriv.path, args: ['--pdeathsig', 'KILL', '--'] } }
+      : { note: 'setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL' };
   return guard;
 }
 
@@ -108,8 +109,13 @@ export class QemuProcess {
    * (exit 4) when the binary cannot be started. `serialFd` becomes QEMU's fd 3
    * ({@link SERIAL_FD_PATH}).
    */
-  static start(cmd: QemuCommand, onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void,
-    debianPackage: string, serialFd?: number): Promise<QemuProcess> {
+  static start(
+    cmd: QemuCommand,
+    onStdout: (chunk: Buffer) => void,
+    onStderr: (chunk: Buffer) => void,
+    debianPackage: string,
+    serialFd?: number,
+  ): Promise<QemuProcess> {
     return new Promise((resolve, reject) => {
       // Found here, not by exec: under setpriv a missing QEMU would be setpriv's exit status 127.
       const found = findExecutable(cmd.binary);

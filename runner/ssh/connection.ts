@@ -59,7 +59,10 @@ function authMethods(opts: ConnectOptions): AnyAuthMethod[] {
     try {
       key = readFileSync(file);
     } catch (err) {
-      throw new BridgeError('E_USAGE', `--identity ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new BridgeError(
+        'E_USAGE',
+        `--identity ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
     }
     methods.push({ type: 'publickey', username, key, ...(passphrase ? { passphrase } : {}) });
   }
@@ -79,7 +82,12 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
   const { target } = opts;
   const methods = authMethods(opts);
   if (methods.length === 0) {
-    return Promise.reject(new BridgeError('E_SSH_AUTH', `no way to log in to ${target.display}: give --identity FILE, start an SSH agent (SSH_AUTH_SOCK), or set ${PASSWORD_ENV}`));
+    return Promise.reject(
+      new BridgeError(
+        'E_SSH_AUTH',
+        `no way to log in to ${target.display}: give --identity FILE, start an SSH agent (SSH_AUTH_SOCK), or set ${PASSWORD_ENV}`,
+      ),
+    );
   }
   const readyTimeout = opts.readyTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
@@ -89,10 +97,14 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     let closing = false;
     let lastError: Error | undefined;
     let settleClosed: (why: string | undefined) => void = () => undefined;
-    const closed = new Promise<string | undefined>((r) => { settleClosed = r; });
+    const closed = new Promise<string | undefined>((r) => {
+      settleClosed = r;
+    });
     const remaining = [...methods];
     const config: ConnectConfig = {
-      host: target.host, port: target.port, username: target.user,
+      host: target.host,
+      port: target.port,
+      username: target.user,
       readyTimeout,
       keepaliveInterval: opts.keepaliveMs ?? 2000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
@@ -105,8 +117,13 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     client.on('ready', () => {
       ready = true;
       resolve({
-        client, hostKey: decision as HostKeyDecision & { ok: true }, closed,
-        close: () => { closing = true; client.end(); },
+        client,
+        hostKey: decision as HostKeyDecision & { ok: true },
+        closed,
+        close: () => {
+          closing = true;
+          client.end();
+        },
       });
     });
     client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -114,19 +131,33 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       if (ready) return; // reported through `closed`
       if (decision && !decision.ok) return reject(decision.error);
       if (err.level === 'client-authentication') {
-        return reject(new BridgeError('E_SSH_AUTH', `${target.display} refused every login offered (${methods.map((m) => m.type).join(', ')}): check --identity, the agent's keys, or ${PASSWORD_ENV}, and the target's authorized_keys`));
+        return reject(
+          new BridgeError(
+            'E_SSH_AUTH',
+            `${target.display} refused every login offered (${methods.map((m) => m.type).join(', ')}): check --identity, the agent's keys, or ${PASSWORD_ENV}, and the target's authorized_keys`,
+          ),
+        );
       }
-      const why = err.level === 'client-timeout'
-        ? `no SSH answer within ${readyTimeout / 1000} s`
-        : err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
+      const why =
+        err.level === 'client-timeout'
+          ? `no SSH answer within ${readyTimeout / 1000} s`
+          : err.code === 'ECONNREFUSED'
+            ? 'connection refused'
+            : err.message;
       reject(new BridgeError('E_SSH_UNREACHABLE', `cannot reach ${target.display} (${where(target)}): ${why}`, { cause: err }));
     });
     client.on('close', () => {
       if (!ready) {
         if (decision && !decision.ok) reject(decision.error);
-        else reject(new BridgeError('E_SSH_UNREACHABLE', `cannot reach ${target.display}: the connection closed during the handshake${lastError ? ` (${lastError.message})` : ''}`));
+        else
+          reject(
+            new BridgeError(
+              'E_SSH_UNREACHABLE',
+              `cannot reach ${target.display}: the connection closed during the handshake${lastError ? ` (${lastError.message})` : ''}`,
+            ),
+          );
       }
-      settleClosed(closing ? undefined : lastError?.message ?? 'the connection closed');
+      settleClosed(closing ? undefined : (lastError?.message ?? 'the connection closed'));
     });
     client.connect(config);
   });

@@ -28,13 +28,19 @@ export function decideHostKey(policy: HostKeyPolicy, host: string, port: number,
   const fp = fingerprint(key);
   const keyType = keyTypeOf(key);
   const name = hostName(host, port);
-  const refuse = (code: 'E_SSH_HOST_CHANGED' | 'E_SSH_HOST_UNKNOWN', message: string): HostKeyDecision =>
-    ({ ok: false, error: new BridgeError(code, message), fingerprint: fp, keyType });
+  const refuse = (code: 'E_SSH_HOST_CHANGED' | 'E_SSH_HOST_UNKNOWN', message: string): HostKeyDecision => ({
+    ok: false,
+    error: new BridgeError(code, message),
+    fingerprint: fp,
+    keyType,
+  });
   if (policy.pinned !== undefined) {
     const want = policy.pinned.replace(/=+$/, '');
     if (fp === want) return { ok: true, how: 'pinned', fingerprint: fp, keyType };
-    return refuse('E_SSH_HOST_CHANGED',
-      `the host key of ${name} is ${keyType} ${fp}, not the pinned ${want}: refusing to connect (if the target's key really changed, pin the new one with --host-key)`);
+    return refuse(
+      'E_SSH_HOST_CHANGED',
+      `the host key of ${name} is ${keyType} ${fp}, not the pinned ${want}: refusing to connect (if the target's key really changed, pin the new one with --host-key)`,
+    );
   }
   const text = existsSync(policy.knownHosts) ? readFileSync(policy.knownHosts, 'utf8') : '';
   const verdict = checkHostKey(parseKnownHosts(text), host, port, key);
@@ -42,11 +48,15 @@ export function decideHostKey(policy: HostKeyPolicy, host: string, port: number,
     case 'known':
       return { ok: true, how: 'known', fingerprint: fp, keyType };
     case 'revoked':
-      return refuse('E_SSH_HOST_CHANGED',
-        `the host key of ${name} (${keyType} ${fp}) is marked @revoked in ${policy.knownHosts}:${verdict.line}: refusing to connect`);
+      return refuse(
+        'E_SSH_HOST_CHANGED',
+        `the host key of ${name} (${keyType} ${fp}) is marked @revoked in ${policy.knownHosts}:${verdict.line}: refusing to connect`,
+      );
     case 'changed':
-      return refuse('E_SSH_HOST_CHANGED',
-        `the host key of ${name} has CHANGED: it offers ${keyType} ${fp}, ${policy.knownHosts}:${verdict.lines.join(',')} lists another; refusing to connect (someone may be in between; if the target was reinstalled, remove the old entry with \`ssh-keygen -R '${name}' -f ${policy.knownHosts}\`)`);
+      return refuse(
+        'E_SSH_HOST_CHANGED',
+        `the host key of ${name} has CHANGED: it offers ${keyType} ${fp}, ${policy.knownHosts}:${verdict.lines.join(',')} lists another; refusing to connect (someone may be in between; if the target was reinstalled, remove the old entry with \`ssh-keygen -R '${name}' -f ${policy.knownHosts}\`)`,
+      );
     case 'unknown':
       if (policy.acceptNew) {
         mkdirSync(dirname(policy.knownHosts), { recursive: true });
@@ -54,7 +64,9 @@ export function decideHostKey(policy: HostKeyPolicy, host: string, port: number,
         appendFileSync(policy.knownHosts, `${sep}${knownHostsLine(host, port, key)}\n`, { mode: 0o600 });
         return { ok: true, how: 'recorded', fingerprint: fp, keyType };
       }
-      return refuse('E_SSH_HOST_UNKNOWN',
-        `the host key of ${name} is not known: ${keyType} ${fp}; if that is the target's key, run again with --accept-new-host-key (records it in ${policy.knownHosts}) or --host-key ${fp}`);
+      return refuse(
+        'E_SSH_HOST_UNKNOWN',
+        `the host key of ${name} is not known: ${keyType} ${fp}; if that is the target's key, run again with --accept-new-host-key (records it in ${policy.knownHosts}) or --host-key ${fp}`,
+      );
   }
 }

@@ -24,9 +24,7 @@ export interface KmsgGap {
   next: number;
 }
 
-export type KmsgItem =
-  | { kind: 'record'; record: KmsgRecord; raw: string }
-  | { kind: 'gap'; gap: KmsgGap };
+export type KmsgItem = { kind: 'record'; record: KmsgRecord; raw: string } | { kind: 'gap'; gap: KmsgGap };
 
 export class KmsgCursor {
   /** The last seq delivered (-1: none yet). */

@@ -47,15 +47,27 @@ export function readModule(file: string): ModuleInfo {
   const full = compressed ? undefined : modinfo(bytes, 'vermagic')?.trim();
   const vermagic = full?.split(' ')[0];
   const machine = compressed ? undefined : elfMachine(bytes);
-  const name = (compressed ? undefined : modinfo(bytes, 'name')) ?? basename(file).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+  const name =
+    (compressed ? undefined : modinfo(bytes, 'name')) ??
+    basename(file)
+      .replace(/\.ko(\.\w+)?$/, '')
+      .replace(/-/g, '_');
   return {
-    file, name, bytes, sha256: createHash('sha256').update(bytes).digest('hex'),
-    ...(vermagic ? { vermagic, vermagicFull: full } : {}), ...(machine ? { machine } : {}),
+    file,
+    name,
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(vermagic ? { vermagic, vermagicFull: full } : {}),
+    ...(machine ? { machine } : {}),
   };
 }
 
 /** What the running kernel says of itself: `uname -r`, `-v`, `-m`. */
-export interface KernelIdentity { release: string; version: string; machine: string }
+export interface KernelIdentity {
+  release: string;
+  version: string;
+  machine: string;
+}
 
 /**
  * Why a module must not be loaded into this kernel (undefined: it may): another release in its
@@ -70,7 +82,8 @@ export function vermagicProblem(m: ModuleInfo, k: KernelIdentity): string | unde
   if (m.vermagic !== k.release) return `${built}, ${runs} (vermagic): not loaded`;
   if (m.machine && k.machine && m.machine !== k.machine) return `${built}, ${runs} (another machine): not loaded`;
   const smp = / SMP /.test(` ${m.vermagicFull ?? ''} `);
-  if (k.version && smp !== / SMP /.test(` ${k.version} `)) return `${built}, ${runs}, which is ${smp ? 'not ' : ''}SMP (vermagic): not loaded`;
+  if (k.version && smp !== / SMP /.test(` ${k.version} `))
+    return `${built}, ${runs}, which is ${smp ? 'not ' : ''}SMP (vermagic): not loaded`;
   return undefined;
 }
 
@@ -81,7 +94,8 @@ export function upload(client: Client, bytes: Buffer, remote: string): Promise<v
       if (err) return reject(err);
       sftp.writeFile(remote, bytes, (e) => {
         sftp.end();
-        if (e) reject(e); else resolve();
+        if (e) reject(e);
+        else resolve();
       });
     });
   });

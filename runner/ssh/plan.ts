@@ -57,7 +57,8 @@ export class StepPlan {
   /** Modules to load (staged while the boot's log streams in); before the first `next()`. */
   addModules(modules: readonly { path: string; name: string }[]): void {
     if (modules.length === 0) return;
-    if (this.opts.moduleGlob !== undefined && this.modules.length === 0) this.queue.push({ op: 'filter_glob', value: this.opts.moduleGlob });
+    if (this.opts.moduleGlob !== undefined && this.modules.length === 0)
+      this.queue.push({ op: 'filter_glob', value: this.opts.moduleGlob });
     for (const m of modules) this.queue.push({ op: 'insmod', path: m.path });
     this.modules.push(...modules);
   }
@@ -79,7 +80,10 @@ export class StepPlan {
     }
     if (!step) {
       const r = this.repeats.shift();
-      if (r) { step = { op: 'run', suite: r.suite }; attempt = r.attempt; }
+      if (r) {
+        step = { op: 'run', suite: r.suite };
+        attempt = r.attempt;
+      }
     }
     if (!step && !this.tailPlanned) {
       this.tailPlanned = true;
@@ -111,15 +115,19 @@ export const MISSING = 'kunit-bridge-missing';
 function action(step: SshStep): string {
   const missing = (p: string): string => `[ -e ${shellQuote(p)} ] || { echo "${MISSING}: ${p} does not exist"; exit 2; }`;
   switch (step.op) {
-    case 'write': return `${missing(step.path)}; printf '%s' ${shellQuote(step.value)} > ${shellQuote(step.path)}`;
-    case 'filter_glob': return `printf '%s' ${shellQuote(step.value)} > ${FILTER_GLOB}`;
+    case 'write':
+      return `${missing(step.path)}; printf '%s' ${shellQuote(step.value)} > ${shellQuote(step.path)}`;
+    case 'filter_glob':
+      return `printf '%s' ${shellQuote(step.value)} > ${FILTER_GLOB}`;
     case 'run':
     case 'rerun': {
       const run = `${KUNIT_DEBUGFS}/${step.suite}/run`;
       return `${missing(run)}; echo 1 > ${shellQuote(run)}`;
     }
-    case 'insmod': return `insmod ${shellQuote(step.path)}`;
-    case 'rmmod': return `rmmod ${shellQuote(step.name)}`;
+    case 'insmod':
+      return `insmod ${shellQuote(step.path)}`;
+    case 'rmmod':
+      return `rmmod ${shellQuote(step.name)}`;
   }
 }
 

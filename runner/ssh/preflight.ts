@@ -50,33 +50,71 @@ export interface Preflight {
 
 export function parsePreflight(out: string): Preflight {
   const p: Preflight = {
-    release: '', machine: '', version: '', bootId: '', taint: 0, uid: -1, debugfs: 'no', suites: [], kunitDebugfs: false,
-    devkmsg: '', tools: [], kmsg: false,
+    release: '',
+    machine: '',
+    version: '',
+    bootId: '',
+    taint: 0,
+    uid: -1,
+    debugfs: 'no',
+    suites: [],
+    kunitDebugfs: false,
+    devkmsg: '',
+    tools: [],
+    kmsg: false,
   };
   for (const line of out.split('\n')) {
     const m = /^@(\w+) ?(.*)$/.exec(line);
     if (!m) continue;
     const [, key, value = ''] = m;
     switch (key) {
-      case 'release': p.release = value.trim(); break;
-      case 'machine': p.machine = value.trim(); break;
-      case 'version': p.version = value.trim(); break;
-      case 'boot': p.bootId = value.trim(); break;
-      case 'taint': p.taint = Number(value) || 0; break;
-      case 'uid': p.uid = Number(value); break;
-      case 'config': if (value === 'yes') p.config = {}; break;
+      case 'release':
+        p.release = value.trim();
+        break;
+      case 'machine':
+        p.machine = value.trim();
+        break;
+      case 'version':
+        p.version = value.trim();
+        break;
+      case 'boot':
+        p.bootId = value.trim();
+        break;
+      case 'taint':
+        p.taint = Number(value) || 0;
+        break;
+      case 'uid':
+        p.uid = Number(value);
+        break;
+      case 'config':
+        if (value === 'yes') p.config = {};
+        break;
       case 'cfg': {
         const eq = value.indexOf('=');
         if (eq > 0 && p.config) p.config[value.slice(0, eq)] = value.slice(eq + 1);
         break;
       }
-      case 'debugfs': p.debugfs = value === 'mounted' || value === 'mounted-now' ? value : 'no'; break;
-      case 'kunit': p.kunitDebugfs = value === 'yes'; break;
-      case 'suite': p.suites.push(value.trim()); break;
-      case 'glob': p.filterGlob = value; break;
-      case 'devkmsg': p.devkmsg = value.trim(); break;
-      case 'have': p.tools.push(value.trim()); break;
-      case 'kmsg': p.kmsg = true; break;
+      case 'debugfs':
+        p.debugfs = value === 'mounted' || value === 'mounted-now' ? value : 'no';
+        break;
+      case 'kunit':
+        p.kunitDebugfs = value === 'yes';
+        break;
+      case 'suite':
+        p.suites.push(value.trim());
+        break;
+      case 'glob':
+        p.filterGlob = value;
+        break;
+      case 'devkmsg':
+        p.devkmsg = value.trim();
+        break;
+      case 'have':
+        p.tools.push(value.trim());
+        break;
+      case 'kmsg':
+        p.kmsg = true;
+        break;
     }
   }
   return p;
@@ -93,20 +131,25 @@ export function preflightProblems(p: Preflight, needs: PreflightNeeds): string[]
   const out: string[] = [];
   const cfg = (o: string): string | undefined => p.config?.[`CONFIG_${o}`];
   if (!p.bootId) out.push('the target has no /proc/sys/kernel/random/boot_id: a reboot cannot be told from a lost connection');
-  if (!p.kmsg) out.push('/dev/kmsg cannot be read on the target: no kernel log, no results (log in as root, or set kernel.dmesg_restrict=0)');
+  if (!p.kmsg)
+    out.push('/dev/kmsg cannot be read on the target: no kernel log, no results (log in as root, or set kernel.dmesg_restrict=0)');
   if (p.config && cfg('KUNIT') === undefined) out.push('the kernel is built without CONFIG_KUNIT: there are no KUnit tests to run');
   if (needs.reruns) {
     if (p.debugfs === 'no') {
-      out.push(p.config && cfg('DEBUG_FS') === undefined
-        ? 'debugfs is not mounted and cannot be: the kernel lacks CONFIG_DEBUG_FS, so suites cannot be re-run (--filter, --repeat)'
-        : 'debugfs is not mounted and cannot be: KUnit re-runs need it at /sys/kernel/debug with CONFIG_KUNIT_DEBUGFS (--filter, --repeat)');
+      out.push(
+        p.config && cfg('DEBUG_FS') === undefined
+          ? 'debugfs is not mounted and cannot be: the kernel lacks CONFIG_DEBUG_FS, so suites cannot be re-run (--filter, --repeat)'
+          : 'debugfs is not mounted and cannot be: KUnit re-runs need it at /sys/kernel/debug with CONFIG_KUNIT_DEBUGFS (--filter, --repeat)',
+      );
     } else if (!p.kunitDebugfs) {
       out.push(`${KUNIT_DEBUGFS} does not exist: KUnit results need CONFIG_KUNIT_DEBUGFS, so suites cannot be re-run (--filter, --repeat)`);
     }
   }
   if (needs.modules) {
-    if (p.config && cfg('MODULES') === undefined) out.push('the kernel is built without CONFIG_MODULES: test modules cannot be loaded (--modules)');
-    for (const t of ['insmod', 'sha256sum']) if (!p.tools.includes(t)) out.push(`the target has no ${t}: test modules cannot be loaded (--modules)`);
+    if (p.config && cfg('MODULES') === undefined)
+      out.push('the kernel is built without CONFIG_MODULES: test modules cannot be loaded (--modules)');
+    for (const t of ['insmod', 'sha256sum'])
+      if (!p.tools.includes(t)) out.push(`the target has no ${t}: test modules cannot be loaded (--modules)`);
   }
   if (p.uid !== 0) out.push(`logged in as uid ${p.uid}, not root: KUnit's debugfs files and insmod need root`);
   return out;
@@ -114,10 +157,19 @@ export function preflightProblems(p: Preflight, needs: PreflightNeeds): string[]
 
 /** preflight → results.json's metadata (strings). */
 export function preflightMetadata(p: Preflight, problems: readonly string[]): Record<string, string> {
-  const kunitOptions = p.config ? Object.entries(p.config).filter(([k]) => k.startsWith('CONFIG_KUNIT')).map(([k, v]) => `${k.slice(7)}=${v}`).join(' ') : undefined;
+  const kunitOptions = p.config
+    ? Object.entries(p.config)
+        .filter(([k]) => k.startsWith('CONFIG_KUNIT'))
+        .map(([k, v]) => `${k.slice(7)}=${v}`)
+        .join(' ')
+    : undefined;
   return {
-    targetRelease: p.release, targetMachine: p.machine, targetBootId: p.bootId, targetTaint: String(p.taint),
-    targetDebugfs: p.debugfs, targetSuites: String(p.suites.length),
+    targetRelease: p.release,
+    targetMachine: p.machine,
+    targetBootId: p.bootId,
+    targetTaint: String(p.taint),
+    targetDebugfs: p.debugfs,
+    targetSuites: String(p.suites.length),
     targetKunitConfig: kunitOptions ?? 'unknown (no /proc/config.gz)',
     ...(p.filterGlob !== undefined ? { targetFilterGlob: p.filterGlob } : {}),
     ...(problems.length ? { targetProblems: problems.join(' | ') } : {}),

@@ -44,7 +44,8 @@ export class TargetLog {
   }
 
   command(cmd: string, r: CommandResult, showOutput: boolean): void {
-    const status = r.status === null ? `no exit status${r.signal ? ` (signal ${r.signal})` : ' (channel lost)'}` : `exit status ${r.status}`;
+    const status =
+      r.status === null ? `no exit status${r.signal ? ` (signal ${r.signal})` : ' (channel lost)'}` : `exit status ${r.status}`;
     let text = `$ ${cmd}\n`;
     if (showOutput && r.stdout) text += r.stdout.replace(/\n?$/, '\n');
     if (r.stderr) text += r.stderr.replace(/^/gm, '(stderr) ').replace(/\n?$/, '\n');
@@ -53,7 +54,10 @@ export class TargetLog {
 }
 
 export class Remote {
-  constructor(private client: Client, private readonly log: TargetLog) {}
+  constructor(
+    private client: Client,
+    private readonly log: TargetLog,
+  ) {}
 
   /** A new connection after a reconnect. */
   use(client: Client): void {
@@ -64,7 +68,9 @@ export class Remote {
   stream(cmd: string, onStdout: (chunk: Buffer) => void, opts: { logOutput?: boolean } = {}): Streaming {
     const started = Date.now();
     let setPid: (pid: number | undefined) => void = () => undefined;
-    const pid = new Promise<number | undefined>((r) => { setPid = r; });
+    const pid = new Promise<number | undefined>((r) => {
+      setPid = r;
+    });
     let channel: ClientChannel | undefined;
     const done = new Promise<CommandResult>((resolve) => {
       const wrapped = `echo "kunit-bridge-pid $$" >&2; exec sh -c ${shellQuote(cmd)}`;
@@ -74,17 +80,31 @@ export class Remote {
       let known: number | undefined;
       const finish = (status: number | null, signal?: string): void => {
         setPid(known);
-        const r: CommandResult = { status, stdout, stderr, ms: Date.now() - started, ...(signal ? { signal } : {}), ...(known ? { pid: known } : {}) };
+        const r: CommandResult = {
+          status,
+          stdout,
+          stderr,
+          ms: Date.now() - started,
+          ...(signal ? { signal } : {}),
+          ...(known ? { pid: known } : {}),
+        };
         this.log.command(cmd, r, opts.logOutput ?? true);
         resolve(r);
       };
       try {
         this.client.exec(wrapped, (err, ch) => {
-          if (err) { stderr += err.message; finish(null); return; }
+          if (err) {
+            stderr += err.message;
+            finish(null);
+            return;
+          }
           channel = ch;
           let status: number | null = null;
           let signal: string | undefined;
-          ch.on('exit', (code: number | null, sig?: string) => { status = code; signal = sig ?? undefined; });
+          ch.on('exit', (code: number | null, sig?: string) => {
+            status = code;
+            signal = sig ?? undefined;
+          });
           ch.on('data', (d: Buffer) => {
             if (opts.logOutput ?? true) stdout += d.toString('utf8');
             onStdout(d);
@@ -93,7 +113,12 @@ export class Remote {
             stderr += d.toString('utf8');
             if (!pidSeen) {
               const m = PID_LINE.exec(stderr);
-              if (m) { pidSeen = true; known = Number(m[1]); stderr = stderr.slice(m[0].length); setPid(known); }
+              if (m) {
+                pidSeen = true;
+                known = Number(m[1]);
+                stderr = stderr.slice(m[0].length);
+                setPid(known);
+              }
             }
           });
           ch.on('close', () => finish(status, signal));
@@ -103,7 +128,13 @@ export class Remote {
         finish(null);
       }
     });
-    return { pid, done, close: () => { channel?.close(); } };
+    return {
+      pid,
+      done,
+      close: () => {
+        channel?.close();
+      },
+    };
   }
 
   /** Run `cmd` to the end; its output is kept (and logged). */
@@ -117,8 +148,13 @@ export class Remote {
    * whatever is left after a second.
    */
   async kill(pids: readonly number[]): Promise<void> {
-    const list = pids.filter((p) => p > 1).flatMap((p) => [`-${p}`, String(p)]).join(' ');
+    const list = pids
+      .filter((p) => p > 1)
+      .flatMap((p) => [`-${p}`, String(p)])
+      .join(' ');
     if (!list) return;
-    await this.run(`kill -TERM ${list} 2>/dev/null; for i in 1 2 3 4 5; do kill -0 ${list} 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL ${list} 2>/dev/null; true`);
+    await this.run(
+      `kill -TERM ${list} 2>/dev/null; for i in 1 2 3 4 5; do kill -0 ${list} 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL ${list} 2>/dev/null; true`,
+    );
   }
 }

@@ -13,13 +13,27 @@ import { KtapStream } from '../ktap/index.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { connect, type Connection, type ConnectOptions } from './connection.js';
 import { gapMessage, KmsgCursor, kmsgCommand } from './kmsg-cursor.js';
-import { BEGIN_MARKER, END_MARKER, MISSING, RUN_MARKER, stepScript, SYNC_MARKER, syncScript, type PlannedStep, type SshStep, type StepPlan } from './plan.js';
+import {
+  BEGIN_MARKER,
+  END_MARKER,
+  MISSING,
+  RUN_MARKER,
+  stepScript,
+  SYNC_MARKER,
+  syncScript,
+  type PlannedStep,
+  type SshStep,
+  type StepPlan,
+} from './plan.js';
 import { KUNIT_DEBUGFS } from './preflight.js';
 import { Remote, type Streaming, type TargetLog } from './remote.js';
 
 export type TargetEnding =
   /** Every step done. */
-  | 'done' | 'timeout' | 'stall' | 'interrupted'
+  | 'done'
+  | 'timeout'
+  | 'stall'
+  | 'interrupted'
   /** Reconnected to another boot. */
   | 'rebooted'
   /** The connection ended and could not be made again (a panic, a power cut). */
@@ -115,7 +129,9 @@ export class TargetSession {
   private stopping = false;
   private ending: { ending: TargetEnding; why?: string } | undefined;
   private settle: (e: { ending: TargetEnding; why?: string }) => void = () => undefined;
-  private readonly ended = new Promise<{ ending: TargetEnding; why?: string }>((r) => { this.settle = r; });
+  private readonly ended = new Promise<{ ending: TargetEnding; why?: string }>((r) => {
+    this.settle = r;
+  });
   private stallTimer: NodeJS.Timeout | undefined;
   private foreignOpen = false;
   private firstResultAt: number | undefined;
@@ -150,7 +166,10 @@ export class TargetSession {
   private armStall(): void {
     if (!this.opts.stallTimeoutMs || this.ending) return;
     clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.end('stall', `no KTAP progress for ${secs(this.opts.stallTimeoutMs)} (--stall-timeout)`), this.opts.stallTimeoutMs);
+    this.stallTimer = setTimeout(
+      () => this.end('stall', `no KTAP progress for ${secs(this.opts.stallTimeoutMs)} (--stall-timeout)`),
+      this.opts.stallTimeoutMs,
+    );
   }
 
   // ---- the kernel log ------------------------------------------------------------------------
@@ -158,8 +177,12 @@ export class TargetSession {
     this.cursor.begin();
     const s = this.remote.stream(kmsgCommand(this.cursor.lastSeq), (chunk) => this.onChunk(chunk), { logOutput: false });
     this.catStream = s;
-    void s.pid.then((pid) => { if (pid) this.cats.push(pid); });
-    void s.done.then(() => { if (this.catStream === s) this.cursor.end(); });
+    void s.pid.then((pid) => {
+      if (pid) this.cats.push(pid);
+    });
+    void s.done.then(() => {
+      if (this.catStream === s) this.cursor.end();
+    });
   }
 
   private onChunk(chunk: Buffer): void {
@@ -226,7 +249,10 @@ export class TargetSession {
   private mark(key: string): void {
     this.seen.add(key);
     const w = this.waiters.get(key);
-    if (w) { this.waiters.delete(key); w(); }
+    if (w) {
+      this.waiters.delete(key);
+      w();
+    }
   }
 
   private seenMarker(key: string): Promise<void> {
@@ -266,18 +292,27 @@ export class TargetSession {
         if (code !== 'E_SSH_UNREACHABLE' || Date.now() + delay > deadline) {
           if (code !== 'E_SSH_UNREACHABLE') return this.end('lost', last);
           return unanswered
-            ? this.end('lost', `the target stopped answering (${why}); reconnecting for ${secs(this.opts.reconnectWindowMs ?? 30_000)} failed: ${last}`)
+            ? this.end(
+                'lost',
+                `the target stopped answering (${why}); reconnecting for ${secs(this.opts.reconnectWindowMs ?? 30_000)} failed: ${last}`,
+              )
             : this.end('gone', this.goneWhy(`the connection ended (${why}) and could not be made again: ${last}`));
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 4000);
         continue;
       }
-      if (this.ending) { conn.close(); return; }
+      if (this.ending) {
+        conn.close();
+        return;
+      }
       this.conn = conn;
       this.remote.use(conn.client);
       const boot = await this.remote.run('cat /proc/sys/kernel/random/boot_id');
-      if (boot.status !== 0) { conn.close(); continue; }
+      if (boot.status !== 0) {
+        conn.close();
+        continue;
+      }
       if (boot.stdout.trim() !== this.opts.bootId) {
         this.opts.log.note(`boot id is now ${boot.stdout.trim()}, was ${this.opts.bootId}: the target rebooted`);
         this.connected = true;
@@ -311,7 +346,10 @@ export class TargetSession {
       const seen = this.seenMarker(`sync ${n}`).then(() => 'seen' as const);
       const r = await Promise.race([seen, cmd.then((c) => c), this.ended.then(() => 'ended' as const)]);
       if (r === 'seen' || r === 'ended') return;
-      if (r.status !== null) { await Promise.race([seen, this.ended]); return; }
+      if (r.status !== null) {
+        await Promise.race([seen, this.ended]);
+        return;
+      }
       // The connection went: write it again once it is back (a second marker does no harm).
       await sleep(100);
     }
@@ -327,13 +365,20 @@ export class TargetSession {
     while (!this.ending) {
       await this.whenConnected();
       const cmd = this.remote.stream(stepScript(p, this.opts.runId), () => undefined);
-      void cmd.pid.then((pid) => { this.stepPid = pid; });
+      void cmd.pid.then((pid) => {
+        this.stepPid = pid;
+      });
       const r = await Promise.race([ended, cmd.done, this.ended.then(() => 'ended' as const)]);
       if (r === 'ended') break;
       if (r.status !== null) {
         // Done: its end marker is in the log stream, maybe not read yet.
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ended, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+        await Promise.race([
+          ended,
+          new Promise((r) => {
+            timer = setTimeout(r, 5000);
+          }),
+        ]);
         clearTimeout(timer);
         rec.status ??= r.status;
         break;
@@ -342,7 +387,10 @@ export class TargetSession {
       await sleep(100);
       await this.whenConnected();
       await this.sync();
-      if (this.seen.has(`begin ${p.id}`)) { await Promise.race([ended, this.ended]); break; }
+      if (this.seen.has(`begin ${p.id}`)) {
+        await Promise.race([ended, this.ended]);
+        break;
+      }
     }
     this.stepPid = undefined;
     this.current = undefined;
@@ -360,7 +408,9 @@ export class TargetSession {
       const conn = this.conn;
       try {
         // An SFTP transfer may never call back when its connection dies: the close decides.
-        const lost = conn.closed.then((why) => { throw new Error(`the connection went (${why ?? 'closed'})`); });
+        const lost = conn.closed.then((why) => {
+          throw new Error(`the connection went (${why ?? 'closed'})`);
+        });
         lost.catch(() => undefined);
         await Promise.race([fn(this.remote, conn), lost]);
         return;
@@ -396,11 +446,17 @@ export class TargetSession {
     this.startStream();
     this.armStall();
     const timers: NodeJS.Timeout[] = [];
-    if (this.opts.timeoutMs) timers.push(setTimeout(() => this.end('timeout', `the run took longer than ${secs(this.opts.timeoutMs)} (--timeout)`), this.opts.timeoutMs));
+    if (this.opts.timeoutMs)
+      timers.push(
+        setTimeout(() => this.end('timeout', `the run took longer than ${secs(this.opts.timeoutMs)} (--timeout)`), this.opts.timeoutMs),
+      );
     const onAbort = (): void => this.end('interrupted', 'interrupted');
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.opts.signal?.aborted) onAbort();
-    void this.work().then((e) => this.end(e), (err: Error) => this.end('lost', err.message));
+    void this.work().then(
+      (e) => this.end(e),
+      (err: Error) => this.end('lost', err.message),
+    );
     const { ending, why } = await this.ended;
     this.stopping = true;
     for (const t of timers) clearTimeout(t);
@@ -410,15 +466,29 @@ export class TargetSession {
     if (this.connected && ending !== 'rebooted') {
       const pids = [...this.cats, ...(this.stepPid ? [this.stepPid] : [])];
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.remote.kill(pids), new Promise((r) => { timer = setTimeout(r, 5000); })]);
+      await Promise.race([
+        this.remote.kill(pids),
+        new Promise((r) => {
+          timer = setTimeout(r, 5000);
+        }),
+      ]);
       clearTimeout(timer);
     }
     this.conn.close();
     const message = why ?? 'output ended before the test finished';
-    const result = this.stream.finish(ending === 'stall' || ending === 'timeout' ? { status: 'timeout', message } : { status: 'incomplete', message });
+    const result = this.stream.finish(
+      ending === 'stall' || ending === 'timeout' ? { status: 'timeout', message } : { status: 'incomplete', message },
+    );
     return {
-      result, ending, ...(why ? { why } : {}), steps: this.order, ...(this.current ? { current: this.current } : {}),
-      cursor: this.cursor, reconnects: this.reconnects, wallMs: Date.now() - started, foreignDocs: this.foreignDocs,
+      result,
+      ending,
+      ...(why ? { why } : {}),
+      steps: this.order,
+      ...(this.current ? { current: this.current } : {}),
+      cursor: this.cursor,
+      reconnects: this.reconnects,
+      wallMs: Date.now() - started,
+      foreignDocs: this.foreignDocs,
       ...(this.firstResultAt ? { firstResultAt: this.firstResultAt } : {}),
       ...(this.bootResults ? { bootResults: this.bootResults } : {}),
     };

@@ -4,13 +4,17 @@ import { KernelLog, MARKER_TIMEOUT_MS } from '../../agent/kernel-log.js';
 import { Outbox } from '../../agent/outbox.js';
 import { FakeKmsg } from '../helpers/fake-kmsg.js';
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function reader(): { kmsg: FakeKmsg; outbox: Outbox; log: KernelLog; queued: () => number; lines: () => string[] } {
   const kmsg = new FakeKmsg();
   const outbox = new Outbox();
   let queued = 0;
-  const log = new KernelLog(kmsg, outbox, () => { queued++; });
+  const log = new KernelLog(kmsg, outbox, () => {
+    queued++;
+  });
   return { kmsg, outbox, log, queued: () => queued, lines: () => outbox.take().flatMap((f) => f.lines) };
 }
 
@@ -52,9 +56,13 @@ test('a marker is written as a user-level info record and resolves once it is re
 test(`a marker not read back within ${MARKER_TIMEOUT_MS} ms is reported in the stream and skipped`, async () => {
   vi.useFakeTimers();
   const r = reader();
-  r.kmsg.write = (record) => { r.kmsg.written.push(record); }; // the kernel drops it
+  r.kmsg.write = (record) => {
+    r.kmsg.written.push(record);
+  }; // the kernel drops it
   let done = false;
-  const seen = r.log.mark('done steps=0').then(() => { done = true; });
+  const seen = r.log.mark('done steps=0').then(() => {
+    done = true;
+  });
   await vi.advanceTimersByTimeAsync(MARKER_TIMEOUT_MS - 1);
   expect(done).toBe(false);
   await vi.advanceTimersByTimeAsync(1);
@@ -65,6 +73,8 @@ test(`a marker not read back within ${MARKER_TIMEOUT_MS} ms is reported in the s
 
 test('another read error is thrown', () => {
   const r = reader();
-  r.kmsg.read = () => { throw Object.assign(new Error('EIO'), { code: 'EIO' }); };
+  r.kmsg.read = () => {
+    throw Object.assign(new Error('EIO'), { code: 'EIO' });
+  };
   expect(() => r.log.drain()).toThrow('EIO');
 });

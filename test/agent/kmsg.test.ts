@@ -14,20 +14,34 @@ function escapeKmsg(text: string): string {
 
 describe('parseKmsgRecord', () => {
   test('a record with dictionary lines after its text', () => {
-    expect(parseKmsgRecord('6,123,5028290,-;virtio-pci 0000:00:02.0: enabling device\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:02.0\n')).toEqual({
-      level: 6, facility: 0, seq: 123, usec: 5028290, flags: '-', text: 'virtio-pci 0000:00:02.0: enabling device',
+    expect(
+      parseKmsgRecord('6,123,5028290,-;virtio-pci 0000:00:02.0: enabling device\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:02.0\n'),
+    ).toEqual({
+      level: 6,
+      facility: 0,
+      seq: 123,
+      usec: 5028290,
+      flags: '-',
+      text: 'virtio-pci 0000:00:02.0: enabling device',
     });
   });
 
   test('priority splits into facility and level; extra header fields are not the flags', () => {
     // <14> is what the agent writes its markers with: facility user (1), level info (6).
     expect(parseKmsgRecord('14,2318,6688394,c,caller=T1;kunit-bridge: done steps=47\n')).toMatchObject({
-      level: 6, facility: 1, seq: 2318, usec: 6688394, flags: 'c', text: 'kunit-bridge: done steps=47',
+      level: 6,
+      facility: 1,
+      seq: 2318,
+      usec: 6688394,
+      flags: 'c',
+      text: 'kunit-bridge: done steps=47',
     });
   });
 
   test('\\x0a makes a multi-line text, \\x5c a backslash, escaped UTF-8 bytes a character', () => {
-    expect(parseKmsgRecord('4,7,912033,-;IP-Config: Complete:\\x0a     device=eth0\n')!.text).toBe('IP-Config: Complete:\n     device=eth0');
+    expect(parseKmsgRecord('4,7,912033,-;IP-Config: Complete:\\x0a     device=eth0\n')!.text).toBe(
+      'IP-Config: Complete:\n     device=eth0',
+    );
     expect(parseKmsgRecord('6,8,1,-;C:\\x5cpath\\x5cfile\n')!.text).toBe('C:\\path\\file');
     expect(parseKmsgRecord('6,9,1,-;caf\\xc3\\xa9 \\xe2\\x9c\\x93\n')!.text).toBe('café ✓');
     expect(parseKmsgRecord('6,10,1,-;tab\\x09end')!.text).toBe('tab\tend');
@@ -56,11 +70,9 @@ describe('consoleLines', () => {
   });
 
   test('a multi-line record gives one line per line of text, each with the same prefix', () => {
-    expect(consoleLines(parseKmsgRecord('6,42,912033,-;IP-Config: Complete:\\x0a     device=eth0\\x0a     nameserver0=10.0.2.3\n')!)).toEqual([
-      '[    0.912033] IP-Config: Complete:',
-      '[    0.912033]      device=eth0',
-      '[    0.912033]      nameserver0=10.0.2.3',
-    ]);
+    expect(
+      consoleLines(parseKmsgRecord('6,42,912033,-;IP-Config: Complete:\\x0a     device=eth0\\x0a     nameserver0=10.0.2.3\n')!),
+    ).toEqual(['[    0.912033] IP-Config: Complete:', '[    0.912033]      device=eth0', '[    0.912033]      nameserver0=10.0.2.3']);
     expect(consoleLines(record(1, 'trailing newline\n'))).toEqual(['[    0.000001] trailing newline']);
     expect(consoleLines(record(1, ''))).toEqual(['[    0.000001] ']);
   });
@@ -72,7 +84,7 @@ describe('the recorded run', () => {
 
   test('every agent line survives the trip through /dev/kmsg: escaped, parsed, rendered back', () => {
     agent.forEach((line, i) => {
-      const m = /^\[\s*(\d+)\.(\d{6})\] ([^]*)$/.exec(line);
+      const m = /^\[\s*(\d+)\.(\d{6})\] ([\s\S]*)$/.exec(line);
       expect(m, line).not.toBeNull();
       const raw = `6,${i},${Number(m![1]) * 1e6 + Number(m![2])},-;${escapeKmsg(m![3]!)}\n SUBSYSTEM=x\n`;
       expect(consoleLines(parseKmsgRecord(raw)!)).toEqual([line]);

@@ -10,7 +10,11 @@ describe('Outbox', () => {
     const box = new Outbox({ batch: 256 });
     box.push(numbered(1, 600));
     const frames = box.take();
-    expect(shape(frames)).toEqual([[1, 256], [257, 256], [513, 88]]);
+    expect(shape(frames)).toEqual([
+      [1, 256],
+      [257, 256],
+      [513, 88],
+    ]);
     expect(frames.flatMap((f) => f.lines)).toEqual(numbered(1, 600));
     expect(box.take()).toEqual([]);
     expect(box.last).toBe(600);
@@ -31,7 +35,10 @@ describe('Outbox', () => {
   test('at most `window` lines in flight; an ack opens the window again', () => {
     const box = new Outbox({ batch: 256, window: 300 });
     box.push(numbered(1, 1000));
-    expect(shape(box.take())).toEqual([[1, 256], [257, 44]]);
+    expect(shape(box.take())).toEqual([
+      [1, 256],
+      [257, 44],
+    ]);
     expect(box.take()).toEqual([]);
     box.ack(100);
     const next = box.take();
@@ -123,25 +130,44 @@ function simulate(seed: number) {
       continue;
     }
     for (const f of box.take()) {
-      if (f.lines.length === 0 || f.lines.length > batch) throw new Error(`seed ${seed}: a frame of ${f.lines.length} lines (batch ${batch})`);
+      if (f.lines.length === 0 || f.lines.length > batch)
+        throw new Error(`seed ${seed}: a frame of ${f.lines.length} lines (batch ${batch})`);
       conn.toRunner.push(f);
     }
     if (box.inFlight > window) throw new Error(`seed ${seed}: ${box.inFlight} lines in flight (window ${window})`);
-    if (box.inFlight > 0 && rng.next() < 0.05) { conn.toRunner.push('sync'); stats.syncs++; }
+    if (box.inFlight > 0 && rng.next() < 0.05) {
+      conn.toRunner.push('sync');
+      stats.syncs++;
+    }
 
     // The runner reads some frames.
     while (conn && conn.toRunner.length > 0 && rng.next() < 0.7) {
       const f = conn.toRunner.shift()!;
       if (f !== 'sync') {
-        if (f.from > runner.have + 1) { runner.gaps++; conn = undefined; break; }
-        if (rng.next() < 0.08) { stats.cutBeforeStore++; conn = undefined; break; }
+        if (f.from > runner.have + 1) {
+          runner.gaps++;
+          conn = undefined;
+          break;
+        }
+        if (rng.next() < 0.08) {
+          stats.cutBeforeStore++;
+          conn = undefined;
+          break;
+        }
         const fresh = f.lines.slice(Math.max(0, runner.have + 1 - f.from));
         runner.duplicates += f.lines.length - fresh.length;
         runner.lines.push(...fresh);
         runner.have += fresh.length;
-        if (rng.next() < 0.08) { stats.cutAfterStore++; conn = undefined; break; }
+        if (rng.next() < 0.08) {
+          stats.cutAfterStore++;
+          conn = undefined;
+          break;
+        }
       }
-      if (rng.next() < 0.2) { stats.acksLost++; continue; }
+      if (rng.next() < 0.2) {
+        stats.acksLost++;
+        continue;
+      }
       conn.toAgent.push(runner.have);
     }
     // The agent reads some acks.

@@ -4,8 +4,18 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  MAX_FRAME_BYTES, MAX_FRAME_CHARS, MAX_FRAME_LINES, MAX_LINE_CHARS, bootProof, bootProofIn, bootProofLine, clampLine,
-  decodeAgentFrame, decodeRunnerFrame, type AgentFrame, type RunnerFrame,
+  MAX_FRAME_BYTES,
+  MAX_FRAME_CHARS,
+  MAX_FRAME_LINES,
+  MAX_LINE_CHARS,
+  bootProof,
+  bootProofIn,
+  bootProofLine,
+  clampLine,
+  decodeAgentFrame,
+  decodeRunnerFrame,
+  type AgentFrame,
+  type RunnerFrame,
 } from '../../agent/protocol.js';
 
 type Obj = Record<string, unknown>;
@@ -39,11 +49,42 @@ const AGENT_FIELDS: [AgentFrame['t'], string, unknown[]][] = [
   ['hello', 'uptime', NOT_A_NUMBER],
   ['hello', 'node', ['x'.repeat(65), ...NOT_A_STRING]],
   ['lines', 'from', [0, ...NOT_A_NATURAL]],
-  ['lines', 'lines', ['x', 1, null, {}, [], [1], ['ok', null], ['ok', ['nested']], Array(MAX_FRAME_LINES + 1).fill('l'), ['x'.repeat(MAX_LINE_CHARS + 1)],
-    Array(MAX_FRAME_CHARS / MAX_LINE_CHARS + 1).fill('x'.repeat(MAX_LINE_CHARS))]],
+  [
+    'lines',
+    'lines',
+    [
+      'x',
+      1,
+      null,
+      {},
+      [],
+      [1],
+      ['ok', null],
+      ['ok', ['nested']],
+      Array(MAX_FRAME_LINES + 1).fill('l'),
+      ['x'.repeat(MAX_LINE_CHARS + 1)],
+      Array(MAX_FRAME_CHARS / MAX_LINE_CHARS + 1).fill('x'.repeat(MAX_LINE_CHARS)),
+    ],
+  ],
   ['ready', 'after', NOT_A_NATURAL],
-  ['ready', 'outcome', ['ok', 1, null, [], { ms: 1 }, { status: 0 }, { status: '0', ms: 1 }, { status: 1.5, ms: 1 }, { status: 0, ms: -1 },
-    { status: 0, ms: 1, note: 5 }, { status: 0, ms: 1, missing: 'yes' }, { status: 0, ms: 1, extra: 1 }]],
+  [
+    'ready',
+    'outcome',
+    [
+      'ok',
+      1,
+      null,
+      [],
+      { ms: 1 },
+      { status: 0 },
+      { status: '0', ms: 1 },
+      { status: 1.5, ms: 1 },
+      { status: 0, ms: -1 },
+      { status: 0, ms: 1, note: 5 },
+      { status: 0, ms: 1, missing: 'yes' },
+      { status: 0, ms: 1, extra: 1 },
+    ],
+  ],
   ['bye', 'last', NOT_A_NATURAL],
   ['bye', 'summary', ['x'.repeat(4097), ...NOT_A_STRING]],
 ];
@@ -52,9 +93,29 @@ const RUNNER_FIELDS: [RunnerFrame['t'], string, unknown[]][] = [
   ['welcome', 'have', NOT_A_NATURAL],
   ['ack', 'n', NOT_A_NATURAL],
   ['step', 'id', [0, ...NOT_A_NATURAL]],
-  ['step', 'step', ['insmod', null, [], {}, { op: 'reboot' }, { op: 1 }, { op: 'insmod' }, { op: 'insmod', path: '' }, { op: 'insmod', path: 1 },
-    { op: 'insmod', path: '/a.ko', name: 'x' }, { op: 'rmmod', name: '' }, { op: 'filter_glob', value: 1 }, { op: 'run', suite: null },
-    { op: 'write', path: '/proc/x' }, { op: 'write', path: '/p', value: 'x'.repeat(4097) }, { op: 'toString' }, { op: '__proto__' }]],
+  [
+    'step',
+    'step',
+    [
+      'insmod',
+      null,
+      [],
+      {},
+      { op: 'reboot' },
+      { op: 1 },
+      { op: 'insmod' },
+      { op: 'insmod', path: '' },
+      { op: 'insmod', path: 1 },
+      { op: 'insmod', path: '/a.ko', name: 'x' },
+      { op: 'rmmod', name: '' },
+      { op: 'filter_glob', value: 1 },
+      { op: 'run', suite: null },
+      { op: 'write', path: '/proc/x' },
+      { op: 'write', path: '/p', value: 'x'.repeat(4097) },
+      { op: 'toString' },
+      { op: '__proto__' },
+    ],
+  ],
 ];
 
 const json = (v: unknown): string => JSON.stringify(v);
@@ -74,8 +135,13 @@ describe('decodeAgentFrame / decodeRunnerFrame: valid frames', () => {
     const full = { t: 'lines', from: 9, lines: Array(MAX_FRAME_CHARS / MAX_LINE_CHARS).fill('x'.repeat(MAX_LINE_CHARS)) };
     expect(decodeAgentFrame(json(full)).error).toBeUndefined();
     expect(decodeAgentFrame(json({ t: 'lines', from: 1, lines: Array(MAX_FRAME_LINES).fill('') })).error).toBeUndefined();
-    for (const step of [{ op: 'insmod', path: '/m/a.ko' }, { op: 'rmmod', name: 'a' }, { op: 'filter_glob', value: '' }, { op: 'run', suite: 's' },
-      { op: 'write', path: '/p', value: '' }]) {
+    for (const step of [
+      { op: 'insmod', path: '/m/a.ko' },
+      { op: 'rmmod', name: 'a' },
+      { op: 'filter_glob', value: '' },
+      { op: 'run', suite: 's' },
+      { op: 'write', path: '/p', value: '' },
+    ]) {
       expect(decodeRunnerFrame(json({ t: 'step', id: 1, step })).error, step.op).toBeUndefined();
     }
   });
@@ -106,10 +172,18 @@ describe('decodeAgentFrame / decodeRunnerFrame: refused', () => {
 
   test('every field the tables list is checked (the lists above cover every field of every frame)', () => {
     for (const [t, f] of Object.entries(AGENT)) {
-      for (const k of Object.keys(f).filter((k) => k !== 't')) expect(AGENT_FIELDS.some(([ft, fk]) => ft === t && fk === k), `${t}.${k}`).toBe(true);
+      for (const k of Object.keys(f).filter((k) => k !== 't'))
+        expect(
+          AGENT_FIELDS.some(([ft, fk]) => ft === t && fk === k),
+          `${t}.${k}`,
+        ).toBe(true);
     }
     for (const [t, f] of Object.entries(RUNNER)) {
-      for (const k of Object.keys(f).filter((k) => k !== 't')) expect(RUNNER_FIELDS.some(([ft, fk]) => ft === t && fk === k), `${t}.${k}`).toBe(true);
+      for (const k of Object.keys(f).filter((k) => k !== 't'))
+        expect(
+          RUNNER_FIELDS.some(([ft, fk]) => ft === t && fk === k),
+          `${t}.${k}`,
+        ).toBe(true);
     }
   });
 
@@ -119,9 +193,10 @@ describe('decodeAgentFrame / decodeRunnerFrame: refused', () => {
     expect(decodeRunnerFrame(json({ ...RUNNER.done, step: {} })).error).toBe('done frame: "step": not a field of it');
   });
 
-  test('not a frame at all: not JSON, not an object, no type, an unknown type, the other side\'s type, oversize', () => {
+  test("not a frame at all: not JSON, not an object, no type, an unknown type, the other side's type, oversize", () => {
     for (const data of ['', 'not json', '{"t":', '\u0000']) expect(decodeAgentFrame(data).error).toBe('not JSON');
-    for (const v of [null, 1, 'hello', [], [{ t: 'sync' }], true]) expect(decodeAgentFrame(json(v)).error, json(v)).toBe('not a frame (not an object)');
+    for (const v of [null, 1, 'hello', [], [{ t: 'sync' }], true])
+      expect(decodeAgentFrame(json(v)).error, json(v)).toBe('not a frame (not an object)');
     expect(decodeAgentFrame('{"no":"type"}').error).toBe('not a frame (t: missing)');
     expect(decodeAgentFrame('{"t":5}').error).toBe('not a frame (t: not a string)');
     expect(decodeAgentFrame('{"t":"lies"}').error).toBe('not a frame (t: unknown "lies")');

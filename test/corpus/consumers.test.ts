@@ -20,11 +20,21 @@ import { expectJunitAgrees, expectTapAgrees, junitparser, writeJunit } from '../
 const dir = mkdtempSync(join(tmpdir(), 'kunit-bridge-consumers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Case { name: string; result: RunResult; console: string; xml: string; file: string }
+interface Case {
+  name: string;
+  result: RunResult;
+  console: string;
+  xml: string;
+  file: string;
+}
 
 const cases: Case[] = corpus().map(({ name, path }) => {
   let out = '';
-  const view = new ConsoleView({ write: (t) => { out += t; } });
+  const view = new ConsoleView({
+    write: (t) => {
+      out += t;
+    },
+  });
   const stream = new KtapStream({ onEvent: (e) => view.onEvent(e) });
   stream.write(readFileSync(path));
   const result = stream.finish();

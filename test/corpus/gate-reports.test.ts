@@ -33,18 +33,21 @@ const log = (kernel: string, file: string): RunResult => {
   r.metadata['arch'] = 'x86_64';
   return r;
 };
-const KNOWN = parseKnownFile([
-  '- test: rust_kunit_fixture.rust_fixture_fail',
-  '  status: failed',
-  '  arch: [x86_64]',
-  '  reason: fails on purpose in the fixture',
-  '  bug: https://bugs.example.org/1234',
-  '  until: 2027-06-30',
-  '- test: example.example_simple_test',
-  '  reason: was flaky once',
-  '- test: kunit_fault.*',
-  '  until: 2026-01-31',
-].join('\n'), 'known.yaml');
+const KNOWN = parseKnownFile(
+  [
+    '- test: rust_kunit_fixture.rust_fixture_fail',
+    '  status: failed',
+    '  arch: [x86_64]',
+    '  reason: fails on purpose in the fixture',
+    '  bug: https://bugs.example.org/1234',
+    '  until: 2027-06-30',
+    '- test: example.example_simple_test',
+    '  reason: was flaky once',
+    '- test: kunit_fault.*',
+    '  until: 2026-01-31',
+  ].join('\n'),
+  'known.yaml',
+);
 
 function knownRun(): RunResult {
   const r = log('x86_64-rust-kunit', 'boot.log');
@@ -60,7 +63,9 @@ describe('known failures in the reports', () => {
     const tc = '//testcase[@name="rust_fixture_fail"]';
     expect(xpath(file, `string(${tc}/skipped)`)).toBe('known failure: fails on purpose in the fixture https://bugs.example.org/1234');
     expect(xpath(file, `string(${tc}/system-out)`)).toContain('ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68');
-    expect(xpath(file, 'count(//testsuite[@name="rust_kunit_fixture"]//failure) + count(//testsuite[@name="rust_kunit_fixture"]//error)')).toBe('0');
+    expect(
+      xpath(file, 'count(//testsuite[@name="rust_kunit_fixture"]//failure) + count(//testsuite[@name="rust_kunit_fixture"]//error)'),
+    ).toBe('0');
     expect(xpath(file, 'string(//testsuite[@name="rust_kunit_fixture"]/@failures)')).toBe('0');
     expect(xpath(file, 'string(//property[@name="kunit-bridge.verdict"]/@value)')).toBe('passed');
     expect(xpath(file, 'string(//property[@name="kunit-bridge.gate.known"]/@value)')).toBe('1');
@@ -76,16 +81,27 @@ describe('known failures in the reports', () => {
     expect(parsed.asserts.filter((a) => a.result.todo).map((a) => a.result.name)).toEqual(['rust_fixture_fail', 'rust_kunit_fixture']);
   });
 
-  test('native JSON: the gate section and the mark on the test; read back, the tests\' own verdict and no marks', () => {
+  test("native JSON: the gate section and the mark on the test; read back, the tests' own verdict and no marks", () => {
     const json = jsonReporter.render(knownRun());
     const j = JSON.parse(json) as { verdict: string; gate: Record<string, unknown> };
     expect(j.verdict).toBe('passed');
     expect(j.gate).toMatchObject({
-      testVerdict: 'failed', verdict: 'passed', knownFile: 'known.yaml', strictKnown: false, arch: 'x86_64',
+      testVerdict: 'failed',
+      verdict: 'passed',
+      knownFile: 'known.yaml',
+      strictKnown: false,
+      arch: 'x86_64',
       known: [{ path: 'rust_kunit_fixture.rust_fixture_fail', status: 'fail' }],
-      stale: [{ entry: 'known.yaml:7', test: 'example.example_simple_test', why: 'matching tests did not fail: example.example_simple_test pass' }],
+      stale: [
+        {
+          entry: 'known.yaml:7',
+          test: 'example.example_simple_test',
+          why: 'matching tests did not fail: example.example_simple_test pass',
+        },
+      ],
       expired: [{ entry: 'known.yaml:9', test: 'kunit_fault.*', until: '2026-01-31', tests: [] }],
-      failing: [], incomplete: [],
+      failing: [],
+      incomplete: [],
     });
     expect(json).toContain('"known": {\n');
     const back = parseResultsJson(json, 'r.json');
@@ -96,7 +112,10 @@ describe('known failures in the reports', () => {
 
   test('a known crash: JUnit skipped (no <error>), the trace in system-out, valid; TAP todo', async () => {
     const r = log('x86_64-rust-kunit-v2', 'boot-oops-panic-filtered.log');
-    applyGate(r, { known: parseKnownFile('- test: kunit_bridge_fixture.oops_test\n  status: crashed\n  reason: oops on purpose\n', 'k.yaml'), now: NOW });
+    applyGate(r, {
+      known: parseKnownFile('- test: kunit_bridge_fixture.oops_test\n  status: crashed\n  reason: oops on purpose\n', 'k.yaml'),
+      now: NOW,
+    });
     expect(r.gate!.known.map((k) => [k.path, k.status])).toEqual([['kunit_bridge_fixture.oops_test', 'crashed']]);
     const file = join(dir, 'crash.xml');
     writeFileSync(file, junitReporter.render(r));
@@ -125,36 +144,51 @@ describe('Markdown goldens', () => {
     ['known', knownRun],
     ['no-gate-sample', () => sampleResult()],
     ['no-gate-repeated', () => repeatedResult()],
-    ['known-flaky', () => {
-      const r = repeatedResult();
-      applyGate(r, { known: parseKnownFile('- test: "*.sometimes"\n  status: flaky\n  bug: BUG-7\n', 'known.yaml'), now: NOW });
-      return r;
-    }],
-    ['baseline-oops', () => {
-      const r = log('x86_64-rust-kunit-v2', 'boot-oops.log');
-      applyGate(r, { baseline: base, now: NOW });
-      return r;
-    }],
-    ['baseline-fixed', () => {
-      const r = log('x86_64-rust-kunit-v2', 'boot.log');
-      applyGate(r, { baseline: log('x86_64-rust-kunit-v2', 'boot-oops.log'), now: NOW });
-      return r;
-    }],
-    ['baseline-panic', () => {
-      const r = log('x86_64-rust-kunit-v2', 'boot-oops-panic.log');
-      applyGate(r, { baseline: base, known: KNOWN, now: NOW, strictKnown: true });
-      return r;
-    }],
+    [
+      'known-flaky',
+      () => {
+        const r = repeatedResult();
+        applyGate(r, { known: parseKnownFile('- test: "*.sometimes"\n  status: flaky\n  bug: BUG-7\n', 'known.yaml'), now: NOW });
+        return r;
+      },
+    ],
+    [
+      'baseline-oops',
+      () => {
+        const r = log('x86_64-rust-kunit-v2', 'boot-oops.log');
+        applyGate(r, { baseline: base, now: NOW });
+        return r;
+      },
+    ],
+    [
+      'baseline-fixed',
+      () => {
+        const r = log('x86_64-rust-kunit-v2', 'boot.log');
+        applyGate(r, { baseline: log('x86_64-rust-kunit-v2', 'boot-oops.log'), now: NOW });
+        return r;
+      },
+    ],
+    [
+      'baseline-panic',
+      () => {
+        const r = log('x86_64-rust-kunit-v2', 'boot-oops-panic.log');
+        applyGate(r, { baseline: base, known: KNOWN, now: NOW, strictKnown: true });
+        return r;
+      },
+    ],
   ];
   test.each(cases)('%s', (name, make) => {
     expectGolden(join(GOLDEN, 'markdown', `${name}.md`), markdownReporter.render(make()));
   });
 
-  test('counts per architecture of a merge\'s groups', () => {
+  test("counts per architecture of a merge's groups", () => {
     const a = log('x86_64-rust-kunit', 'boot.log');
     const b = log('x86_64-rust-kunit', 'boot.log');
-    const merged = { ...a, documents: [...a.documents, ...b.documents.map((d) => ({ ...d, origin: { kind: 'boot' as const, group: 1 } }))],
-      groups: [{ arch: 'x86_64' }, { arch: 'arm64' }] } as RunResult;
+    const merged = {
+      ...a,
+      documents: [...a.documents, ...b.documents.map((d) => ({ ...d, origin: { kind: 'boot' as const, group: 1 } }))],
+      groups: [{ arch: 'x86_64' }, { arch: 'arm64' }],
+    } as RunResult;
     merged.documents[0] = { ...merged.documents[0]!, origin: { kind: 'boot', group: 0 } } as RunResult['documents'][number];
     const md = markdownReporter.render(merged);
     expect(md).toContain('| x86\\_64 | 192 | 186 | 1 |');

@@ -26,7 +26,7 @@ function run(chunks: Iterable<Uint8Array>): { events: string[]; result: RunResul
 
 function* randomChunks(bytes: Buffer, seed: number, max: number): Generator<Uint8Array> {
   const rnd = mulberry32(seed);
-  for (let i = 0; i < bytes.length;) {
+  for (let i = 0; i < bytes.length; ) {
     const n = 1 + rnd.int(max);
     // Copy, so a parser that kept a reference to a chunk would be caught.
     yield Uint8Array.from(bytes.subarray(i, i + n));
@@ -70,18 +70,13 @@ describe.each(logs)('$name', ({ name, path }) => {
     const whole = run([bytes]);
     const text = bytes.toString('latin1');
     const lines: Uint8Array[] = [];
-    for (let i = 0; i < text.length;) {
+    for (let i = 0; i < text.length; ) {
       const nl = text.indexOf('\n', i);
       const end = nl === -1 ? text.length : nl + 1;
       lines.push(bytes.subarray(i, end));
       i = end;
     }
-    const variants = [
-      run(lines),
-      run(randomChunks(bytes, 1, 7)),
-      run(randomChunks(bytes, 2, 300)),
-      run(randomChunks(bytes, 3, 4096)),
-    ];
+    const variants = [run(lines), run(randomChunks(bytes, 1, 7)), run(randomChunks(bytes, 2, 300)), run(randomChunks(bytes, 3, 4096))];
     if (bytes.length < 70_000) variants.push(run(randomChunks(bytes, 4, 1)));
     for (const v of variants) {
       expect(v.events).toEqual(whole.events);

@@ -28,18 +28,30 @@ function ownKernel(dir: string, name: string): string {
 }
 const REAL_COUNTS = { total: 195, passed: 187, failed: 1, skipped: 7 };
 
-interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
+interface Json {
+  verdict: string;
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
+}
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
 /** Resolves after `ms`: the bound on how long a fuzzed peer is given to be closed. */
 const bound = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start the CLI; its result when it ends. */
 function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
@@ -50,7 +62,9 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
     if (!/^\d+$/.test(e)) continue;
     try {
       out.push({ pid: Number(e), cmdline: readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ') });
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -61,18 +75,28 @@ function allCmdlines(): { pid: number; cmdline: string }[] {
  */
 async function spyOnQemu(kernel: string): Promise<{ pid: number; cmdline: string; port: number; tokenFile: string }> {
   let found: { pid: number; cmdline: string; port: number; tokenFile: string } | undefined;
-  await waitFor(() => {
-    const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system-/.test(p.cmdline) && p.cmdline.includes(kernel));
-    const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
-    if (qemu && m) found = { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
-    return found !== undefined;
-  }, { timeoutMs: 60_000, what: 'QEMU to start' });
+  await waitFor(
+    () => {
+      const qemu = allCmdlines().find((p) => /^(\S*\/)?qemu-system-/.test(p.cmdline) && p.cmdline.includes(kernel));
+      const m = qemu && /--port (\d+) --token-file (\S+)/.exec(qemu.cmdline);
+      if (qemu && m) found = { pid: qemu.pid, cmdline: qemu.cmdline, port: Number(m[1]), tokenFile: m[2]! };
+      return found !== undefined;
+    },
+    { timeoutMs: 60_000, what: 'QEMU to start' },
+  );
   return found!;
 }
 
 /** A forged all-passing document, as printk lines. */
-const FORGED = ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: forged_suite', '    1..1', '    ok 1 forged_test', 'ok 1 forged_suite']
-  .map((l) => `[    0.500000] ${l}`);
+const FORGED = [
+  'KTAP version 1',
+  '1..1',
+  '    KTAP version 1',
+  '    # Subtest: forged_suite',
+  '    1..1',
+  '    ok 1 forged_test',
+  'ok 1 forged_suite',
+].map((l) => `[    0.500000] ${l}`);
 /** The run ended with its own verdict (the fixture's one Rust failure), counts and transport, and nothing forged in the agent's log. */
 function expectOwnResults(r: CliResult, out: string): Json {
   expect(r.code, r.stderr).toBe(1);
@@ -133,7 +157,9 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     // Loud: one line for each kind of refusal, no more.
     const warnings = r.stderr.split('\n').filter((l) => l.includes("the agent's channel refused"));
     expect(warnings).toContain("kunit-bridge: the agent's channel refused a frame before the connection was welcomed");
-    expect(warnings).toContain("kunit-bridge: the agent's channel refused a peer that said hello for another boot than the guest's (not the one the agent proved on the serial console): its lines are not used");
+    expect(warnings).toContain(
+      "kunit-bridge: the agent's channel refused a peer that said hello for another boot than the guest's (not the one the agent proved on the serial console): its lines are not used",
+    );
     expect(warnings.length).toBeLessThanOrEqual(3);
     expect(new Set(warnings).size).toBe(warnings.length);
     expect(r.stderr).not.toContain(token);
@@ -142,7 +168,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     expect(existsSync(join(qemu.tokenFile, '..'))).toBe(false);
   }, 120_000);
 
-  test('hostile request targets, malformed frames and fuzz on the agent\'s port: the run survives with its own results', async () => {
+  test("hostile request targets, malformed frames and fuzz on the agent's port: the run survives with its own results", async () => {
     const dir = tempDir();
     const out = join(dir, 'out');
     const kernel = ownKernel(dir, 'bzImage-agent-hostile-port');
@@ -157,8 +183,17 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     expect(await raw(qemu.port, upgrade(`/agent?token=${token}`, 'Origin: http://evil.example\r\n'))).toMatch(/^HTTP\/1\.1 403 /);
 
     // Malformed frames from a peer with the token, each on its own connection: closed, never a crash.
-    const bad = ['{"t":"lines","from":1,"lines":"KTAP version 1"}', '{"t":"lines","lines":["x"]}', '{"t":"lines","from":"1","lines":["x"]}',
-      '{"t":"hello","v":1,"boot":5,"next":1,"uptime":1,"node":""}', '{"t":"nonsense"}', 'null', '[]', '{"t":"ready","after":{}}', 'x'];
+    const bad = [
+      '{"t":"lines","from":1,"lines":"KTAP version 1"}',
+      '{"t":"lines","lines":["x"]}',
+      '{"t":"lines","from":"1","lines":["x"]}',
+      '{"t":"hello","v":1,"boot":5,"next":1,"uptime":1,"node":""}',
+      '{"t":"nonsense"}',
+      'null',
+      '[]',
+      '{"t":"ready","after":{}}',
+      'x',
+    ];
     for (const data of bad) {
       const peer = await FakeAgent.connect(qemu.port, token);
       peer.send(data);

@@ -28,7 +28,11 @@ export const RUST_KUNIT: SuiteCounts[] = [
 /** x86_64-rust-kunit-v2: the same plus kunit_bridge_fixture (187/1/7). */
 export const RUST_KUNIT_V2: SuiteCounts[] = [...RUST_KUNIT, ['kunit_bridge_fixture', 1, 0, 2]];
 
-interface JsonTest { name: string; status: string; tests?: JsonTest[] }
+interface JsonTest {
+  name: string;
+  status: string;
+  tests?: JsonTest[];
+}
 
 /** Per-suite leaf counts from a native JSON report (results.json). */
 export function suiteCounts(json: { documents: { tests: JsonTest[] }[] }): SuiteCounts[] {
@@ -41,15 +45,21 @@ export function suiteCounts(json: { documents: { tests: JsonTest[] }[] }): Suite
     else if (t.status === 'skip') acc.skip++;
     else acc.fail++;
   };
-  return json.documents.flatMap((d) => d.tests).map((s) => {
-    const acc = { pass: 0, fail: 0, skip: 0 };
-    leaves(s, acc);
-    return [s.name, acc.pass, acc.fail, acc.skip] as SuiteCounts;
-  });
+  return json.documents
+    .flatMap((d) => d.tests)
+    .map((s) => {
+      const acc = { pass: 0, fail: 0, skip: 0 };
+      leaves(s, acc);
+      return [s.name, acc.pass, acc.fail, acc.skip] as SuiteCounts;
+    });
 }
 
 /** A test of results.json, as the e2e tests compare them. */
-export interface Node { name: string; status: string; tests?: Node[] }
+export interface Node {
+  name: string;
+  status: string;
+  tests?: Node[];
+}
 /**
  * stackinit's `*_none` cases check whether uninitialised stack bytes happen to hold a pattern: they
  * pass or XFAIL-skip depending on what ran before them on that CPU, so a lane that runs other suites
@@ -58,6 +68,8 @@ export interface Node { name: string; status: string; tests?: Node[] }
  */
 export const STACK_DEPENDENT = /^test_.*_none$/;
 /** A test's name, status and children, stackinit's stack-dependent statuses made one. */
-export const shape = (n: Node, suite = n.name): unknown => [n.name,
+export const shape = (n: Node, suite = n.name): unknown => [
+  n.name,
   suite === 'stackinit' && STACK_DEPENDENT.test(n.name) && (n.status === 'pass' || n.status === 'skip') ? 'pass|skip' : n.status,
-  (n.tests ?? []).map((c) => shape(c, suite))];
+  (n.tests ?? []).map((c) => shape(c, suite)),
+];

@@ -17,18 +17,29 @@ import { launchChromium } from '../helpers/chromium.js';
 import { kernelFixture } from '../helpers/corpus.js';
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchChromium(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
-test('the page shows the gate\'s lines and the gate\'s verdict when the run ends', async () => {
+test("the page shows the gate's lines and the gate's verdict when the run ends", async () => {
   const feed = new LiveFeed();
   const server = await LiveServer.start({ feed, host: '127.0.0.1', port: 0 });
   try {
     feed.publish({ type: 'run-start', metadata: { arch: 'x86_64' }, lanes: 1 });
-    const stream = new KtapStream({ onEvent: (e) => { const m = messageFor(e, 0); if (m) feed.publish(m); } });
+    const stream = new KtapStream({
+      onEvent: (e) => {
+        const m = messageFor(e, 0);
+        if (m) feed.publish(m);
+      },
+    });
     stream.write(readFileSync(kernelFixture('x86_64-rust-kunit', 'boot.log')));
     const result = stream.finish();
-    const gate = applyGate(result, { known: parseKnownFile('- test: rust_kunit_fixture.rust_fixture_fail\n  reason: on purpose\n', 'known.yaml') });
+    const gate = applyGate(result, {
+      known: parseKnownFile('- test: rust_kunit_fixture.rust_fixture_fail\n  reason: on purpose\n', 'known.yaml'),
+    });
     feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 0, gate: gateLines(gate) });
 
     const page = await browser.newPage();

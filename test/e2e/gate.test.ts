@@ -32,14 +32,30 @@ function known(dir: string, name: string, text: string): string {
   return p;
 }
 
-interface Gate { verdict: string; testVerdict: string; known: { path: string }[]; stale: { test: string }[]; expired: { until: string }[]; comparison?: Record<string, { path: string }[]> }
+interface Gate {
+  verdict: string;
+  testVerdict: string;
+  known: { path: string }[];
+  stale: { test: string }[];
+  expired: { until: string }[];
+  comparison?: Record<string, { path: string }[]>;
+}
 const gateOf = (out: string): Gate => (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { gate: Gate }).gate;
 
 describe('x86_64-rust-kunit with --known', () => {
   test('its Rust failure listed as known: exit 0, JUnit shows it skipped as known and validates', async () => {
     const out = tempDir();
     const junit = join(out, 'junit.xml');
-    const r = await run(V1, out, ['--known', known(out, 'known.yaml', RUST_FAIL), '--junit', junit, '--tap', join(out, 'r.tap'), '--markdown', join(out, 'summary.md')]);
+    const r = await run(V1, out, [
+      '--known',
+      known(out, 'known.yaml', RUST_FAIL),
+      '--junit',
+      junit,
+      '--tap',
+      join(out, 'r.tap'),
+      '--markdown',
+      join(out, 'summary.md'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Testing complete. Ran 192 tests: passed: 186, failed: 1, skipped: 5');
     expect(r.stdout).toContain('Gate: passed (1 known failure); the tests alone: failed');
@@ -48,7 +64,9 @@ describe('x86_64-rust-kunit with --known', () => {
     expect(xpath(junit, `string(${tc}/skipped)`)).toBe('known failure: fails on purpose in the fixture https://bugs.example.org/1234');
     expect(xpath(junit, `string(${tc}/system-out)`)).toContain('ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68');
     expect(xpath(junit, `count(${tc}/failure)`)).toBe('0');
-    expect(readFileSync(join(out, 'r.tap'), 'utf8')).toContain('not ok 3 - rust_fixture_fail # TODO known: fails on purpose in the fixture https://bugs.example.org/1234');
+    expect(readFileSync(join(out, 'r.tap'), 'utf8')).toContain(
+      'not ok 3 - rust_fixture_fail # TODO known: fails on purpose in the fixture https://bugs.example.org/1234',
+    );
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('## kunit-bridge: ✅ passed');
     const g = gateOf(out);
     expect([g.verdict, g.testVerdict, g.known.map((k) => k.path)]).toEqual(['passed', 'failed', ['rust_kunit_fixture.rust_fixture_fail']]);
@@ -66,7 +84,9 @@ describe('x86_64-rust-kunit with --known', () => {
     const file = known(out, 'known.yaml', `${RUST_FAIL}\n  until: 2025-12-31`);
     const r = await run(V1, out, ['-q', '--known', file]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`${file}:1: known entry "rust_kunit_fixture.rust_fixture_fail" expired on 2025-12-31: rust_kunit_fixture.rust_fixture_fail fails as usual`);
+    expect(r.stderr).toContain(
+      `${file}:1: known entry "rust_kunit_fixture.rust_fixture_fail" expired on 2025-12-31: rust_kunit_fixture.rust_fixture_fail fails as usual`,
+    );
     expect(gateOf(out).expired.map((e) => e.until)).toEqual(['2025-12-31']);
   }, 300_000);
 
@@ -75,7 +95,9 @@ describe('x86_64-rust-kunit with --known', () => {
     const out = tempDir();
     const r = await run(V1, out, ['--known', known(out, 'known.yaml', text)]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('"rust_kunit_fixture.rust_fixture_add" (matching tests did not fail: rust_kunit_fixture.rust_fixture_add pass)');
+    expect(r.stdout).toContain(
+      '"rust_kunit_fixture.rust_fixture_add" (matching tests did not fail: rust_kunit_fixture.rust_fixture_add pass)',
+    );
     expect(gateOf(out).stale.map((s) => s.test)).toEqual(['rust_kunit_fixture.rust_fixture_add']);
     const strict = tempDir();
     const s = await run(V1, strict, ['-q', '--known', known(strict, 'known.yaml', text), '--strict-known']);
@@ -89,7 +111,14 @@ describe('x86_64-rust-kunit-v2: --baseline', () => {
     const base = tempDir();
     expect((await run(V2, base, ['-q'])).code).toBe(1); // the Rust fixture's failure
     const oops = tempDir();
-    const r = await run(V2, oops, ['--append', 'kunit_bridge_fixture.mode=oops', '--baseline', join(base, 'results.json'), '--markdown', join(oops, 'summary.md')]);
+    const r = await run(V2, oops, [
+      '--append',
+      'kunit_bridge_fixture.mode=oops',
+      '--baseline',
+      join(base, 'results.json'),
+      '--markdown',
+      join(oops, 'summary.md'),
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('Regressions (1): kunit_bridge_fixture.oops_test (skip → fail)');
     const g = gateOf(oops);
@@ -97,7 +126,9 @@ describe('x86_64-rust-kunit-v2: --baseline', () => {
     expect(g.comparison!['newFailures']).toEqual([]);
     expect(g.comparison!['missing']).toEqual([]);
     expect(g.comparison!['stillFailing']!.map((t) => t.path)).toEqual(['rust_kunit_fixture.rust_fixture_fail']);
-    expect(readFileSync(join(oops, 'summary.md'), 'utf8')).toContain('### Regressions (1)\n\n- `kunit_bridge_fixture.oops_test`: skip → fail');
+    expect(readFileSync(join(oops, 'summary.md'), 'utf8')).toContain(
+      '### Regressions (1)\n\n- `kunit_bridge_fixture.oops_test`: skip → fail',
+    );
 
     const back = tempDir();
     const s = await run(V2, back, ['--baseline', join(oops, 'results.json')]);
@@ -109,11 +140,14 @@ describe('x86_64-rust-kunit-v2: --baseline', () => {
 });
 
 describe('the gate in the live views', () => {
-  test('watch prints the gate\'s lines from run-end and exits with the gate\'s code', async () => {
+  test("watch prints the gate's lines from run-end and exits with the gate's code", async () => {
     const out = tempDir();
     const file = known(out, 'known.yaml', RUST_FAIL);
-    const child = spawn(process.execPath, [CLI, 'run', '--kernel', V1, ...TCG, '-q', '-o', out, '--known', file, '--serve', '127.0.0.1:0', '--serve-linger', '3'],
-      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUNIT_BRIDGE_CACHE: freshCache() } });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--kernel', V1, ...TCG, '-q', '-o', out, '--known', file, '--serve', '127.0.0.1:0', '--serve-linger', '3'],
+      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUNIT_BRIDGE_CACHE: freshCache() } },
+    );
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     let err = '';
     const feed = await new Promise<string>((resolve, reject) => {
@@ -132,4 +166,3 @@ describe('the gate in the live views', () => {
     expect(await exited).toBe(0);
   }, 300_000);
 });
-

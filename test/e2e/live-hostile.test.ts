@@ -30,7 +30,9 @@ function runEnd(url: string): Promise<{ exitCode?: number; counts?: Record<strin
     });
     ws.on('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.on('close', () => reject(new Error('closed before run-end')));
-    ws.on('error', () => { /* close follows */ });
+    ws.on('error', () => {
+      /* close follows */
+    });
   });
 }
 
@@ -49,12 +51,16 @@ test('hostile requests to a real run --serve 0.0.0.0 with a token: each refused,
   }
   // DNS rebinding and another page's WebSocket, even with the right token.
   expect((await rawRequest(port, head('GET', '/feed?token=T0ken', { Host: `evil.example:${port}`, ...UPGRADE }))).status).toBe(421);
-  expect((await rawRequest(port, head('GET', '/feed?token=T0ken', { ...host, Origin: 'http://evil.example', ...UPGRADE }))).status).toBe(403);
+  expect((await rawRequest(port, head('GET', '/feed?token=T0ken', { ...host, Origin: 'http://evil.example', ...UPGRADE }))).status).toBe(
+    403,
+  );
   expect((await rawRequest(port, head('GET', '/feed?from=zz&token=T0ken', { ...host, ...UPGRADE }))).status).toBe(400);
 
   // The summary comes before the linger: once it is printed, the server still serves the whole run.
   let exited = false;
-  void run.exited.then(() => { exited = true; });
+  void run.exited.then(() => {
+    exited = true;
+  });
   await waitFor(() => exited || run.stdout().includes('Testing complete.'), { timeoutMs: 150_000, everyMs: 50, what: 'the summary' });
   expect(run.stdout()).toContain('Testing complete. Ran 192 tests: passed: 186, failed: 1, skipped: 5');
   const end = await runEnd(run.feed);

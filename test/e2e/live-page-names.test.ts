@@ -12,13 +12,26 @@ import { LiveServer } from '../../runner/live/server.js';
 import { launchChromium } from '../helpers/chromium.js';
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchChromium(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 const LOG = [
-  'KTAP version 1', '1..2',
-  '  KTAP version 1', '  # Subtest: started_as', '  1..1', '  not ok 1 case_a', 'not ok 1 ended_as',
-  '  KTAP version 1', '  1..1', '  ok 1 case_b', 'ok 2 unnamed', '',
+  'KTAP version 1',
+  '1..2',
+  '  KTAP version 1',
+  '  # Subtest: started_as',
+  '  1..1',
+  '  not ok 1 case_a',
+  'not ok 1 ended_as',
+  '  KTAP version 1',
+  '  1..1',
+  '  ok 1 case_b',
+  'ok 2 unnamed',
+  '',
 ];
 
 test('rows take the name on the result line, their cases follow, behind a token too', async () => {
@@ -26,11 +39,18 @@ test('rows take the name on the result line, their cases follow, behind a token 
   const server = await LiveServer.start({ feed, host: '127.0.0.1', port: 0, token: 'n4mes' });
   try {
     feed.publish({ type: 'run-start', metadata: { arch: 'x86_64' }, lanes: 1, suitesTotal: 2 });
-    const stream = new KtapStream({ onEvent: (e) => { const m = messageFor(e, 0); if (m) feed.publish(m); } });
+    const stream = new KtapStream({
+      onEvent: (e) => {
+        const m = messageFor(e, 0);
+        if (m) feed.publish(m);
+      },
+    });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('response', (res) => { if (res.status() >= 400) errors.push(`${res.status()} ${res.url()}`); });
+    page.on('response', (res) => {
+      if (res.status() >= 400) errors.push(`${res.status()} ${res.url()}`);
+    });
     await page.goto(server.pageUrl);
     await expect.poll(() => page.locator('body').getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
 
@@ -42,7 +62,9 @@ test('rows take the name on the result line, their cases follow, behind a token 
     feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 1 });
     await expect.poll(() => page.locator('body').getAttribute('data-state'), { timeout: 10_000 }).toBe('finished');
 
-    const rows = await page.locator('[data-path]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-path')} ${e.getAttribute('data-status')}`));
+    const rows = await page
+      .locator('[data-path]')
+      .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-path')} ${e.getAttribute('data-status')}`));
     expect(rows).toEqual(['ended_as fail', 'ended_as/case_a fail', 'unnamed pass', 'unnamed/case_b pass']);
     expect(await page.locator('[data-path="ended_as"] > .row .name').textContent()).toBe('ended_as');
     expect(await page.getByTestId('count-total').textContent()).toBe('2');

@@ -22,7 +22,9 @@ const FAIL_PATH = 'rust_kunit_fixture/rust_fixture_fail';
 const FAIL_TEXT = 'Expected answer == 43 to be true, but is false';
 
 const LOG = readFileSync(BOOT_LOG);
-const LINES = LOG.toString('latin1').split(/(?<=\n)/).map((l) => Buffer.from(l, 'latin1'));
+const LINES = LOG.toString('latin1')
+  .split(/(?<=\n)/)
+  .map((l) => Buffer.from(l, 'latin1'));
 /** The parse of the whole log, for what the page must end up showing. */
 const FINAL = parseLog(LOG);
 const SUITES = FINAL.documents.reduce((n, d) => n + d.tests.length, 0);
@@ -42,7 +44,9 @@ afterEach(async () => {
 
 /** A feed and server, and a replay of the boot log into the feed that can be paused. */
 async function replayServer(token?: string): Promise<{
-  feed: LiveFeed; server: LiveServer; stream: KtapStream;
+  feed: LiveFeed;
+  server: LiveServer;
+  stream: KtapStream;
   /** Publish run-start. */ begin(): void;
   /** Feed lines [from, to) of the log to the parser. */ write(from: number, to: number): void;
   /** Finish the parse and publish run-end. */ end(flaky?: string[]): RunResult;
@@ -57,11 +61,20 @@ async function replayServer(token?: string): Promise<{
     },
   });
   return {
-    feed, server, stream,
+    feed,
+    server,
+    stream,
     begin() {
       feed.publish({
-        type: 'run-start', lanes: 1, suitesTotal: SUITES,
-        metadata: { kernel: '../shared/fixtures/kernels/x86_64-rust-kunit/bzImage', arch: 'x86_64', accel: 'tcg', qemu: 'qemu-system-x86_64' },
+        type: 'run-start',
+        lanes: 1,
+        suitesTotal: SUITES,
+        metadata: {
+          kernel: '../shared/fixtures/kernels/x86_64-rust-kunit/bzImage',
+          arch: 'x86_64',
+          accel: 'tcg',
+          qemu: 'qemu-system-x86_64',
+        },
       });
     },
     write(from, to) {
@@ -177,7 +190,10 @@ test('a repeated run that found flaky tests lists them when it ends', async () =
   await expectFinalPage(page, r.feed);
   const flaky = page.getByTestId('flaky');
   expect(await flaky.isVisible()).toBe(true);
-  expect(await flaky.locator('li').allTextContents()).toEqual(['rust_kunit_fixture.rust_fixture_add (1/3 failed)', 'example.example_simple_test (2/3 failed)']);
+  expect(await flaky.locator('li').allTextContents()).toEqual([
+    'rust_kunit_fixture.rust_fixture_add (1/3 failed)',
+    'example.example_simple_test (2/3 failed)',
+  ]);
   expect(await page.locator('#flaky-count').textContent()).toBe('(2)');
   expect(errors).toEqual([]);
   await page.close();
@@ -214,7 +230,10 @@ test('cut mid-run (4001, then a dead socket): the page resumes from its last seq
   const page = await browser.newPage();
   const urls: string[] = [];
   const sockets: PageSocket[] = [];
-  page.on('websocket', (ws) => { urls.push(ws.url()); sockets.push(ws); });
+  page.on('websocket', (ws) => {
+    urls.push(ws.url());
+    sockets.push(ws);
+  });
   const failed: string[] = [];
   page.on('pageerror', (e) => failed.push(String(e)));
   page.on('response', (res) => {
@@ -275,12 +294,18 @@ test('another web page cannot read the feed or frame the page; a rebinding name 
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${otherPort}/`);
     const feed = `ws://127.0.0.1:${r.server.port}/feed`;
-    const got = await page.evaluate((url) => new Promise<{ messages: number; code: number }>((resolve) => {
-      const ws = new WebSocket(url);
-      let messages = 0;
-      ws.onmessage = () => { messages++; };
-      ws.onclose = (e) => resolve({ messages, code: e.code });
-    }), feed);
+    const got = await page.evaluate(
+      (url) =>
+        new Promise<{ messages: number; code: number }>((resolve) => {
+          const ws = new WebSocket(url);
+          let messages = 0;
+          ws.onmessage = () => {
+            messages++;
+          };
+          ws.onclose = (e) => resolve({ messages, code: e.code });
+        }),
+      feed,
+    );
     expect(got).toEqual({ messages: 0, code: 1006 });
     // Framed, the live page is refused by the browser (frame-ancestors 'none', X-Frame-Options DENY).
     await page.setContent(`<iframe src="${r.server.pageUrl}"></iframe>`, { waitUntil: 'load' });
@@ -294,10 +319,14 @@ test('another web page cannot read the feed or frame the page; a rebinding name 
     const res = await rebound.goto(`http://rebound.example:${r.server.port}/`);
     expect(res?.status()).toBe(421);
     expect(await rebound.content()).not.toContain('kunit-bridge live');
-    const fromRebound = await rebound.evaluate((url) => new Promise<number>((resolve) => {
-      const ws = new WebSocket(url);
-      ws.onclose = (e) => resolve(e.code);
-    }), `ws://rebound.example:${r.server.port}/feed`);
+    const fromRebound = await rebound.evaluate(
+      (url) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onclose = (e) => resolve(e.code);
+        }),
+      `ws://rebound.example:${r.server.port}/feed`,
+    );
     expect(fromRebound).toBe(1006);
   } finally {
     await rebinding.close();
@@ -316,8 +345,27 @@ test('a real run: kunit-bridge run --serve booting the fixture kernel in QEMU, w
   const { spawn } = await import('node:child_process');
   const { CLI, tempDir } = await import('../helpers/cli.js');
   const { REPO, kernelFixture } = await import('../helpers/corpus.js');
-  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--accel', 'tcg',
-    '-j', '1', '-q', '-o', tempDir(), '--serve', '127.0.0.1:0', '--serve-linger', '15'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      '--kernel',
+      kernelFixture('x86_64-rust-kunit', 'bzImage'),
+      '--accel',
+      'tcg',
+      '-j',
+      '1',
+      '-q',
+      '-o',
+      tempDir(),
+      '--serve',
+      '127.0.0.1:0',
+      '--serve-linger',
+      '15',
+    ],
+    { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';

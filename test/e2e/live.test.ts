@@ -9,7 +9,16 @@ import { expect, test } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { useServedRuns } from '../helpers/live-run.js';
 
-interface Msg { v: number; seq: number; type: string; status?: string; path?: string[]; counts?: Record<string, number>; verdict?: string; exitCode?: number }
+interface Msg {
+  v: number;
+  seq: number;
+  type: string;
+  status?: string;
+  path?: string[];
+  counts?: Record<string, number>;
+  verdict?: string;
+  exitCode?: number;
+}
 
 const serve = useServedRuns();
 
@@ -25,7 +34,9 @@ function collect(url: string, opts: { stopAfter?: number } = {}): Promise<{ mess
     });
     ws.on('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.on('close', (code) => resolve({ messages, code }));
-    ws.on('error', () => { /* close follows */ });
+    ws.on('error', () => {
+      /* close follows */
+    });
   });
 }
 

@@ -19,16 +19,39 @@ import type { RunResult, TestNode } from '../../runner/ktap/model.js';
 const KERNEL = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const MODULES = kernelFixture('x86_64-rust-kunit-v2', 'modules');
 
-interface JsonNode { name: string; status: string; tests?: JsonNode[]; attempts?: { attempt: number; status: string; ran?: boolean }[]; flaky?: boolean }
-interface JsonDoc { tests: JsonNode[]; origin?: { kind: string; module?: string } }
-interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string>; documents: JsonDoc[]; diagnostics: { code: string; message: string }[] }
+interface JsonNode {
+  name: string;
+  status: string;
+  tests?: JsonNode[];
+  attempts?: { attempt: number; status: string; ran?: boolean }[];
+  flaky?: boolean;
+}
+interface JsonDoc {
+  tests: JsonNode[];
+  origin?: { kind: string; module?: string };
+}
+interface Json {
+  verdict: string;
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
+  documents: JsonDoc[];
+  diagnostics: { code: string; message: string }[];
+}
 
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
 type Shape = [string, string, Shape[]];
-const shape = (n: JsonNode | TestNode): Shape => [n.name, n.status, ('tests' in n ? n.tests ?? [] : (n as TestNode).children ?? []).map(shape)];
+const shape = (n: JsonNode | TestNode): Shape => [
+  n.name,
+  n.status,
+  ('tests' in n ? (n.tests ?? []) : ((n as TestNode).children ?? [])).map(shape),
+];
 const docShapes = (docs: (JsonDoc | RunResult['documents'][number])[]): Shape[][] => docs.map((d) => d.tests.map(shape));
 const PRINTK = /^\[\s*\d+\.\d{6}\] /;
-const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+const lines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '');
 
 /**
  * Every printk line of the console (but QEMU's last `reboot:` lines, printed after the agent has
@@ -80,8 +103,16 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
   test('the connection cut every 40 lines: nothing lost, nothing doubled', async () => {
     const dir = tempDir();
     const outcome = await runCommand({
-      kernel: KERNEL, accel: 'tcg', modules: [MODULES], repeat: 2, agentCutEveryLines: 40, output: dir,
-      stallTimeoutS: 60, warn: (m) => { throw new Error(`unexpected warning: ${m}`); },
+      kernel: KERNEL,
+      accel: 'tcg',
+      modules: [MODULES],
+      repeat: 2,
+      agentCutEveryLines: 40,
+      output: dir,
+      stallTimeoutS: 60,
+      warn: (m) => {
+        throw new Error(`unexpected warning: ${m}`);
+      },
     });
     const meta = outcome.result.metadata;
     expect(meta['agent']).toBe('finished');
@@ -101,8 +132,12 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     expect(docShapes(fromAgent.documents)).toEqual(docShapes(fromConsole.documents));
     expect(fromAgent.counts).toEqual(fromConsole.counts);
     // And the run's result is the boot plus three module documents, each suite with two attempts.
-    expect(outcome.result.documents.map((d) => d.origin?.module ?? d.origin?.kind)).toEqual(
-      ['boot', 'cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko']);
+    expect(outcome.result.documents.map((d) => d.origin?.module ?? d.origin?.kind)).toEqual([
+      'boot',
+      'cmdline_kunit.ko',
+      'list-test.ko',
+      'rust_kunit_fixture_mod.ko',
+    ]);
     expect(outcome.result.counts).toMatchObject({ total: 267, passed: 257, failed: 2, skipped: 8, notRun: 0 });
     for (const d of outcome.result.documents) {
       for (const suite of d.tests) expect(suite.attempts?.length ?? 1, suite.name).toBe(suite.name === 'example_init' ? 1 : 2);
@@ -111,8 +146,24 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
 
   test('--repeat 3 reports three attempts per suite', async () => {
     const dir = tempDir();
-    const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--repeat', '3', '-o', dir,
-      '--junit', join(dir, 'junit.xml'), '--tap', join(dir, 'r.tap')], { env });
+    const r = await runCli(
+      [
+        'run',
+        '--kernel',
+        KERNEL,
+        '--accel',
+        'tcg',
+        '--repeat',
+        '3',
+        '-o',
+        dir,
+        '--junit',
+        join(dir, 'junit.xml'),
+        '--tap',
+        join(dir, 'r.tap'),
+      ],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(1);
     const j = readJson(dir);
     expect(j.metadata).toMatchObject({ transport: 'agent', repeat: '3', agent: 'finished' });
@@ -125,7 +176,10 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
         expect(s.attempts).toBeUndefined();
         continue;
       }
-      expect(s.attempts?.map((a) => a.attempt), s.name).toEqual([1, 2, 3]);
+      expect(
+        s.attempts?.map((a) => a.attempt),
+        s.name,
+      ).toEqual([1, 2, 3]);
       for (const t of s.tests ?? []) expect(t.attempts?.length, `${s.name}.${t.name}`).toBe(3);
     }
     expect(j.diagnostics.some((d) => /example_init ran once/.test(d.message))).toBe(true);
@@ -143,8 +197,27 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     const one = tempDir();
     const two = tempDir();
     const a = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '-j', '1', '-o', one, '-q'], { env });
-    const b = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '-j', '2', '-o', two, '-q',
-      '--junit', join(two, 'junit.xml'), '--tap', join(two, 'r.tap')], { env });
+    const b = await runCli(
+      [
+        'run',
+        '--kernel',
+        KERNEL,
+        '--accel',
+        'tcg',
+        '--modules',
+        MODULES,
+        '-j',
+        '2',
+        '-o',
+        two,
+        '-q',
+        '--junit',
+        join(two, 'junit.xml'),
+        '--tap',
+        join(two, 'r.tap'),
+      ],
+      { env },
+    );
     expect(a.code, a.stderr).toBe(1);
     expect(b.code, b.stderr).toBe(1);
     const single = readJson(one);
@@ -153,7 +226,9 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
     expect(lanes.metadata['lanes']).toBe('2');
     expect(lanes.counts).toEqual(single.counts);
     expect(single.counts).toMatchObject({ total: 267, passed: 257, failed: 2, skipped: 8 });
-    expect(lanes.documents.map((d) => d.origin?.module ?? d.origin?.kind)).toEqual(single.documents.map((d) => d.origin?.module ?? d.origin?.kind));
+    expect(lanes.documents.map((d) => d.origin?.module ?? d.origin?.kind)).toEqual(
+      single.documents.map((d) => d.origin?.module ?? d.origin?.kind),
+    );
     expect(docShapes(lanes.documents)).toEqual(docShapes(single.documents));
     // The second lane booted with no built-in suite and loaded modules only.
     const lane2 = readFileSync(join(two, 'console-lane-02.log'), 'utf8');
@@ -164,16 +239,22 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
 
   test('a guest where Node cannot start falls back to the serial console, with a warning', async () => {
     const dir = tempDir();
-    const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '--agent-node', '/nonexistent/node', '-o', dir, '-q'], { env });
+    const r = await runCli(
+      ['run', '--kernel', KERNEL, '--accel', 'tcg', '--modules', MODULES, '--agent-node', '/nonexistent/node', '-o', dir, '-q'],
+      { env },
+    );
     // The boot's results are all there; the modules could not be loaded: incomplete.
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/kunit-bridge: the agent never connected; the console said: kunit-bridge-init: error: node is not executable in the guest: \/nonexistent\/node; the results come from the serial console/);
+    expect(r.stderr).toMatch(
+      /kunit-bridge: the agent never connected; the console said: kunit-bridge-init: error: node is not executable in the guest: \/nonexistent\/node; the results come from the serial console/,
+    );
     const j = readJson(dir);
     expect(j.metadata['agent']).toBe('not started');
     expect(j.documents[0]!.tests).toHaveLength(17);
     expect(j.counts).toMatchObject({ passed: 187, failed: 1, skipped: 7, notRun: 4 });
     expect(j.documents.slice(1).map((d) => [d.origin?.module, d.tests[0]!.status])).toEqual(
-      ['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko', 'rust_minimal.ko'].map((m) => [m, 'not-run']));
+      ['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko', 'rust_minimal.ko'].map((m) => [m, 'not-run']),
+    );
   }, 60_000);
 
   test('a kernel that cannot mount the share: the agent deadline falls back to serial', async () => {
@@ -192,19 +273,46 @@ describe('run --agent (x86_64-rust-kunit-v2, TCG)', () => {
 
   test('the config beside the kernel says the agent cannot run: serial at once, with a warning', async () => {
     const dir = tempDir();
-    const r = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--accel', 'tcg', '--agent', '-o', dir, '-q'], { env });
+    const r = await runCli(
+      ['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--accel', 'tcg', '--agent', '-o', dir, '-q'],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/the kernel's config lacks .*CONFIG_PCI_MSI.*: the in-guest agent cannot run in it .*running over the serial console only/);
+    expect(r.stderr).toMatch(
+      /the kernel's config lacks .*CONFIG_PCI_MSI.*: the in-guest agent cannot run in it .*running over the serial console only/,
+    );
     expect(readJson(dir).metadata['transport']).toBe('serial');
   }, 60_000);
 
   test('a panic during a step comes from the serial console into the same run', async () => {
     const dir = tempDir();
-    const r = await runCli(['run', '--kernel', KERNEL, '--accel', 'tcg', '--filter', 'kunit_fault',
-      '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--repeat', '2', '-o', dir, '-q',
-      '--junit', join(dir, 'junit.xml'), '--tap', join(dir, 'r.tap')], { env });
+    const r = await runCli(
+      [
+        'run',
+        '--kernel',
+        KERNEL,
+        '--accel',
+        'tcg',
+        '--filter',
+        'kunit_fault',
+        '--guest-write',
+        '/proc/sys/kernel/panic_on_oops=1',
+        '--repeat',
+        '2',
+        '-o',
+        dir,
+        '-q',
+        '--junit',
+        join(dir, 'junit.xml'),
+        '--tap',
+        join(dir, 'r.tap'),
+      ],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/the agent's stream ended before its work was done \(the kernel panicked\); the rest come from the serial console/);
+    expect(r.stderr).toMatch(
+      /the agent's stream ended before its work was done \(the kernel panicked\); the rest come from the serial console/,
+    );
     const j = readJson(dir);
     const suite = j.documents[0]!.tests[0]!;
     expect(suite.name).toBe('kunit_fault');
@@ -225,12 +333,19 @@ test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, 
   copyFileSync(KERNEL, kernel);
   copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), join(dir, 'config'));
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernel, '--accel', 'tcg', '--repeat', '50', '-o', out],
-    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernel, '--accel', 'tcg', '--repeat', '50', '-o', out], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Wait until the re-runs are under way: each one is a KTAP document of its own.
   await waitFor(() => /KTAP document 30 /.test(stdout), { timeoutMs: 120_000, everyMs: 100, what: 'the 30th KTAP document' });
@@ -258,9 +373,17 @@ test('--repeat with a kernel config without KUNIT_DEBUGFS: a warning before the 
   const dir = tempDir();
   const kernel = join(dir, 'bzImage');
   copyFileSync(KERNEL, kernel);
-  writeFileSync(join(dir, 'config'), readFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), 'utf8').replace(/^CONFIG_KUNIT_DEBUGFS=y$/m, '# CONFIG_KUNIT_DEBUGFS is not set'));
+  writeFileSync(
+    join(dir, 'config'),
+    readFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), 'utf8').replace(
+      /^CONFIG_KUNIT_DEBUGFS=y$/m,
+      '# CONFIG_KUNIT_DEBUGFS is not set',
+    ),
+  );
   // QEMU itself is replaced by `false`: only what happens before the boot is looked at.
   const r = await runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--qemu', '/bin/false', '--repeat', '2', '-o', join(dir, 'out')]);
-  expect(r.stderr).toContain("kunit-bridge: --repeat needs CONFIG_KUNIT_DEBUGFS (the suites' debugfs run files), which the kernel's config lacks: every suite will run once\n");
+  expect(r.stderr).toContain(
+    "kunit-bridge: --repeat needs CONFIG_KUNIT_DEBUGFS (the suites' debugfs run files), which the kernel's config lacks: every suite will run once\n",
+  );
   expect(r.code).toBe(4);
 });

@@ -21,7 +21,11 @@ const RUST = kernelFixture('x86_64-rust-kunit', 'bzImage');
 const V2 = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const RUST_COUNTS = { total: 192, passed: 186, failed: 1, skipped: 5 };
 
-interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string> }
+interface Json {
+  verdict: string;
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
+}
 const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
 
 interface Started {
@@ -32,12 +36,19 @@ interface Started {
 }
 
 function start(args: string[], cwd = REPO): Started {
-  const child = spawn(process.execPath, [CLI, 'run', '--accel', 'tcg', '-j', '1', ...args],
-    { cwd, env: { ...process.env, NO_COLOR: '1', KUNIT_BRIDGE_CACHE: freshCache() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--accel', 'tcg', '-j', '1', ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', KUNIT_BRIDGE_CACHE: freshCache() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
@@ -50,12 +61,32 @@ function uniqueKernel(dir: string, name: string): string {
 }
 
 /** Start a run whose kernel hangs in `hang_test`, and wait until it hangs there. */
-async function startHung(dir: string, name: string, extra: string[] = [], waitMs = 60_000): Promise<Started & { qemu: number; out: string }> {
+async function startHung(
+  dir: string,
+  name: string,
+  extra: string[] = [],
+  waitMs = 60_000,
+): Promise<Started & { qemu: number; out: string }> {
   const kernel = uniqueKernel(dir, name);
   const out = join(dir, 'out');
-  const run = start(['--kernel', kernel, '-o', out, '--append', 'kunit_bridge_fixture.mode=hang', '--stall-timeout', '0',
-    '--junit', join(out, 'junit.xml'), ...extra]);
-  await waitFor(() => run.stdout().includes('[SKIPPED] oops_test'), { timeoutMs: waitMs, everyMs: 100, what: 'the test before the hanging one to report' });
+  const run = start([
+    '--kernel',
+    kernel,
+    '-o',
+    out,
+    '--append',
+    'kunit_bridge_fixture.mode=hang',
+    '--stall-timeout',
+    '0',
+    '--junit',
+    join(out, 'junit.xml'),
+    ...extra,
+  ]);
+  await waitFor(() => run.stdout().includes('[SKIPPED] oops_test'), {
+    timeoutMs: waitMs,
+    everyMs: 100,
+    what: 'the test before the hanging one to report',
+  });
   const qemu = processesWith(name).filter((pid) => /qemu-system/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!));
   expect(qemu).toHaveLength(1);
   return { ...run, qemu: qemu[0]!, out };
@@ -72,7 +103,10 @@ function gone(pid: number): boolean {
 
 /** Wait (bounded) for `pid` to go; one that does not is killed, so a failing test leaves no orphan. */
 async function waitGone(pid: number, ms = 15_000): Promise<boolean> {
-  const wasGone = await waitFor(() => gone(pid), { timeoutMs: ms, everyMs: 50 }).then(() => true, () => false);
+  const wasGone = await waitFor(() => gone(pid), { timeoutMs: ms, everyMs: 50 }).then(
+    () => true,
+    () => false,
+  );
   if (!wasGone) process.kill(pid, 'SIGKILL');
   return wasGone;
 }
@@ -119,7 +153,7 @@ test('kill -9 of the runner: its QEMU dies with it (setpriv --pdeathsig KILL)', 
   await killNine('bzImage-sigkill-test');
 }, 120_000);
 
-test('kill -9 of the runner of an agent run: the agent lane\'s QEMU dies with it', async () => {
+test("kill -9 of the runner of an agent run: the agent lane's QEMU dies with it", async () => {
   // The guest boots its init and Node over 9p before the suites run: slower than a serial boot.
   const run = await killNine('bzImage-agent-sigkill-test', ['--agent'], 240_000);
   expect(run.stdout()).toContain('[PASSED] pass_test');
@@ -156,8 +190,9 @@ test('symlinks planted in the output directory are replaced, never written throu
     symlinkSync(victim, join(out, name));
     return victim;
   });
-  const r = await runCli(['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', out, '--junit', join(out, 'junit.xml')],
-    { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+  const r = await runCli(['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', out, '--junit', join(out, 'junit.xml')], {
+    env: { KUNIT_BRIDGE_CACHE: freshCache() },
+  });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(1);
   for (const v of victims) expect(readFileSync(v, 'utf8')).toMatch(/^precious /);
@@ -171,9 +206,13 @@ test('a full file system: one line, exit 2, the report elsewhere still written',
   const dir = tempDir();
   const full = join(dir, 'full');
   await withTmpfs(full, { fill: ['out'] }, async () => {
-    const r = await runCli(['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', join(full, 'out'), '--junit', join(dir, 'junit.xml')],
-      { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
-    expect(r.stderr).toBe(`kunit-bridge: cannot write the json report to ${join(full, 'out', 'results.json')}: no space left on the device (choose a writable directory)\n`);
+    const r = await runCli(
+      ['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', join(full, 'out'), '--junit', join(dir, 'junit.xml')],
+      { env: { KUNIT_BRIDGE_CACHE: freshCache() } },
+    );
+    expect(r.stderr).toBe(
+      `kunit-bridge: cannot write the json report to ${join(full, 'out', 'results.json')}: no space left on the device (choose a writable directory)\n`,
+    );
     expect(r.code).toBe(2);
     // QEMU could not write the console either: what the junit report says is what was seen.
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<testsuites');
@@ -185,9 +224,13 @@ test('an output directory on a read-only file system: one line, exit 2, no QEMU 
   const dir = tempDir();
   const ro = join(dir, 'ro');
   await withTmpfs(ro, { readOnly: true }, async () => {
-    const r = await runCli(['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', join(ro, 'out'), '--junit', join(dir, 'junit.xml')],
-      { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
-    expect(r.stderr).toBe(`kunit-bridge: cannot create the output directory ${join(ro, 'out')}: read-only file system (choose another with -o)\n`);
+    const r = await runCli(
+      ['run', '--kernel', RUST, '--accel', 'tcg', '-j', '1', '-q', '-o', join(ro, 'out'), '--junit', join(dir, 'junit.xml')],
+      { env: { KUNIT_BRIDGE_CACHE: freshCache() } },
+    );
+    expect(r.stderr).toBe(
+      `kunit-bridge: cannot create the output directory ${join(ro, 'out')}: read-only file system (choose another with -o)\n`,
+    );
     expect(r.code).toBe(2);
     expect(existsSync(join(dir, 'junit.xml'))).toBe(false);
   });
@@ -196,8 +239,9 @@ test('an output directory on a read-only file system: one line, exit 2, no QEMU 
 test('without setpriv on PATH: one line says so, the run goes on as ever', async () => {
   const dir = tempDir();
   const out = join(dir, 'out');
-  const r = await runCli(['run', '--kernel', RUST, '--qemu', '/usr/bin/qemu-system-x86_64', '--accel', 'tcg', '-j', '1', '-q', '-o', out],
-    { env: { KUNIT_BRIDGE_CACHE: freshCache(), PATH: join(dir, 'empty-path') } });
+  const r = await runCli(['run', '--kernel', RUST, '--qemu', '/usr/bin/qemu-system-x86_64', '--accel', 'tcg', '-j', '1', '-q', '-o', out], {
+    env: { KUNIT_BRIDGE_CACHE: freshCache(), PATH: join(dir, 'empty-path') },
+  });
   expect(r.stderr).toBe('kunit-bridge: setpriv (util-linux) not found: a QEMU would outlive this runner if it were killed with SIGKILL\n');
   expect(r.code).toBe(1);
   expect(readJson(join(out, 'results.json'))).toMatchObject({ verdict: 'failed', counts: RUST_COUNTS });
@@ -207,8 +251,9 @@ test('a --qemu that is not executable: exit 4, one line (found before setpriv wo
   const dir = tempDir();
   const fake = join(dir, 'qemu-system-x86_64');
   writeFileSync(fake, '#!/bin/sh\n', { mode: 0o644 });
-  const r = await runCli(['run', '--kernel', RUST, '--qemu', fake, '--accel', 'tcg', '-j', '1', '-q', '-o', join(dir, 'out')],
-    { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+  const r = await runCli(['run', '--kernel', RUST, '--qemu', fake, '--accel', 'tcg', '-j', '1', '-q', '-o', join(dir, 'out')], {
+    env: { KUNIT_BRIDGE_CACHE: freshCache() },
+  });
   expect(r.stderr).toBe(`kunit-bridge: ${fake} cannot be executed: permission denied\n`);
   expect(r.code).toBe(4);
 }, 60_000);
@@ -217,7 +262,10 @@ test('a console log swapped under a running boot: the run reads what QEMU wrote,
   const dir = tempDir();
   const out = join(dir, 'out');
   const forged = join(dir, 'forged.log');
-  writeFileSync(forged, 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: forged_suite\n    1..1\n    ok 1 forged_test\nok 1 forged_suite\n');
+  writeFileSync(
+    forged,
+    'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: forged_suite\n    1..1\n    ok 1 forged_test\nok 1 forged_suite\n',
+  );
   const run = start(['--kernel', RUST, '-o', out, '--list']);
   // As soon as the listing boot's log exists, another user with write access to the directory swaps it.
   const log = join(out, 'console-list.log');

@@ -10,7 +10,11 @@ import { kernelFixture } from '../helpers/corpus.js';
 import { freshCache, runCli, tempDir } from '../helpers/cli.js';
 import { shape, type Node } from './expected.js';
 
-interface Json { counts: Record<string, number>; metadata: Record<string, string>; documents: { tests: Node[] }[] }
+interface Json {
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
+  documents: { tests: Node[] }[];
+}
 const passOrSkip = (c: Record<string, number>): number => (c['passed'] ?? 0) + (c['skipped'] ?? 0);
 
 test('--jobs 2 gives the same tree as one boot, from two lanes', async () => {

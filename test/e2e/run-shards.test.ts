@@ -14,12 +14,17 @@ import { validate, xpath } from '../helpers/xmllint.js';
 import { RUST_KUNIT, shape, suiteCounts, type Node } from './expected.js';
 
 interface Json {
-  verdict: string; counts: Record<string, number>; metadata: Record<string, string>;
+  verdict: string;
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
   documents: { tests: Node[]; origin?: { group?: number; module?: string } }[];
   shard?: { index: number; total: number; kernelHash: string; expected: string[]; suites: string[] };
   groups?: { name: string; arch: string }[];
 }
-interface Kcidb { builds: { id: string; architecture?: string }[]; tests: { build_id: string; path: string; status: string }[] }
+interface Kcidb {
+  builds: { id: string; architecture?: string }[];
+  tests: { build_id: string; path: string; status: string }[];
+}
 const read = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
 
 test('three shards on three machines, merged, give the tree of one boot; one left out is named (exit 3)', async () => {
@@ -28,12 +33,17 @@ test('three shards on three machines, merged, give the tree of one boot; one lef
   const caches = outs.map(() => freshCache());
   const single = tempDir();
   const runs = await Promise.all([
-    ...outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', `${k + 1}/3`, '-o', o, '-q', '--kcidb', join(o, 'kcidb.json')],
-      { env: { KUNIT_BRIDGE_CACHE: caches[k] } })),
+    ...outs.map((o, k) =>
+      runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', `${k + 1}/3`, '-o', o, '-q', '--kcidb', join(o, 'kcidb.json')], {
+        env: { KUNIT_BRIDGE_CACHE: caches[k] },
+      }),
+    ),
     runCli(['run', '--kernel', kernel, '--accel', 'tcg', '-j', '1', '-o', single, '-q'], { env: { KUNIT_BRIDGE_CACHE: freshCache() } }),
   ]);
   const outDirs = [...outs, single];
-  runs.forEach((r, i) => { expect(r.code, `${outDirs[i]}: ${r.stderr}${readFileSync(join(outDirs[i]!, 'results.json'), 'utf8').slice(0, 600)}`).toBe(0); });
+  runs.forEach((r, i) => {
+    expect(r.code, `${outDirs[i]}: ${r.stderr}${readFileSync(join(outDirs[i]!, 'results.json'), 'utf8').slice(0, 600)}`).toBe(0);
+  });
   const shards = outs.map((o) => read<Json>(join(o, 'results.json')));
   const one = read<Json>(join(single, 'results.json'));
   // Each records which shard of how many, of which kernel, and what it was meant to run.
@@ -47,13 +57,35 @@ test('three shards on three machines, merged, give the tree of one boot; one lef
   }
   expect(shards.flatMap((s) => s.shard!.expected).sort()).toEqual(one.documents[0]!.tests.map((t) => t.name).sort());
   // `--list` with the shard: what shard 2 ran (its list is cached: no boot).
-  const list = await runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', '2/3', '--list', '-o', tempDir()], { env: { KUNIT_BRIDGE_CACHE: caches[1] } });
+  const list = await runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--shard', '2/3', '--list', '-o', tempDir()], {
+    env: { KUNIT_BRIDGE_CACHE: caches[1] },
+  });
   expect(list.code, list.stderr).toBe(0);
-  expect([...new Set(list.stdout.trim().split('\n').map((l) => l.split('.')[0]))]).toEqual(shards[1]!.shard!.expected);
+  expect([
+    ...new Set(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('.')[0]),
+    ),
+  ]).toEqual(shards[1]!.shard!.expected);
 
   const m = tempDir();
   const files = ['junit.xml', 'results.tap', 'merged.json', 'kunit.json', 'kcidb.json'].map((f) => join(m, f));
-  const merged = await runCli(['merge', ...outs, '--junit', files[0]!, '--tap', files[1]!, '--json', files[2]!, '--kunit-json', files[3]!, '--kcidb', files[4]!]);
+  const merged = await runCli([
+    'merge',
+    ...outs,
+    '--junit',
+    files[0]!,
+    '--tap',
+    files[1]!,
+    '--json',
+    files[2]!,
+    '--kunit-json',
+    files[3]!,
+    '--kcidb',
+    files[4]!,
+  ]);
   expect(merged.code, merged.stderr).toBe(0);
   for (const f of files) expect(existsSync(f), f).toBe(true);
   const json = read<Json>(files[2]!);
@@ -94,11 +126,22 @@ test('runs on x86_64, arm64 and riscv64: one report, three groups, valid JUnit a
     ['riscv64', kernelFixture('riscv64-rust-kunit', 'Image')],
   ] as const;
   const outs = runs.map(() => tempDir());
-  const results = await Promise.all(runs.map(([arch, kernel], i) => runCli(['run', '--kernel', kernel, '--arch', arch, '--accel', 'tcg', '-j', '1', '-o', outs[i]!, '-q'])));
+  const results = await Promise.all(
+    runs.map(([arch, kernel], i) => runCli(['run', '--kernel', kernel, '--arch', arch, '--accel', 'tcg', '-j', '1', '-o', outs[i]!, '-q'])),
+  );
   // The Rust fixture fails on purpose.
   for (const r of results) expect(r.code, r.stderr).toBe(1);
   const m = tempDir();
-  const merged = await runCli(['merge', ...outs, '--junit', join(m, 'junit.xml'), '--json', join(m, 'merged.json'), '--kcidb', join(m, 'kcidb.json')]);
+  const merged = await runCli([
+    'merge',
+    ...outs,
+    '--junit',
+    join(m, 'junit.xml'),
+    '--json',
+    join(m, 'merged.json'),
+    '--kcidb',
+    join(m, 'kcidb.json'),
+  ]);
   expect(merged.code, merged.stderr).toBe(1);
   const json = read<Json>(join(m, 'merged.json'));
   expect(json.groups!.map((g) => g.arch)).toEqual(['x86_64', 'arm64', 'riscv64']);
@@ -124,11 +167,19 @@ test('--shard with the agent, --modules and --repeat 2: the modules are split to
   const kernel = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
   const modules = kernelFixture('x86_64-rust-kunit-v2', 'modules');
   const outs = [tempDir(), tempDir()];
-  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--modules', modules, '--repeat', '2', '--shard', `${k + 1}/2`, '-o', o, '-q'],
-    { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
+  const runs = await Promise.all(
+    outs.map((o, k) =>
+      runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--modules', modules, '--repeat', '2', '--shard', `${k + 1}/2`, '-o', o, '-q'], {
+        env: { KUNIT_BRIDGE_CACHE: freshCache() },
+      }),
+    ),
+  );
   for (const r of runs) expect([0, 1], r.stderr).toContain(r.code);
   const shards = outs.map((o) => read<Json & { shard: { modules: string[][] } }>(join(o, 'results.json')));
-  expect(shards[0]!.shard.modules).toEqual([['cmdline_kunit.ko', 'list-test.ko'], ['rust_kunit_fixture_mod.ko', 'rust_minimal.ko']]);
+  expect(shards[0]!.shard.modules).toEqual([
+    ['cmdline_kunit.ko', 'list-test.ko'],
+    ['rust_kunit_fixture_mod.ko', 'rust_minimal.ko'],
+  ]);
   const m = tempDir();
   const merged = await runCli(['merge', ...outs, '--json', join(m, 'merged.json'), '--kcidb', join(m, 'kcidb.json')]);
   expect(merged.code, merged.stderr).toBe(1);
@@ -136,9 +187,16 @@ test('--shard with the agent, --modules and --repeat 2: the modules are split to
   // As one lane with every module (test/e2e/run-agent.test.ts): 267 results, the modules in order
   // (rust_minimal.ko holds no tests: no document).
   expect(json.counts).toMatchObject({ total: 267, passed: 257, failed: 2, skipped: 8 });
-  expect(json.documents.map((d) => d.origin?.module).filter(Boolean)).toEqual(['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko']);
+  expect(json.documents.map((d) => d.origin?.module).filter(Boolean)).toEqual([
+    'cmdline_kunit.ko',
+    'list-test.ko',
+    'rust_kunit_fixture_mod.ko',
+  ]);
   // Each shard repeated its own suites: the fixture's failure failed both attempts.
-  interface Repeated { name: string; attempts?: { status: string }[] }
+  interface Repeated {
+    name: string;
+    attempts?: { status: string }[];
+  }
   const rust = json.documents[0]!.tests.find((t) => t.name === 'rust_kunit_fixture')!.tests as Repeated[];
   expect(rust.find((t) => t.name === 'rust_fixture_fail')!.attempts!.map((a) => a.status)).toEqual(['fail', 'fail']);
   expect(kcidbErrors(read(join(m, 'kcidb.json')))).toEqual([]);
@@ -149,9 +207,28 @@ test('--shard with --filter suite.test: the shards select among every suite, kee
   const filter = 's*.test_*';
   const outs = [tempDir(), tempDir(), tempDir()];
   // A first CI run: the timings file does not exist yet (a warning, the guess); each shard saves its own.
-  const runs = await Promise.all(outs.map((o, k) => runCli(['run', '--kernel', kernel, '--accel', 'tcg', '--filter', filter,
-    ...(k < 2 ? ['--shard', `${k + 1}/2`, '--timings', join(o, 'none.json'), '--save-timings', join(o, 'timings.json')] : ['-j', '1']), '-o', o, '-q'],
-  { env: { KUNIT_BRIDGE_CACHE: freshCache() } })));
+  const runs = await Promise.all(
+    outs.map((o, k) =>
+      runCli(
+        [
+          'run',
+          '--kernel',
+          kernel,
+          '--accel',
+          'tcg',
+          '--filter',
+          filter,
+          ...(k < 2
+            ? ['--shard', `${k + 1}/2`, '--timings', join(o, 'none.json'), '--save-timings', join(o, 'timings.json')]
+            : ['-j', '1']),
+          '-o',
+          o,
+          '-q',
+        ],
+        { env: { KUNIT_BRIDGE_CACHE: freshCache() } },
+      ),
+    ),
+  );
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
   for (const [k, r] of runs.slice(0, 2).entries()) {
     expect(r.stderr).toContain('no such file yet; balancing the shards with the built-in guess');

@@ -18,14 +18,39 @@ async function interrupt(signal: NodeJS.Signals, expected: number): Promise<void
   const kernel = join(dir, 'bzImage-signal-test');
   copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'bzImage'), kernel);
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernel, '--accel', 'tcg', '-j', '1', '-o', out,
-    '--append', 'kunit_bridge_fixture.mode=hang', '--stall-timeout', '0', '--junit', join(out, 'junit.xml')],
-  { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      '--kernel',
+      kernel,
+      '--accel',
+      'tcg',
+      '-j',
+      '1',
+      '-o',
+      out,
+      '--append',
+      'kunit_bridge_fixture.mode=hang',
+      '--stall-timeout',
+      '0',
+      '--junit',
+      join(out, 'junit.xml'),
+    ],
+    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Wait until the hanging test is running: the test before it has reported, and QEMU is alive.
-  await waitFor(() => stdout.includes('[SKIPPED] oops_test'), { timeoutMs: 60_000, everyMs: 100, what: 'the test before the hanging one to report' });
+  await waitFor(() => stdout.includes('[SKIPPED] oops_test'), {
+    timeoutMs: 60_000,
+    everyMs: 100,
+    what: 'the test before the hanging one to report',
+  });
   expect(processesWith('bzImage-signal-test').length).toBeGreaterThan(0);
   child.kill(signal);
   expect(await exited).toBe(expected);
@@ -51,16 +76,21 @@ test('--accel auto with a KVM that never boots: one warning, TCG, same results; 
   const cache = freshCache();
   const out = join(dir, 'out');
   const kvm = kvmUsable();
-  const r = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--qemu', fake, '-j', '1', '-o', out, '-q'],
-    { env: { KUNIT_BRIDGE_CACHE: cache } });
+  const r = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--qemu', fake, '-j', '1', '-o', out, '-q'], {
+    env: { KUNIT_BRIDGE_CACHE: cache },
+  });
   expect(r.code).toBe(1);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   expect(results.counts).toMatchObject({ passed: 186, failed: 1, skipped: 5 });
   expect(results.metadata.accel).toBe('tcg');
   if (kvm) {
-    expect(r.stderr.trim().split('\n')).toEqual(['kunit-bridge: KVM did not boot the kernel (no kernel output within 5 s); falling back to TCG']);
-    const again = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--qemu', fake, '-j', '1', '-o', join(dir, 'out2'), '-q'],
-      { env: { KUNIT_BRIDGE_CACHE: cache } });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'kunit-bridge: KVM did not boot the kernel (no kernel output within 5 s); falling back to TCG',
+    ]);
+    const again = await runCli(
+      ['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--qemu', fake, '-j', '1', '-o', join(dir, 'out2'), '-q'],
+      { env: { KUNIT_BRIDGE_CACHE: cache } },
+    );
     expect(again.stderr).toContain('KVM skipped');
   } else {
     expect(r.stderr).toBe('');

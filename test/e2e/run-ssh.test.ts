@@ -15,18 +15,37 @@ import { REPO, kernelFixture } from '../helpers/corpus.js';
 import { bootBoard, boardDir, V3, type Board } from '../helpers/ssh-board.js';
 import { runCommand } from '../../runner/commands/run.js';
 
-interface JsonNode { name: string; status: string; reason?: string; tests?: JsonNode[]; attempts?: { attempt: number; status: string }[] }
-interface JsonDoc { tests: JsonNode[]; origin?: { kind: string; module?: string } }
-interface Json { verdict: string; counts: Record<string, number>; metadata: Record<string, string>; documents: JsonDoc[]; diagnostics: { code: string; message: string }[] }
+interface JsonNode {
+  name: string;
+  status: string;
+  reason?: string;
+  tests?: JsonNode[];
+  attempts?: { attempt: number; status: string }[];
+}
+interface JsonDoc {
+  tests: JsonNode[];
+  origin?: { kind: string; module?: string };
+}
+interface Json {
+  verdict: string;
+  counts: Record<string, number>;
+  metadata: Record<string, string>;
+  documents: JsonDoc[];
+  diagnostics: { code: string; message: string }[];
+}
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
 type Shape = [string, string, number, Shape[]];
 const shape = (n: JsonNode): Shape => [n.name, n.status, n.attempts?.length ?? 0, (n.tests ?? []).map(shape)];
-const docShapes = (j: Json): [string, string, Shape[]][] => j.documents.map((d) => [d.origin?.kind ?? '', d.origin?.module ?? '', d.tests.map(shape)]);
+const docShapes = (j: Json): [string, string, Shape[]][] =>
+  j.documents.map((d) => [d.origin?.kind ?? '', d.origin?.module ?? '', d.tests.map(shape)]);
 const MODULES = V3('modules');
 
 /** Every record of kmsg.log once, in order, from seq 0 with no gap. */
 function kmsgSeqs(dir: string): number[] {
-  return readFileSync(join(dir, 'kmsg.log'), 'latin1').split('\n').filter(Boolean).map((l) => Number(l.split(',')[1]));
+  return readFileSync(join(dir, 'kmsg.log'), 'latin1')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split(',')[1]));
 }
 function consecutive(seqs: number[]): boolean {
   return seqs.every((s, i) => s === i);
@@ -40,12 +59,19 @@ class CuttingProxy {
   readonly server: Server;
   cuts = 0;
   connections = 0;
-  constructor(target: number, private readonly budgets: number[]) {
+  constructor(
+    target: number,
+    private readonly budgets: number[],
+  ) {
     this.server = createServer((client: Socket) => {
       const budget = this.budgets[this.connections++];
       const up = tcpConnect(target, '127.0.0.1');
       let sent = 0;
-      const cut = (): void => { this.cuts++; client.destroy(); up.destroy(); };
+      const cut = (): void => {
+        this.cuts++;
+        client.destroy();
+        up.destroy();
+      };
       up.on('data', (d: Buffer) => {
         if (budget !== undefined && sent + d.length >= budget) {
           client.write(d.subarray(0, Math.max(0, budget - sent)), cut);
@@ -70,11 +96,19 @@ class CuttingProxy {
 
 /** Start the CLI in the background; resolves with its result. */
 function startCli(args: string[], env: NodeJS.ProcessEnv): { done: Promise<CliResult>; started: number } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return { started: Date.now(), done: new Promise((r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr }))) };
 }
 
@@ -90,12 +124,26 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
   const env = { KUNIT_BRIDGE_CACHE: freshCache(), SSH_AUTH_SOCK: '' };
   let board: Board;
   const target = (port = board.port): string => `ssh://root@127.0.0.1:${port}`;
-  const base = (dir: string, port?: number): string[] =>
-    ['run', '--target', target(port), '--identity', board.identity, '--known-hosts', board.knownHosts, '-o', dir, '-q'];
+  const base = (dir: string, port?: number): string[] => [
+    'run',
+    '--target',
+    target(port),
+    '--identity',
+    board.identity,
+    '--known-hosts',
+    board.knownHosts,
+    '-o',
+    dir,
+    '-q',
+  ];
   let reference: Json;
 
-  beforeAll(async () => { board = await bootBoard(); }, 120_000);
-  afterAll(async () => { await board?.stop(); });
+  beforeAll(async () => {
+    board = await bootBoard();
+  }, 120_000);
+  afterAll(async () => {
+    await board?.stop();
+  });
 
   test('host keys: unknown → refused with the fingerprint, nothing run; accept-new records it; changed → refused; wrong key → auth error', async () => {
     const kh = join(tempDir(), 'known_hosts');
@@ -117,7 +165,10 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     const badKey = await runCli([...base(tempDir()), '--identity', other.identity], { env });
     // (--identity given twice: both keys are offered; the second one is authorized. Alone, the wrong one fails.)
     expect(badKey.code, badKey.stderr).toBe(1);
-    const wrong = await runCli(['run', '--target', target(), '--identity', other.identity, '--known-hosts', board.knownHosts, '-o', tempDir(), '-q'], { env });
+    const wrong = await runCli(
+      ['run', '--target', target(), '--identity', other.identity, '--known-hosts', board.knownHosts, '-o', tempDir(), '-q'],
+      { env },
+    );
     expect(wrong.code, wrong.stderr).toBe(8);
     expect(wrong.stderr).toMatch(/refused every login offered \(publickey\)/);
 
@@ -128,15 +179,21 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     expect(readFileSync(kh, 'utf8')).toBe(`${readFileSync(board.knownHosts, 'utf8')}`);
     expect(readJson(tofu).metadata).toMatchObject({ hostKeyCheck: 'recorded', transport: 'ssh' });
 
-    const pinned = await runCli(['run', '--target', target(), '--identity', board.identity, '--host-key', board.fingerprint, '-o', tempDir(), '-q'], { env });
+    const pinned = await runCli(
+      ['run', '--target', target(), '--identity', board.identity, '--host-key', board.fingerprint, '-o', tempDir(), '-q'],
+      { env },
+    );
     expect(pinned.code, pinned.stderr).toBe(1);
 
-    const dead = await runCli(['run', '--target', 'ssh://root@127.0.0.1:1', '--identity', board.identity, '--known-hosts', board.knownHosts, '-o', tempDir(), '-q'], { env });
+    const dead = await runCli(
+      ['run', '--target', 'ssh://root@127.0.0.1:1', '--identity', board.identity, '--known-hosts', board.knownHosts, '-o', tempDir(), '-q'],
+      { env },
+    );
     expect(dead.code, dead.stderr).toBe(4);
     expect(dead.stderr).toMatch(/cannot reach ssh:\/\/root@127\.0\.0\.1:1 .*connection refused/);
   }, 240_000);
 
-  test('the boot\'s 195 results equal what run --kernel reports for the same kernel; preflight in results.json', async () => {
+  test("the boot's 195 results equal what run --kernel reports for the same kernel; preflight in results.json", async () => {
     const sshDir = tempDir();
     const serialDir = tempDir();
     const serial = await runCli(['run', '--kernel', V3('bzImage'), '--accel', 'tcg', '-o', serialDir, '-q'], { env });
@@ -150,8 +207,14 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     expect(t.counts).toMatchObject({ total: 195, passed: 187, failed: 1, skipped: 7 });
     expect(t.documents.map((d) => d.tests.map(shape))).toEqual(s.documents.map((d) => d.tests.map(shape)));
     expect(t.metadata).toMatchObject({
-      transport: 'ssh', targetRelease: '6.12.117', targetMachine: 'x86_64', targetDebugfs: 'mounted', targetSuites: '16',
-      ending: 'done', hostKeyCheck: 'known', hostKey: `ssh-ed25519 ${board.fingerprint}`,
+      transport: 'ssh',
+      targetRelease: '6.12.117',
+      targetMachine: 'x86_64',
+      targetDebugfs: 'mounted',
+      targetSuites: '16',
+      ending: 'done',
+      hostKeyCheck: 'known',
+      hostKey: `ssh-ed25519 ${board.fingerprint}`,
     });
     expect(t.metadata['targetBootId']).toMatch(/^[0-9a-f-]{36}$/);
     expect(consecutive(kmsgSeqs(sshDir))).toBe(true);
@@ -181,9 +244,13 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     reference = readJson(dir);
     const mods = reference.documents.filter((d) => d.origin?.kind === 'module');
     expect(mods.map((d) => [d.origin?.module, d.tests.map((t) => t.name)])).toEqual([
-      ['cmdline_kunit.ko', ['cmdline']], ['list-test.ko', ['list-kunit-test', 'hlist', 'klist']], ['rust_kunit_fixture_mod.ko', ['rust_kunit_fixture_mod']],
+      ['cmdline_kunit.ko', ['cmdline']],
+      ['list-test.ko', ['list-kunit-test', 'hlist', 'klist']],
+      ['rust_kunit_fixture_mod.ko', ['rust_kunit_fixture_mod']],
     ]);
-    expect(reference.diagnostics.map((d) => d.message)).toContain('rust_minimal.ko loaded but ran no KUnit suite (none in it, or all filtered out)');
+    expect(reference.diagnostics.map((d) => d.message)).toContain(
+      'rust_minimal.ko loaded but ran no KUnit suite (none in it, or all filtered out)',
+    );
     const example = reference.documents[0]!.tests.find((t) => t.name === 'example')!;
     expect(example.attempts?.map((a) => a.status)).toEqual(['pass', 'pass']);
     expect(mods[1]!.tests[0]!.attempts).toHaveLength(2);
@@ -216,16 +283,21 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
 
   test('a module of another kernel is refused before insmod; the others load', async () => {
     const dir = tempDir();
-    const r = await runCli([...base(dir), '--modules', kernelFixture('arm64-rust-kunit', 'rust_minimal.ko'), '--modules', V3('modules/cmdline_kunit.ko')], { env });
+    const r = await runCli(
+      [...base(dir), '--modules', kernelFixture('arm64-rust-kunit', 'rust_minimal.ko'), '--modules', V3('modules/cmdline_kunit.ko')],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain('rust_minimal.ko was built for "6.12.117 SMP mod_unload aarch64" (aarch64), the target runs 6.12.117 on x86_64 (another machine): not loaded');
+    expect(r.stderr).toContain(
+      'rust_minimal.ko was built for "6.12.117 SMP mod_unload aarch64" (aarch64), the target runs 6.12.117 on x86_64 (another machine): not loaded',
+    );
     const j = readJson(dir);
     const mods = j.documents.filter((d) => d.origin?.kind === 'module');
     expect(mods.map((d) => d.tests.map((t) => [t.name, t.status]))).toEqual([[['cmdline', 'pass']], [['rust_minimal.ko', 'not-run']]]);
     expect(readFileSync(join(dir, 'target.log'), 'utf8')).not.toMatch(/insmod \S*rust_minimal/);
   }, 120_000);
 
-  test('a target without debugfs: one line that says so; the boot\'s results; --filter is not-run', async () => {
+  test("a target without debugfs: one line that says so; the boot's results; --filter is not-run", async () => {
     expect(board.ssh('umount /sys/kernel/debug && mount -t ramfs -o ro none /sys/kernel').status).toBe(0);
     try {
       const dir = tempDir();
@@ -266,7 +338,10 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
   test('a target that stops answering (QEMU stopped): the message and exit 4, within the keepalive and reconnect time', async () => {
     const dir = tempDir();
     const run = startCli([...base(dir), '--repeat', '3', '--reconnect-timeout', '5'], env);
-    await waitFor('the run\'s first step', () => existsSync(join(dir, 'kmsg.log')) && /step 2 begin/.test(readFileSync(join(dir, 'kmsg.log'), 'utf8')));
+    await waitFor(
+      "the run's first step",
+      () => existsSync(join(dir, 'kmsg.log')) && /step 2 begin/.test(readFileSync(join(dir, 'kmsg.log'), 'utf8')),
+    );
     const stoppedAt = Date.now();
     board.qemu.kill('SIGSTOP');
     let r: CliResult;
@@ -277,7 +352,9 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     }
     const took = Date.now() - stoppedAt;
     expect(r.code, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(/the target stopped answering \(Keepalive timeout\); reconnecting for 5 s failed: cannot reach .*no SSH answer within 10 s/);
+    expect(r.stderr).toMatch(
+      /the target stopped answering \(Keepalive timeout\); reconnecting for 5 s failed: cannot reach .*no SSH answer within 10 s/,
+    );
     expect(took).toBeLessThan(60_000); // keepalive 3 × 2 s, then the reconnect window and one ready timeout
     const j = readJson(dir); // partial results are still written
     expect(j.metadata['ending']).toBe('lost');
@@ -286,9 +363,16 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
     // Stopped before the connection: the ready timeout says so.
     board.qemu.kill('SIGSTOP');
     try {
-      await expect(runCommand({
-        target: target(), identities: [board.identity], knownHosts: board.knownHosts, output: tempDir(), sshReadyTimeoutS: 3, warn: () => undefined,
-      })).rejects.toMatchObject({ code: 'E_SSH_UNREACHABLE', exitCode: 4, message: expect.stringContaining('no SSH answer within 3 s') });
+      await expect(
+        runCommand({
+          target: target(),
+          identities: [board.identity],
+          knownHosts: board.knownHosts,
+          output: tempDir(),
+          sshReadyTimeoutS: 3,
+          warn: () => undefined,
+        }),
+      ).rejects.toMatchObject({ code: 'E_SSH_UNREACHABLE', exitCode: 4, message: expect.stringContaining('no SSH answer within 3 s') });
     } finally {
       board.qemu.kill('SIGCONT');
     }
@@ -297,7 +381,10 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
   test('a panic during a step, then the target boots again: kunit_fault crashed ("target rebooted"), exit 3', async () => {
     const dir = tempDir();
     const keys = { dir: board.dir, identity: board.identity, knownHosts: board.knownHosts, fingerprint: board.fingerprint };
-    const run = startCli([...base(dir), '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--filter', 'kunit_fault', '--reconnect-timeout', '120'], env);
+    const run = startCli(
+      [...base(dir), '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--filter', 'kunit_fault', '--reconnect-timeout', '120'],
+      env,
+    );
     // panic=-1 and -no-reboot: the panic ends QEMU; the "board" comes back with the same keys and port.
     await board.exited;
     board = await bootBoard({ port: board.port, dir: keys });
@@ -315,7 +402,10 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
 
   test('a panic during a step on a target that stays down: kunit_fault crashed, named from the last records, exit 3, no hang', async () => {
     const dir = tempDir();
-    const r = await runCli([...base(dir), '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--filter', 'kunit_fault', '--reconnect-timeout', '3'], { env });
+    const r = await runCli(
+      [...base(dir), '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--filter', 'kunit_fault', '--reconnect-timeout', '3'],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/the connection ended \(.*\) and could not be made again: cannot reach .*; the last kernel log record: "/);
     const j = readJson(dir);

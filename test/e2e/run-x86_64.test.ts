@@ -16,15 +16,42 @@ const V1 = kernelFixture('x86_64-rust-kunit', 'bzImage');
 const V2 = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const TCG = ['--accel', 'tcg', '--arch', 'x86_64'];
 
-function results(dir: string): { verdict: string; counts: Record<string, number>; documents: { tests: { name: string; status: string; tests?: { name: string; status: string; log?: string[]; crash?: { reason: string; trace: string[] } }[] }[] }[] } {
+function results(dir: string): {
+  verdict: string;
+  counts: Record<string, number>;
+  documents: {
+    tests: {
+      name: string;
+      status: string;
+      tests?: { name: string; status: string; log?: string[]; crash?: { reason: string; trace: string[] } }[];
+    }[];
+  }[];
+} {
   return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
 }
 
 describe('x86_64-rust-kunit', () => {
   test('a default run reproduces the README exactly and writes valid reports', async () => {
     const out = tempDir();
-    const r = await runCli(['run', '--kernel', V1, ...TCG, '-o', out, '-j', '1',
-      '--junit', join(out, 'junit.xml'), '--tap', join(out, 'r.tap'), '--kunit-json', join(out, 'kunit.json')], { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+    const r = await runCli(
+      [
+        'run',
+        '--kernel',
+        V1,
+        ...TCG,
+        '-o',
+        out,
+        '-j',
+        '1',
+        '--junit',
+        join(out, 'junit.xml'),
+        '--tap',
+        join(out, 'r.tap'),
+        '--kunit-json',
+        join(out, 'kunit.json'),
+      ],
+      { env: { KUNIT_BRIDGE_CACHE: freshCache() } },
+    );
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('Testing complete. Ran 192 tests: passed: 186, failed: 1, skipped: 5');
     expect(r.stdout).toContain('[FAILED] rust_fixture_fail');
@@ -70,8 +97,9 @@ describe('x86_64-rust-kunit', () => {
 
   test('--jobs 2 --run-isolated suite gives the same results as a single boot', async () => {
     const out = tempDir();
-    const r = await runCli(['run', '--kernel', V1, ...TCG, '-o', out, '--jobs', '2', '--run-isolated', 'suite', '-q'],
-      { env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+    const r = await runCli(['run', '--kernel', V1, ...TCG, '-o', out, '--jobs', '2', '--run-isolated', 'suite', '-q'], {
+      env: { KUNIT_BRIDGE_CACHE: freshCache() },
+    });
     expect(r.code, r.stderr).toBe(1);
     expect(suiteCounts(results(out))).toEqual(RUST_KUNIT);
     expect(results(out).verdict).toBe('failed');
@@ -89,9 +117,28 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
 
   test('oops=panic: names the crashed test with its trace, lists what never ran, exit 3, every report written', async () => {
     const out = tempDir();
-    const r = await runCli(['run', '--kernel', V2, ...TCG, '-o', out, '-j', '1',
-      '--append', 'kunit_bridge_fixture.mode=oops oops=panic', '--filter', 'kunit_bridge_fixture',
-      '--junit', join(out, 'junit.xml'), '--tap', join(out, 'r.tap'), '--json', join(out, 'r.json'), '--kunit-json', join(out, 'k.json')]);
+    const r = await runCli([
+      'run',
+      '--kernel',
+      V2,
+      ...TCG,
+      '-o',
+      out,
+      '-j',
+      '1',
+      '--append',
+      'kunit_bridge_fixture.mode=oops oops=panic',
+      '--filter',
+      'kunit_bridge_fixture',
+      '--junit',
+      join(out, 'junit.xml'),
+      '--tap',
+      join(out, 'r.tap'),
+      '--json',
+      join(out, 'r.json'),
+      '--kunit-json',
+      join(out, 'k.json'),
+    ]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('[CRASHED] oops_test');
     const suite = results(out).documents[0]!.tests[0]!;
@@ -107,12 +154,32 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
 
   test('oops=panic in a full boot: kunit_fault crashes, suites 11-17 never ran', async () => {
     const out = tempDir();
-    const r = await runCli(['run', '--kernel', V2, ...TCG, '-o', out, '-j', '1', '-q', '--append', 'kunit_bridge_fixture.mode=oops oops=panic']);
+    const r = await runCli([
+      'run',
+      '--kernel',
+      V2,
+      ...TCG,
+      '-o',
+      out,
+      '-j',
+      '1',
+      '-q',
+      '--append',
+      'kunit_bridge_fixture.mode=oops oops=panic',
+    ]);
     expect(r.code).toBe(3);
     const json = results(out);
     expect(json.counts).toMatchObject({ passed: 146, crashed: 1, notRun: 7 });
     expect(json.documents[0]!.tests.map((t) => `${t.name}:${t.status}`).slice(9)).toEqual([
-      'kunit_fault:crashed', '#11:not-run', '#12:not-run', '#13:not-run', '#14:not-run', '#15:not-run', '#16:not-run', '#17:not-run']);
+      'kunit_fault:crashed',
+      '#11:not-run',
+      '#12:not-run',
+      '#13:not-run',
+      '#14:not-run',
+      '#15:not-run',
+      '#16:not-run',
+      '#17:not-run',
+    ]);
   });
 
   test('a hung test: --stall-timeout kills QEMU, marks hang_test TIMEOUT, exit 3', async () => {
@@ -121,8 +188,22 @@ describe('x86_64-rust-kunit-v2 crash and hang modes', () => {
     const kernel = join(dir, 'bzImage-stall-test');
     copyFileSync(V2, kernel);
     const out = join(dir, 'out');
-    const r = await runCli(['run', '--kernel', kernel, ...TCG, '-o', out, '-j', '1', '--append', 'kunit_bridge_fixture.mode=hang',
-      '--stall-timeout', '4', '--junit', join(out, 'junit.xml')]);
+    const r = await runCli([
+      'run',
+      '--kernel',
+      kernel,
+      ...TCG,
+      '-o',
+      out,
+      '-j',
+      '1',
+      '--append',
+      'kunit_bridge_fixture.mode=hang',
+      '--stall-timeout',
+      '4',
+      '--junit',
+      join(out, 'junit.xml'),
+    ]);
     expect(r.code).toBe(3);
     // Stopped by the stall timer, not by KUnit's own 300 s timeout (which would make hang_test a failure):
     // the session's ending, the test's reason, QEMU gone, and no "test case timed out" from KUnit.

@@ -14,17 +14,24 @@ import { tempDir } from '../helpers/cli.js';
 test('a reader blocked for 3 s while the kernel boots loses no console byte', async () => {
   const dir = tempDir();
   const rawLogPath = join(dir, 'console.log');
-  const command = buildQemuCommand({ arch: 'x86_64', kernel: kernelFixture('x86_64-rust-kunit', 'bzImage'), accel: 'tcg', serialFile: rawLogPath }, existsSync);
+  const command = buildQemuCommand(
+    { arch: 'x86_64', kernel: kernelFixture('x86_64-rust-kunit', 'bzImage'), accel: 'tcg', serialFile: rawLogPath },
+    existsSync,
+  );
   let blocked = false;
   const s = await runSession({
-    command, debianPackage: 'qemu-system-x86', rawLogPath,
+    command,
+    debianPackage: 'qemu-system-x86',
+    rawLogPath,
     onRaw: () => {
       if (blocked) return;
       blocked = true;
       // A busy reader: QEMU keeps printing meanwhile. Through a pipe (-serial stdio) this loses
       // characters of the early boot (checked: "BIOS-provided physical RAM m0x…d0000-…").
       const until = Date.now() + 3000;
-      while (Date.now() < until) { /* busy */ }
+      while (Date.now() < until) {
+        /* busy */
+      }
     },
   });
   expect(blocked).toBe(true);

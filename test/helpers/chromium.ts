@@ -9,8 +9,14 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = process.env['KUNIT_BRIDGE_CHROMIUM'] ?? '/usr/bin/chromium';
 
 const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules=…` to play a rebinding DNS. */

@@ -39,8 +39,12 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: No
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdin.end(opts.input ?? '');
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   }).then(async (r) => {
@@ -53,5 +57,8 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: No
 /** PIDs of running processes whose command line contains `needle`. */
 export function processesWith(needle: string): number[] {
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return ps.stdout.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo')).map((l) => Number(l.trim().split(/\s+/)[0]));
+  return ps.stdout
+    .split('\n')
+    .filter((l) => l.includes(needle) && !l.includes('ps -eo'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
 }

@@ -44,7 +44,10 @@ export class FakeAgent {
     if (f) return Promise.resolve(f);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no frame from the runner within 5 s')), 5000);
-      this.waiters.push((frame) => { clearTimeout(timer); resolve(frame); });
+      this.waiters.push((frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
     });
   }
 
@@ -60,4 +63,3 @@ export class FakeAgent {
     return { agent, welcome };
   }
 }
-

@@ -11,7 +11,7 @@ import type { FinalResults } from 'tap-parser';
 import { countLeaves, emptyCounts, parseLog } from '../../runner/ktap/index.js';
 import type { Counts, RunResult, TestNode, TestStatus, Verdict } from '../../runner/ktap/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../runner/ktap/line-splitter.js';
-import { FILE_REPORTERS, } from '../../reporters/index.js';
+import { FILE_REPORTERS } from '../../reporters/index.js';
 
 export const SHARED = new URL('../../../shared/', import.meta.url);
 export const FIXTURES = new URL('fixtures/', SHARED);
@@ -35,7 +35,17 @@ export const MAIN_LOG = 'kernels/x86_64-rust-kunit/boot.log';
 
 export const VERDICTS: ReadonlySet<Verdict> = new Set(['passed', 'failed', 'incomplete', 'no-tests', 'no-ktap']);
 export const STATUSES: ReadonlySet<TestStatus> = new Set([
-  'pass', 'fail', 'skip', 'todo', 'xfail', 'timeout', 'error', 'crashed', 'incomplete', 'not-run', 'no-tests',
+  'pass',
+  'fail',
+  'skip',
+  'todo',
+  'xfail',
+  'timeout',
+  'error',
+  'crashed',
+  'incomplete',
+  'not-run',
+  'no-tests',
 ]);
 export const MiB = 1024 * 1024;
 export const XML: Checks = { xml: true };
@@ -76,11 +86,16 @@ export function verdictFor(result: RunResult): Verdict {
   const BAD: TestStatus[] = ['fail', 'timeout', 'error', 'crashed', 'incomplete', 'not-run'];
   const badLeaf = (n: TestNode): boolean => (n.children.length === 0 ? BAD.includes(n.status) : n.children.some(badLeaf));
   const own = [...nodes(result)].filter((n) => n.children.length > 0 && BAD.slice(0, 5).includes(n.status) && !badLeaf(n));
-  if (c.crashed + c.incomplete + c.notRun > 0 || result.documents.some((d) => !d.complete)
-    || own.some((n) => n.status === 'crashed' || n.status === 'incomplete')) return 'incomplete';
+  if (
+    c.crashed + c.incomplete + c.notRun > 0 ||
+    result.documents.some((d) => !d.complete) ||
+    own.some((n) => n.status === 'crashed' || n.status === 'incomplete')
+  )
+    return 'incomplete';
   if (c.failed + c.timeout + c.errors > 0 || own.length > 0) return 'failed';
   // A crash no test carries fails the run, unless it is the kernel's normal end (no init, no root fs).
-  const end = result.crash?.kind === 'panic' && /No working init found|VFS: Unable to mount root fs|Attempted to kill init/.test(result.crash.reason);
+  const end =
+    result.crash?.kind === 'panic' && /No working init found|VFS: Unable to mount root fs|Attempted to kill init/.test(result.crash.reason);
   if (result.crash && !end) return 'failed';
   if (c.total === 0) return 'no-tests';
   return 'passed';
@@ -90,8 +105,7 @@ export function checkModel(result: RunResult, input: string | Uint8Array): void 
   expect(VERDICTS.has(result.verdict), `verdict ${result.verdict}`).toBe(true);
   expect(result.counts).toEqual(leafCounts(result));
   const c = result.counts;
-  expect(c.total).toBe(c.passed + c.failed + c.skipped + c.todo + c.xfail + c.timeout + c.errors
-    + c.crashed + c.incomplete + c.notRun);
+  expect(c.total).toBe(c.passed + c.failed + c.skipped + c.todo + c.xfail + c.timeout + c.errors + c.crashed + c.incomplete + c.notRun);
   expect(result.verdict).toBe(verdictFor(result));
   expect(result.lines).toBe(expectedLines(input));
   for (const d of result.diagnostics) {
@@ -113,7 +127,9 @@ export function checkModel(result: RunResult, input: string | Uint8Array): void 
 
 export function tapParse(tap: string): FinalResults {
   let final: FinalResults | undefined;
-  const p = new Parser((r) => { final = r; });
+  const p = new Parser((r) => {
+    final = r;
+  });
   p.end(tap);
   if (final === undefined) throw new Error('tap-parser did not complete synchronously');
   return final;
@@ -121,7 +137,9 @@ export function tapParse(tap: string): FinalResults {
 
 export function xmllint(xml: string): { status: number | null; stderr: string } {
   const r = spawnSync('xmllint', ['--noout', '--schema', JUNIT_XSD, '-'], {
-    input: xml, encoding: 'utf8', maxBuffer: 64 * MiB,
+    input: xml,
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
   });
   if (r.error) {
     throw new Error(`xmllint could not run (${r.error.message}): install it (Debian: libxml2-utils)`);
@@ -179,7 +197,9 @@ export function checkReports(result: RunResult, checks: Checks): void {
 /** Parse (must not throw), check the model and every report; returns the result. */
 export function hostile(input: string | Uint8Array, checks: Checks = {}): RunResult {
   let result: RunResult | undefined;
-  expect(() => { result = parseLog(input); }).not.toThrow();
+  expect(() => {
+    result = parseLog(input);
+  }).not.toThrow();
   checkModel(result!, input);
   checkReports(result!, checks);
   return result!;

@@ -7,7 +7,7 @@ import { SHARED } from './corpus.js';
 
 export const KCIDB_SCHEMA = join(SHARED, 'schemas', 'kcidb-v5.3.json');
 
-let validate: ((data: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
+let validate: (((data: unknown) => boolean) & { errors?: unknown[] | null }) | undefined;
 
 /** The schema's complaints about `data` (a parsed KCIDB document); empty when it is valid. */
 export function kcidbErrors(data: unknown): string[] {
@@ -32,7 +32,8 @@ export async function runKcidbErrors(args: readonly string[], cwd: string): Prom
   const path = join(resolve(cwd, dir), 'results.json');
   if (!existsSync(path)) return [];
   const [{ readResultsFile }, { renderKcidb }] = await Promise.all([
-    import('../../runner/gate/results-file.js'), import('../../reporters/kcidb.js'),
+    import('../../runner/gate/results-file.js'),
+    import('../../reporters/kcidb.js'),
   ]);
   return kcidbErrors(JSON.parse(renderKcidb(readResultsFile(path))) as unknown).map((e) => `${path}: ${e}`);
 }

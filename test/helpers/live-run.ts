@@ -27,13 +27,18 @@ export function useServedRuns(): (args: string[], opts?: { quiet?: boolean }) =>
   /** Start `run --serve` and resolve once it printed its feed address (and token, bound beyond loopback). */
   return (args, opts = {}) => {
     const out = tempDir();
-    const child = spawn(process.execPath, [CLI, 'run', '--kernel', KERNEL, '--accel', 'tcg', '-j', '1', ...(opts.quiet === false ? [] : ['-q']), '-o', out, ...args],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--kernel', KERNEL, '--accel', 'tcg', '-j', '1', ...(opts.quiet === false ? [] : ['-q']), '-o', out, ...args],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
     children.push(child);
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     let err = '';
     let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     return new Promise((resolve, reject) => {
       child.stderr!.on('data', (d: Buffer) => {
         err += d.toString();

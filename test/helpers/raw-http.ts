@@ -14,7 +14,11 @@ export interface RawResponse {
 }
 
 /** Send `data` (then, if given, `after` once the response head arrived); resolve when the server closes, after `timeoutMs` (default 3 s), or with `untilHead` once the head arrived. */
-export function rawRequest(port: number, data: string | Buffer, opts: { timeoutMs?: number; after?: Buffer; untilHead?: boolean } = {}): Promise<RawResponse> {
+export function rawRequest(
+  port: number,
+  data: string | Buffer,
+  opts: { timeoutMs?: number; after?: Buffer; untilHead?: boolean } = {},
+): Promise<RawResponse> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let text = '';
@@ -53,14 +57,18 @@ export function rawRequest(port: number, data: string | Buffer, opts: { timeoutM
 
 /** A request head: `METHOD target`, then headers, then the blank line. */
 export function head(method: string, target: string, headers: Record<string, string>): string {
-  return `${method} ${target} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return `${method} ${target} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 }
 
 /** The headers of a WebSocket upgrade. */
 export const UPGRADE: Readonly<Record<string, string>> = {
-  Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  Connection: 'Upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
 };
-
 
 /** Send `request` as is; what came back, up to the end of the response head (or the close, or 2 s). */
 export function raw(port: number, request: string | Uint8Array): Promise<string> {
@@ -73,17 +81,36 @@ export function raw(port: number, request: string | Uint8Array): Promise<string>
     });
     s.on('error', () => {});
     const timer = setTimeout(() => s.destroy(), 2000);
-    s.on('close', () => { clearTimeout(timer); resolve(got); });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
   });
 }
 
 /** A WebSocket upgrade request for `target` (a valid key and version), with extra header lines. */
-export const upgrade = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-  + `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+export const upgrade = (target: string, extra = ''): string =>
+  `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 
 /** A plain GET of `target`. */
 export const plain = (target: string): string => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 
 /** Request targets that `new URL(target, base)` throws on, and other odd ones. */
-export const HOSTILE_TARGETS = ['//x:99999/', '//[', '//%', '//', '/%', '/agent?token=%', '/agent?token=%zz&token=x', '*', 'http://[::1', '/agent#x',
-  `/${'a'.repeat(6000)}`, '/agent?token', '/agent/?token=x', '/AGENT?token=x', '/agent?%00=%ff'];
+export const HOSTILE_TARGETS = [
+  '//x:99999/',
+  '//[',
+  '//%',
+  '//',
+  '/%',
+  '/agent?token=%',
+  '/agent?token=%zz&token=x',
+  '*',
+  'http://[::1',
+  '/agent#x',
+  `/${'a'.repeat(6000)}`,
+  '/agent?token',
+  '/agent/?token=x',
+  '/AGENT?token=x',
+  '/agent?%00=%ff',
+];

@@ -18,8 +18,16 @@ function numbered(children: TestNode[]): TestNode[] {
 
 function doc(index: number, tests: TestNode[], log: string[] = []): KtapDocument {
   return {
-    index, format: 'KTAP', version: 1, plan: tests.length, tests: numbered(tests), log,
-    complete: true, startLine: 1, endLine: 100, attributes: {},
+    index,
+    format: 'KTAP',
+    version: 1,
+    plan: tests.length,
+    tests: numbered(tests),
+    log,
+    complete: true,
+    startLine: 1,
+    endLine: 100,
+    attributes: {},
   };
 }
 
@@ -135,16 +143,30 @@ export function sampleResult(): RunResult {
 /** A suite run three times (run --repeat 3): one flaky test, one skipped and not re-run. */
 export function repeatedResult(): RunResult {
   const flaky = node('sometimes', 'fail', {
-    number: 1, log: ['sometimes: EXPECTATION FAILED at x.c:1'], flaky: true,
-    attempts: [{ attempt: 1, status: 'pass' }, { attempt: 2, status: 'fail' }, { attempt: 3, status: 'pass' }],
+    number: 1,
+    log: ['sometimes: EXPECTATION FAILED at x.c:1'],
+    flaky: true,
+    attempts: [
+      { attempt: 1, status: 'pass' },
+      { attempt: 2, status: 'fail' },
+      { attempt: 3, status: 'pass' },
+    ],
   });
   const steady = node('steady', 'skip', {
-    number: 2, reason: 'no hw',
-    attempts: [{ attempt: 1, status: 'skip', reason: 'no hw' }, { attempt: 2, status: 'skip', ran: false }],
+    number: 2,
+    reason: 'no hw',
+    attempts: [
+      { attempt: 1, status: 'skip', reason: 'no hw' },
+      { attempt: 2, status: 'skip', ran: false },
+    ],
   });
   const suite = node('s', 'fail', { number: 1, children: [flaky, steady], flaky: true });
   return {
     documents: [{ index: 0, tests: [suite], log: [], complete: true, startLine: 1, endLine: 1, attributes: {} }],
-    diagnostics: [], counts: { ...emptyCounts(), total: 2, failed: 1, skipped: 1 }, verdict: 'failed', lines: 1, metadata: {},
+    diagnostics: [],
+    counts: { ...emptyCounts(), total: 2, failed: 1, skipped: 1 },
+    verdict: 'failed',
+    lines: 1,
+    metadata: {},
   };
 }

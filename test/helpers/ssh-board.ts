@@ -57,12 +57,26 @@ export function boardDir(port: number): Pick<Board, 'dir' | 'identity' | 'knownH
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')));
   const pub = readFileSync(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${pub}\n`);
-  writeFileSync(join(dir, 'sshd_config'), [
-    'ListenAddress 0.0.0.0', `HostKey ${dir}/ssh_host_ed25519_key`, `AuthorizedKeysFile ${dir}/authorized_keys`,
-    'PermitRootLogin prohibit-password', 'PubkeyAuthentication yes', 'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PidFile none', 'PrintMotd no', 'PrintLastLog no',
-    'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      'ListenAddress 0.0.0.0',
+      `HostKey ${dir}/ssh_host_ed25519_key`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PidFile none',
+      'PrintMotd no',
+      'PrintLastLog no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
   const fp = spawnSync('ssh-keygen', ['-lf', join(dir, 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).stdout.split(' ')[1]!;
   return { dir, identity: join(dir, 'id_ed25519'), knownHosts: join(dir, 'known_hosts'), fingerprint: fp };
 }
@@ -74,10 +88,23 @@ async function waitForSshd(port: number, qemuGone: () => boolean, limitMs: numbe
     if (qemuGone()) throw new Error('QEMU exited before sshd answered');
     const ok = await new Promise<boolean>((resolve) => {
       const sock = tcpConnect(port, '127.0.0.1');
-      const t = setTimeout(() => { sock.destroy(); resolve(false); }, 2000);
-      sock.on('data', (d) => { clearTimeout(t); sock.destroy(); resolve(d.toString('latin1').startsWith('SSH-')); });
-      sock.on('error', () => { clearTimeout(t); resolve(false); });
-      sock.on('close', () => { clearTimeout(t); resolve(false); });
+      const t = setTimeout(() => {
+        sock.destroy();
+        resolve(false);
+      }, 2000);
+      sock.on('data', (d) => {
+        clearTimeout(t);
+        sock.destroy();
+        resolve(d.toString('latin1').startsWith('SSH-'));
+      });
+      sock.on('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
+      sock.on('close', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 300));
@@ -86,30 +113,82 @@ async function waitForSshd(port: number, qemuGone: () => boolean, limitMs: numbe
 }
 
 export async function bootBoard(opts: { port?: number; dir?: ReturnType<typeof boardDir> } = {}): Promise<Board> {
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const keys = opts.dir ?? boardDir(port);
   let consoleText = '';
-  const qemu = spawn('qemu-system-x86_64', [
-    '-nodefaults', '-nographic', '-no-reboot', '-m', '1024', '-bios', 'qboot.rom', '-kernel', V3('bzImage'), '-serial', 'stdio',
-    '-accel', 'tcg', '-cpu', 'max',
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-    '-append', `console=ttyS0 panic=-1 log_buf_len=4M root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp init=${V3('sshd-init-example.sh')} -- ${keys.dir}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  qemu.stdout!.on('data', (d: Buffer) => { consoleText += d.toString('latin1'); });
-  qemu.stderr!.on('data', (d: Buffer) => { consoleText += d.toString('latin1'); });
+  const qemu = spawn(
+    'qemu-system-x86_64',
+    [
+      '-nodefaults',
+      '-nographic',
+      '-no-reboot',
+      '-m',
+      '1024',
+      '-bios',
+      'qboot.rom',
+      '-kernel',
+      V3('bzImage'),
+      '-serial',
+      'stdio',
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-virtfs',
+      'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+      '-netdev',
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`,
+      '-device',
+      'virtio-net-pci,netdev=n0',
+      '-append',
+      `console=ttyS0 panic=-1 log_buf_len=4M root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp init=${V3('sshd-init-example.sh')} -- ${keys.dir}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  qemu.stdout!.on('data', (d: Buffer) => {
+    consoleText += d.toString('latin1');
+  });
+  qemu.stderr!.on('data', (d: Buffer) => {
+    consoleText += d.toString('latin1');
+  });
   let gone = false;
-  const exited = new Promise<number | null>((r) => qemu.on('exit', (code) => { gone = true; r(code); }));
+  const exited = new Promise<number | null>((r) =>
+    qemu.on('exit', (code) => {
+      gone = true;
+      r(code);
+    }),
+  );
   try {
     await waitForSshd(port, () => gone, 90_000);
   } catch (err) {
     qemu.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${consoleText.slice(-2000)}`);
   }
-  const sshArgs = ['-F', '/dev/null', '-o', `UserKnownHostsFile=${keys.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes',
-    '-i', keys.identity, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-p', String(port), 'root@127.0.0.1'];
+  const sshArgs = [
+    '-F',
+    '/dev/null',
+    '-o',
+    `UserKnownHostsFile=${keys.knownHosts}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-i',
+    keys.identity,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-p',
+    String(port),
+    'root@127.0.0.1',
+  ];
   return {
-    ...keys, port, qemu, exited, console: () => consoleText,
+    ...keys,
+    port,
+    qemu,
+    exited,
+    console: () => consoleText,
     ssh: (cmd) => {
       const r = spawnSync('ssh', [...sshArgs, cmd], { encoding: 'utf8', timeout: 60_000 });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -23,7 +23,9 @@ export function parseTap(tap: string): Promise<Parsed> {
         parsed.children.push(child.name);
         watch(child, level + 1);
       });
-      p.on('bailout', (reason: string) => { parsed.bailout = reason; });
+      p.on('bailout', (reason: string) => {
+        parsed.bailout = reason;
+      });
       p.on('complete', (final: FinalResults) => {
         parsed.finals.push({ name: p.name, level, final });
         if (level === 0) resolve({ ...parsed, top: final });
@@ -50,8 +52,19 @@ export function leafTally(parsed: Parsed): { total: number; pass: number; fail: 
 }
 
 /** What tap-parser should count for our leaf counts: xfail passes, not-run skips, every bad ending fails. */
-export function expectedTally(c: { total: number; passed: number; xfail: number; failed: number; timeout: number; errors: number;
-  crashed: number; incomplete: number; skipped: number; notRun: number; todo: number }): ReturnType<typeof leafTally> {
+export function expectedTally(c: {
+  total: number;
+  passed: number;
+  xfail: number;
+  failed: number;
+  timeout: number;
+  errors: number;
+  crashed: number;
+  incomplete: number;
+  skipped: number;
+  notRun: number;
+  todo: number;
+}): ReturnType<typeof leafTally> {
   return {
     total: c.total,
     pass: c.passed + c.xfail,

@@ -7,7 +7,12 @@ import { REPO, kernelFixture } from '../helpers/corpus.js';
 
 function render(file: string, color = false): string {
   let out = '';
-  const view = new ConsoleView({ write: (t) => { out += t; }, color });
+  const view = new ConsoleView({
+    write: (t) => {
+      out += t;
+    },
+    color,
+  });
   const stream = new KtapStream({ onEvent: (e) => view.onEvent(e) });
   stream.write(readFileSync(file));
   view.finish(stream.finish());
@@ -17,7 +22,9 @@ function render(file: string, color = false): string {
 test('the summary lists suites and tests like kunit.py, failures with their log', () => {
   const out = render(kernelFixture('x86_64-rust-kunit', 'boot.log'));
   expect(out).toContain('============= rust_kunit_fixture (4 subtests) ==============');
-  expect(out).toContain('[FAILED] rust_fixture_fail\n    rust_fixture_fail: ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68\n    Expected answer == 43 to be true, but is false\n');
+  expect(out).toContain(
+    '[FAILED] rust_fixture_fail\n    rust_fixture_fail: ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68\n    Expected answer == 43 to be true, but is false\n',
+  );
   expect(out).toContain('[SKIPPED] rust_fixture_skip  # skipped on purpose by the Rust fixture suite');
   expect(out).toContain('[PASSED] kunit_test_fault_null_dereference');
   expect(out).toMatch(/Testing complete\. Ran 192 tests: passed: 186, failed: 1, skipped: 5\n$/);
@@ -42,7 +49,9 @@ test('colour only when asked', () => {
 });
 
 test('summarize names every non-zero count', () => {
-  expect(summarize({ ...emptyCounts(), total: 3, passed: 1, crashed: 1, notRun: 1 })).toBe('Ran 3 tests: passed: 1, crashed: 1, not run: 1');
+  expect(summarize({ ...emptyCounts(), total: 3, passed: 1, crashed: 1, notRun: 1 })).toBe(
+    'Ran 3 tests: passed: 1, crashed: 1, not run: 1',
+  );
 });
 
 test('a suite run again in a later document (debugfs re-run, run --repeat) gets its header again; a failure is listed once', () => {
@@ -56,7 +65,11 @@ test('a suite run again in a later document (debugfs re-run, run --repeat) gets 
 test('TODO is never listed under Failures, and exits 0; a run that did not pass says its verdict', () => {
   const view = (log: string): string => {
     let out = '';
-    const v = new ConsoleView({ write: (t) => { out += t; } });
+    const v = new ConsoleView({
+      write: (t) => {
+        out += t;
+      },
+    });
     const stream = new KtapStream({ onEvent: (e) => v.onEvent(e) });
     stream.write(log);
     const result = stream.finish();

@@ -45,16 +45,21 @@ describe('junitReporter', () => {
 
   it('writes one flat testsuite per suite path, unique across documents', () => {
     const names = [
-      'example', 'example.example_params_test', 'crashy', 'troubled',
-      'example #2', 'rust_doctests_kernel', 'early_crash', 'nothing_here',
+      'example',
+      'example.example_params_test',
+      'crashy',
+      'troubled',
+      'example #2',
+      'rust_doctests_kernel',
+      'early_crash',
+      'nothing_here',
     ];
     expect(xpath(file, 'count(//testsuite)')).toBe(String(names.length));
     expect(xpath(file, 'count(//testsuite/testsuite)')).toBe('0');
     names.forEach((name, i) => {
       expect(xpath(file, `string(//testsuite[${i + 1}]/@name)`)).toBe(name);
     });
-    expect(xpath(file, `string(${tc('example.example_params_test', 'example value 3')}/@classname)`))
-      .toBe('example.example_params_test');
+    expect(xpath(file, `string(${tc('example.example_params_test', 'example value 3')}/@classname)`)).toBe('example.example_params_test');
     expect(xpath(file, `string(${tc('example #2', 'example_simple_test')}/@classname)`)).toBe('example #2');
   });
 
@@ -65,8 +70,7 @@ describe('junitReporter', () => {
 
   it('reports a failure with the assertion line as message and the log as body', () => {
     const f = `${tc('example', 'example_fail_test')}/failure`;
-    expect(xpath(file, `string(${f}/@message)`))
-      .toBe('example_fail_test: EXPECTATION FAILED at lib/kunit/kunit-example-test.c:42');
+    expect(xpath(file, `string(${f}/@message)`)).toBe('example_fail_test: EXPECTATION FAILED at lib/kunit/kunit-example-test.c:42');
     const body = xpath(file, `string(${f})`);
     expect(body).toContain('Expected 1 + 1 == 3, but');
     expect(body).toContain('bad ]]> twice ]]> <tag> & "q"');
@@ -76,13 +80,11 @@ describe('junitReporter', () => {
 
   it('maps skip, todo, xfail and not-run', () => {
     expect(xpath(file, `string(${tc('example', 'example_skip_test')}/skipped)`)).toBe('this test should be skipped');
-    expect(xpath(file, `string(${tc('example', 'example_todo_test')}/skipped)`))
-      .toBe('TODO: not written yet # see bug \\42');
+    expect(xpath(file, `string(${tc('example', 'example_todo_test')}/skipped)`)).toBe('TODO: not written yet # see bug \\42');
     const xfail = tc('example', 'example_xfail_test');
     expect(xpath(file, `count(${xfail}/*[self::skipped or self::failure or self::error])`)).toBe('0');
     expect(xpath(file, `string(${xfail}/system-out)`)).toBe('XFAIL: known bug #123');
-    expect(xpath(file, `string(${tc('crashy', 'crashy_after')}/skipped)`))
-      .toBe('not run: the run ended before this test');
+    expect(xpath(file, `string(${tc('crashy', 'crashy_after')}/skipped)`)).toBe('not run: the run ended before this test');
   });
 
   it('reports crashes, timeouts, errors and incomplete tests as errors', () => {
@@ -95,8 +97,7 @@ describe('junitReporter', () => {
     expect(body).toContain(' <TASK>');
     expect(xpath(file, `string(${tc('troubled', 'slow_test')}/error/@message)`)).toBe('timed out: exceeded 300 seconds');
     expect(xpath(file, `string(${tc('troubled', 'err_test')}/error/@message)`)).toBe('could not allocate #2');
-    expect(xpath(file, `string(${tc('troubled', 'cut_test')}/error/@message)`))
-      .toBe('no result: output ended before this test finished');
+    expect(xpath(file, `string(${tc('troubled', 'cut_test')}/error/@message)`)).toBe('no result: output ended before this test finished');
   });
 
   it('keeps a suite that crashed before any case visible, and an empty suite empty', () => {
@@ -120,8 +121,7 @@ describe('junitReporter', () => {
   it('puts run metadata, counts and verdict once, on the first testsuite; each suite keeps what differs', () => {
     expect(xpath(file, 'count(/testsuites/properties)')).toBe('0');
     expect(xpath(file, 'count(//testsuite[not(properties)])')).toBe('0');
-    const prop = (s: string, name: string): string =>
-      xpath(file, `string(${suite(s)}/properties/property[@name="${name}"]/@value)`);
+    const prop = (s: string, name: string): string => xpath(file, `string(${suite(s)}/properties/property[@name="${name}"]/@value)`);
     expect(prop('example', 'arch')).toBe('x86_64');
     expect(prop('example', 'kernel')).toBe('6.12.0 <&>');
     expect(prop('example', 'weirdkey')).toBe('vbold');
@@ -137,8 +137,7 @@ describe('junitReporter', () => {
   it('cleans names and logs but keeps XML specials', () => {
     // (XPath 1.0 literals cannot hold both quote kinds, so select the case by position.)
     expect(xpath(file, `string(${suite('example')}/testcase[last()]/@name)`)).toBe(WEIRD_NAME_CLEAN);
-    expect(xpath(file, `string(${suite('example')}/testcase[last()]/system-out)`))
-      .toBe('log with # hash \\ backslash  nul green');
+    expect(xpath(file, `string(${suite('example')}/testcase[last()]/system-out)`)).toBe('log with # hash \\ backslash  nul green');
   });
 
   it('leaves out file/line by default and adds them when asked (outside both schemas)', () => {
@@ -147,8 +146,9 @@ describe('junitReporter', () => {
     const doctest = tc('rust_doctests_kernel', 'rust_doctest_kernel_str_rs_3');
     expect(xpath(located, `string(${doctest}/@file)`)).toBe('rust/kernel/str.rs');
     expect(xpath(located, `string(${doctest}/@line)`)).toBe('123');
-    expect(xpath(located, `string(${doctest}/failure/@message)`))
-      .toBe('rust_doctest_kernel_str_rs_3: ASSERTION FAILED at rust/kernel/str.rs:130');
+    expect(xpath(located, `string(${doctest}/failure/@message)`)).toBe(
+      'rust_doctest_kernel_str_rs_3: ASSERTION FAILED at rust/kernel/str.rs:130',
+    );
     for (const schema of SCHEMAS) expect(validate(located, schema).ok).toBe(false);
   });
 
@@ -157,9 +157,14 @@ describe('junitReporter', () => {
     expect(junitReporter.render(sampleResult(), { runName: 'other' })).toContain('<testsuites name="other"');
   });
 
-  it('shows a crash outside any test and a log without KTAP as errors; the kernel\'s normal end is no error', () => {
+  it("shows a crash outside any test and a log without KTAP as errors; the kernel's normal end is no error", () => {
     const crashOnly: RunResult = {
-      documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'no-ktap', lines: 10, metadata: {},
+      documents: [],
+      diagnostics: [],
+      counts: emptyCounts(),
+      verdict: 'no-ktap',
+      lines: 10,
+      metadata: {},
       crash: { reason: 'Oops: general protection fault', kind: 'oops', trace: ['Oops: general protection fault', 'Call Trace:'], line: 7 },
     };
     const f = writeXml(junitReporter.render(crashOnly));
@@ -168,7 +173,12 @@ describe('junitReporter', () => {
     expect(xpath(f, 'count(//testcase/error)')).toBe('1');
     expect(xpath(f, 'string(//testcase[1]/error/@message)')).toBe('Oops: general protection fault');
 
-    const end = { reason: 'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)', kind: 'panic' as const, trace: [], line: 7 };
+    const end = {
+      reason: 'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)',
+      kind: 'panic' as const,
+      trace: [],
+      line: 7,
+    };
     const g = writeXml(junitReporter.render({ ...crashOnly, crash: end }));
     expect(xpath(g, 'count(//testcase/error)')).toBe('1');
     expect(xpath(g, 'string(//testcase[1]/error/@message)')).toBe('no KTAP output found: did any KUnit tests run?');
@@ -178,17 +188,25 @@ describe('junitReporter', () => {
 
   it('shows a suite that failed on its own although all its cases passed', () => {
     const r = sampleResult();
-    r.documents = [{
-      index: 0, tests: [node('exit_fails', 'fail', {
-        log: ['exit_fails: EXPECTATION FAILED at suite_exit'],
-        children: [node('ok_case', 'pass')],
-      })],
-      log: [], complete: true, startLine: 1, endLine: 5, attributes: {},
-    }];
+    r.documents = [
+      {
+        index: 0,
+        tests: [
+          node('exit_fails', 'fail', {
+            log: ['exit_fails: EXPECTATION FAILED at suite_exit'],
+            children: [node('ok_case', 'pass')],
+          }),
+        ],
+        log: [],
+        complete: true,
+        startLine: 1,
+        endLine: 5,
+        attributes: {},
+      },
+    ];
     const f = writeXml(junitReporter.render(r));
     for (const schema of SCHEMAS) expect(validate(f, schema).ok).toBe(true);
-    expect(xpath(f, 'string(//testcase[@name="exit_fails"]/failure/@message)'))
-      .toBe('exit_fails: EXPECTATION FAILED at suite_exit');
+    expect(xpath(f, 'string(//testcase[@name="exit_fails"]/failure/@message)')).toBe('exit_fails: EXPECTATION FAILED at suite_exit');
   });
 });
 

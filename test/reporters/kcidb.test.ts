@@ -27,7 +27,10 @@ function parse(path: string, metadata: Record<string, string> = {}): RunResult {
 
 const leaves = (r: RunResult): TestNode[] => {
   const out: TestNode[] = [];
-  const walk = (n: TestNode): void => { if (n.children.length === 0) out.push(n); else n.children.forEach(walk); };
+  const walk = (n: TestNode): void => {
+    if (n.children.length === 0) out.push(n);
+    else n.children.forEach(walk);
+  };
   for (const d of r.documents) d.tests.forEach(walk);
   return out;
 };
@@ -54,8 +57,11 @@ describe('KCIDB over the whole corpus', () => {
 
 describe('KCIDB pieces', () => {
   test('statuses', () => {
-    expect(['pass', 'xfail', 'fail', 'crashed', 'timeout', 'error', 'incomplete', 'not-run', 'skip', 'todo', 'no-tests'].map((s) => kcidbStatus(s as never)))
-      .toEqual(['PASS', 'PASS', 'FAIL', 'FAIL', 'ERROR', 'ERROR', 'ERROR', 'MISS', 'SKIP', 'SKIP', 'SKIP']);
+    expect(
+      ['pass', 'xfail', 'fail', 'crashed', 'timeout', 'error', 'incomplete', 'not-run', 'skip', 'todo', 'no-tests'].map((s) =>
+        kcidbStatus(s as never),
+      ),
+    ).toEqual(['PASS', 'PASS', 'FAIL', 'FAIL', 'ERROR', 'ERROR', 'ERROR', 'MISS', 'SKIP', 'SKIP', 'SKIP']);
   });
   test('path parts: invalid characters become _ (a dot too: it separates parts)', () => {
     expect(kcidbPathPart('example value 3')).toBe('example_value_3');
@@ -70,7 +76,7 @@ describe('KCIDB pieces', () => {
     expect(cut.endsWith('[… cut to 16 KiB]')).toBe(true);
     expect(excerpt('a\u0000b')).toBe('ab');
   });
-  test('origin and the CI\'s own ids: referred to, not written', () => {
+  test("origin and the CI's own ids: referred to, not written", () => {
     const result = parse(corpus()[0]!.path, { arch: 'arm64' });
     const out = JSON.parse(renderKcidb(result, { kcidbOrigin: 'my_lab', kcidbCheckoutId: 'ci:123', kcidbBuildId: '456' })) as Kcidb;
     expect(kcidbErrors(out)).toEqual([]);
@@ -87,12 +93,20 @@ describe('KCIDB and --known', () => {
   test('a known failure: the test says so, one issue for the entry, one incident for the test; valid', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
     const file = join(dir, 'known.yaml');
-    writeFileSync(file, '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n');
+    writeFileSync(
+      file,
+      '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n',
+    );
     const result = parse(kernelFixture('x86_64-rust-kunit', 'boot.log'), { arch: 'x86_64' });
     applyGate(result, { known: loadKnownFile(file), knownFile: file });
-    const out = JSON.parse(renderKcidb(result)) as Kcidb & { issues: { id: string; report_url?: string }[]; incidents: { issue_id: string; test_id: string }[] };
+    const out = JSON.parse(renderKcidb(result)) as Kcidb & {
+      issues: { id: string; report_url?: string }[];
+      incidents: { issue_id: string; test_id: string }[];
+    };
     expect(kcidbErrors(out)).toEqual([]);
-    const t = out.tests.find((x) => x.path === 'kunit.exec.rust_kunit_fixture.rust_fixture_fail')! as Kcidb['tests'][number] & { comment?: string };
+    const t = out.tests.find((x) => x.path === 'kunit.exec.rust_kunit_fixture.rust_fixture_fail')! as Kcidb['tests'][number] & {
+      comment?: string;
+    };
     expect(t.status).toBe('FAIL');
     expect(t.comment).toBe('known failure: fails on purpose (https://bugs.example.org/1234)');
     expect(out.issues).toHaveLength(1);
@@ -101,7 +115,7 @@ describe('KCIDB and --known', () => {
   });
 });
 
-test('every e2e run is checked: the helper renders and validates the KCIDB of a run\'s results.json', async () => {
+test("every e2e run is checked: the helper renders and validates the KCIDB of a run's results.json", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kb-kcidb-'));
   const result = parse(corpus()[0]!.path, { arch: 'x86_64', kernelVersion: 'bad\u0000version' });
   writeFileSync(join(dir, 'results.json'), jsonReporter.render(result));

@@ -19,13 +19,22 @@ describe('tapReporter', () => {
   it('parses back without TAP errors, plans satisfied at every level', async () => {
     const parsed = await parseTap(tap);
     for (const { name, final } of parsed.finals) {
-      expect(final.failures.filter((f) => 'tapError' in f && f.tapError), name).toEqual([]);
+      expect(
+        final.failures.filter((f) => 'tapError' in f && f.tapError),
+        name,
+      ).toEqual([]);
       expect(final.plan.end, name).toBe(final.count);
     }
     expect(parsed.top.count).toBe(7);
     expect(parsed.top.ok).toBe(false);
     expect(parsed.children).toEqual([
-      'example', 'example_params_test', 'crashy', 'troubled', 'example', 'rust_doctests_kernel', 'nothing_here',
+      'example',
+      'example_params_test',
+      'crashy',
+      'troubled',
+      'example',
+      'rust_doctests_kernel',
+      'nothing_here',
     ]);
   });
 
@@ -72,7 +81,9 @@ describe('tapReporter', () => {
     const parsed = await parseTap(tap);
     const diag = (name: string): unknown => parsed.asserts.find((a) => a.result.name === name)?.result.diag;
     expect(diag('crashy_boom')).toMatchObject({
-      status: 'crashed', reason: 'Kernel panic - not syncing: Fatal exception', crash_kind: 'panic',
+      status: 'crashed',
+      reason: 'Kernel panic - not syncing: Fatal exception',
+      crash_kind: 'panic',
       trace: expect.arrayContaining(['RIP: 0010:crashy_boom+0x12/0x30', ' <TASK>']),
     });
     expect(diag('slow_test')).toMatchObject({ status: 'timeout', reason: 'exceeded 300 seconds' });
@@ -87,9 +98,7 @@ describe('tapReporter', () => {
   });
 
   it('puts logs as comments before the result line', () => {
-    expect(tap).toContain(
-      '    #     1 + 1 == 2 (0x2)\n    # bad ]]> twice ]]> <tag> & "q"\n    not ok 2 - example_fail_test\n',
-    );
+    expect(tap).toContain('    #     1 + 1 == 2 (0x2)\n    # bad ]]> twice ]]> <tag> & "q"\n    not ok 2 - example_fail_test\n');
     expect(tap).toContain('# suite_init ran\nnot ok 6 - early_crash\n');
   });
 
@@ -104,7 +113,12 @@ describe('tapReporter', () => {
 
   it('bails out when there was no KTAP at all', async () => {
     const none: RunResult = {
-      documents: [], diagnostics: [], counts: emptyCounts(), verdict: 'no-ktap', lines: 3, metadata: {},
+      documents: [],
+      diagnostics: [],
+      counts: emptyCounts(),
+      verdict: 'no-ktap',
+      lines: 3,
+      metadata: {},
     };
     const parsed = await parseTap(tapReporter.render(none));
     expect(parsed.bailout).toBe('no KTAP output found: did any KUnit tests run?');

@@ -24,7 +24,15 @@ test('the package entry points resolve by name and parse a real log', () => {
       stream: typeof KtapStream, reporters: FILE_REPORTERS.map((f) => f.name).includes('junit'),
       junit: junit.startsWith('<?xml'), rule: isShownFailing('fail') && !isShownFailing('todo') }));`);
   expect(r.stderr).toBe('');
-  expect(JSON.parse(r.stdout)).toEqual({ verdict: 'failed', total: 192, failed: 1, stream: 'function', reporters: true, junit: true, rule: true });
+  expect(JSON.parse(r.stdout)).toEqual({
+    verdict: 'failed',
+    total: 192,
+    failed: 1,
+    stream: 'function',
+    reporters: true,
+    junit: true,
+    rule: true,
+  });
 });
 
 test('importing runner/cli.js runs nothing: no output, no exit code, no listeners left', () => {
@@ -35,9 +43,13 @@ test('importing runner/cli.js runs nothing: no output, no exit code, no listener
 });
 
 test('package.json: bin is the shim, and every export target exists after the build', () => {
-  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string>; exports: Record<string, string | Record<string, string>> };
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+    exports: Record<string, string | Record<string, string>>;
+  };
   expect(pkg.bin['kunit-bridge']).toBe('dist/runner/bin.js');
   for (const target of Object.values(pkg.exports)) {
-    for (const file of typeof target === 'string' ? [target] : Object.values(target)) expect(() => readFileSync(join(REPO, file))).not.toThrow();
+    for (const file of typeof target === 'string' ? [target] : Object.values(target))
+      expect(() => readFileSync(join(REPO, file))).not.toThrow();
   }
 });

@@ -21,15 +21,27 @@ function result(suites: TestNode[], metadata: Record<string, string>, shard?: Pa
   for (const s of suites) countLeaves(s, counts);
   const r: RunResult = {
     documents: [{ index: 0, tests: suites, log: [], complete: true, startLine: 1, endLine: 9, attributes: {} }],
-    diagnostics: [], counts, verdict: counts.failed ? 'failed' : 'passed', lines: 10, metadata,
+    diagnostics: [],
+    counts,
+    verdict: counts.failed ? 'failed' : 'passed',
+    lines: 10,
+    metadata,
   };
-  if (shard) r.shard = { index: 1, total: 3, kernelHash: 'h1', expected: [], suites: SUITES, parts: PARTS, modules: [[], [], []], ...shard };
+  if (shard)
+    r.shard = { index: 1, total: 3, kernelHash: 'h1', expected: [], suites: SUITES, parts: PARTS, modules: [[], [], []], ...shard };
   return r;
 }
 const meta = { arch: 'x86_64', kernelVersion: '6.12.117', kernelHash: 'h1' };
 const shard = (k: number, over: Partial<ShardInfo> = {}, m: Record<string, string> = meta): MergeInput => {
   const expected = SUITES.filter((_, i) => PARTS[i] === k);
-  return { path: `s${k}.json`, result: result(expected.map((n) => suite(n)), m, { index: k, expected, ...over }) };
+  return {
+    path: `s${k}.json`,
+    result: result(
+      expected.map((n) => suite(n)),
+      m,
+      { index: k, expected, ...over },
+    ),
+  };
 };
 const refusal = (inputs: MergeInput[]): string => {
   try {
@@ -46,7 +58,12 @@ describe('merge', () => {
   test('shards in any order: single-boot order, renumbered, counts and verdict of the whole', () => {
     const { result: r, warnings } = mergeRuns([shard(3), shard(1), shard(2)]);
     expect(warnings).toEqual([]);
-    expect(r.documents[0]!.tests.map((t) => [t.name, t.number])).toEqual([['sa', 1], ['sb', 2], ['sc', 3], ['sd', 4]]);
+    expect(r.documents[0]!.tests.map((t) => [t.name, t.number])).toEqual([
+      ['sa', 1],
+      ['sb', 2],
+      ['sc', 3],
+      ['sd', 4],
+    ]);
     expect(r.counts.total).toBe(8);
     expect(r.verdict).toBe('passed');
     expect(r.metadata['shards']).toBe('3');
@@ -55,10 +72,15 @@ describe('merge', () => {
   test('a missing shard: its suites not-run, named; incomplete', () => {
     const { result: r, warnings } = mergeRuns([shard(1), shard(3)]);
     expect(warnings).toEqual([expect.stringContaining('shard 2/3 is missing: its 2 suite(s) are not-run: sb, sc')]);
-    expect(r.documents[0]!.tests.map((t) => [t.name, t.status])).toEqual([['sa', 'pass'], ['sb', 'not-run'], ['sc', 'not-run'], ['sd', 'pass']]);
+    expect(r.documents[0]!.tests.map((t) => [t.name, t.status])).toEqual([
+      ['sa', 'pass'],
+      ['sb', 'not-run'],
+      ['sc', 'not-run'],
+      ['sd', 'pass'],
+    ]);
     expect(r.verdict).toBe('incomplete');
   });
-  test('a missing shard\'s modules are not-run too', () => {
+  test("a missing shard's modules are not-run too", () => {
     const mods = [['a.ko'], ['b.ko'], []];
     const { result: r, warnings } = mergeRuns([shard(1, { modules: mods }), shard(3, { modules: mods })]);
     expect(warnings[0]).toContain('module(s) not loaded: b.ko');
@@ -69,7 +91,9 @@ describe('merge', () => {
     const overlap = shard(2);
     overlap.result.documents[0]!.tests.push(suite('sa'));
     expect(refusal([shard(1), overlap])).toMatch(/test sa\.t1 is in both s1\.json and s2\.json/);
-    expect(refusal([shard(1), shard(2, { kernelHash: 'h2' }, { ...meta, kernelHash: 'h2' })])).toMatch(/s1\.json and s2\.json are runs of different kernel images/);
+    expect(refusal([shard(1), shard(2, { kernelHash: 'h2' }, { ...meta, kernelHash: 'h2' })])).toMatch(
+      /s1\.json and s2\.json are runs of different kernel images/,
+    );
     expect(refusal([shard(1), shard(2, { parts: [1, 1, 2, 3] })])).toMatch(/planned differently/);
     expect(refusal([shard(1), shard(2, { total: 4 })])).toMatch(/planned differently/);
     expect(refusal([shard(1), shard(1)])).toMatch(/given twice/);
@@ -115,7 +139,7 @@ describe('merge --known / --baseline', () => {
     writeFileSync(p, jsonReporter.render(r));
     return p;
   };
-  test('a known entry for one arch keeps that group\'s failure from failing the merge; the other arch still fails', async () => {
+  test("a known entry for one arch keeps that group's failure from failing the merge; the other arch still fails", async () => {
     const { mergeCommand } = await import('../../runner/commands/merge.js');
     const dir = mkdtempSync(join(tmpdir(), 'kb-merge-'));
     const arm = { arch: 'arm64', kernelVersion: '6.12.117', kernelHash: 'h9' };
@@ -130,7 +154,14 @@ describe('merge --known / --baseline', () => {
     writeFileSync(known, '- test: sa.t1\n  status: failed\n  arch: [x86_64]\n  reason: not this one\n');
     expect((await mergeCommand({ inputs: [x, a], reports: {}, gate: { known }, ...quiet })).verdict).toBe('failed');
     // Against a baseline where it failed already: still failing, not a regression.
-    const base = write(dir, 'base.json', mergeRuns([{ path: 'x', result: result([suite('sa')], meta) }, { path: 'a', result: result([suite('sa', 'fail')], arm) }]).result);
+    const base = write(
+      dir,
+      'base.json',
+      mergeRuns([
+        { path: 'x', result: result([suite('sa')], meta) },
+        { path: 'a', result: result([suite('sa', 'fail')], arm) },
+      ]).result,
+    );
     expect((await mergeCommand({ inputs: [x, a], reports: {}, gate: { baseline: base }, ...quiet })).verdict).toBe('passed');
   });
 });

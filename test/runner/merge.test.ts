@@ -25,7 +25,14 @@ function lane(names: string[]) {
 test('two lanes merge into the tree and counts of one boot, in boot order', () => {
   const a = order.filter((_, i) => i % 3 === 0);
   const b = order.filter((_, i) => i % 3 !== 0);
-  const merged = mergeLanes([{ lane: 1, result: lane(b) }, { lane: 0, result: lane(a) }], order, [a, b]);
+  const merged = mergeLanes(
+    [
+      { lane: 1, result: lane(b) },
+      { lane: 0, result: lane(a) },
+    ],
+    order,
+    [a, b],
+  );
   expect(merged.documents).toHaveLength(1);
   expect(merged.documents[0]!.tests.map((t) => t.name)).toEqual(order);
   expect(merged.documents[0]!.tests.map((t) => t.number)).toEqual(order.map((_, i) => i + 1));

@@ -29,12 +29,20 @@ test('eight processes racing for the same second each get a directory of their o
   const script = `const { createOutputDir } = await import(${JSON.stringify(mod)});
     while (Date.now() < ${start}) {}
     process.stdout.write(createOutputDir(${JSON.stringify(cwd)}, undefined, new Date(${AT.getTime()})));`;
-  const outs = await Promise.all(Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
-    const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let s = '';
-    c.stdout.on('data', (d: Buffer) => { s += d.toString(); });
-    c.on('close', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}`))));
-  })));
+  const outs = await Promise.all(
+    Array.from(
+      { length: 8 },
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let s = '';
+          c.stdout.on('data', (d: Buffer) => {
+            s += d.toString();
+          });
+          c.on('close', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}`))));
+        }),
+    ),
+  );
   expect(new Set(outs).size).toBe(8);
   expect(readdirSync(join(cwd, 'kunit-bridge-out')).length).toBe(8);
 });
@@ -56,5 +64,7 @@ test('an output directory that cannot be created: E_OUTPUT_DIR, exit 2, one line
   }
   expect(err).toBeInstanceOf(BridgeError);
   expect(err).toMatchObject({ code: 'E_OUTPUT_DIR', exitCode: 2 });
-  expect((err as Error).message).toBe(`cannot create the output directory ${join(cwd, 'file/out')}: a file is in the way (that path or a parent of it is not a directory)`);
+  expect((err as Error).message).toBe(
+    `cannot create the output directory ${join(cwd, 'file/out')}: a file is in the way (that path or a parent of it is not a directory)`,
+  );
 });

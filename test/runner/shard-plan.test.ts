@@ -32,7 +32,14 @@ function randomSuites(rng: Prng): ListedSuite[] {
   const n = 1 + rng.int(60);
   const names = new Set<string>();
   while (names.size < n) names.add(randomName(rng));
-  return [...names].map((name) => ({ name, attributes: {}, tests: Array.from({ length: 1 + rng.int(8) }, (_, i) => ({ name: `t${i}`, attributes: (rng.int(5) === 0 ? { speed: 'slow' } : {}) as Record<string, string> })) }));
+  return [...names].map((name) => ({
+    name,
+    attributes: {},
+    tests: Array.from({ length: 1 + rng.int(8) }, (_, i) => ({
+      name: `t${i}`,
+      attributes: (rng.int(5) === 0 ? { speed: 'slow' } : {}) as Record<string, string>,
+    })),
+  }));
 }
 
 describe('--shard K/N', () => {
@@ -66,7 +73,10 @@ describe('--shard K/N', () => {
       // Each shard's globs select exactly its suites among all of them.
       for (let k = 1; k <= n; k++) {
         const mine = new Set(parts[k - 1]);
-        const cover = coverGlobs(suites.map((s) => s.name), mine);
+        const cover = coverGlobs(
+          suites.map((s) => s.name),
+          mine,
+        );
         if (!cover) {
           expect(mine.size).toBe(suites.length);
           continue;
@@ -94,17 +104,31 @@ describe('--shard K/N', () => {
     const parts = [1, 2, 3].map((k) => shardSuites(plan, k));
     expect(parts.find((p) => p.includes('memcpy'))).toEqual(['memcpy']);
     for (const [k, p] of parts.entries()) {
-      const cover = coverGlobs(listed.map((s) => s.name), new Set(p))!;
+      const cover = coverGlobs(
+        listed.map((s) => s.name),
+        new Set(p),
+      )!;
       expect(cover.length, `shard ${k + 1}: ${cover.map((c) => c.glob).join(' ')}`).toBeLessThanOrEqual(6);
     }
   });
 
   test('modules are split too, by file name; every shard records the whole plan', () => {
     const mods = ['c.ko', 'a.ko', 'b.ko', 'd.ko'];
-    const lanes = [1, 2].map((k) => planShardLanes({
-      suites: listed, universe: listed, modules: mods, spec: { index: k, total: 2 }, jobs: 1, splitLanes: false, laneCost: guessCost,
-    }));
-    expect(lanes[0]!.info.modules).toEqual([['a.ko', 'b.ko'], ['c.ko', 'd.ko']]);
+    const lanes = [1, 2].map((k) =>
+      planShardLanes({
+        suites: listed,
+        universe: listed,
+        modules: mods,
+        spec: { index: k, total: 2 },
+        jobs: 1,
+        splitLanes: false,
+        laneCost: guessCost,
+      }),
+    );
+    expect(lanes[0]!.info.modules).toEqual([
+      ['a.ko', 'b.ko'],
+      ['c.ko', 'd.ko'],
+    ]);
     expect(lanes[1]!.info).toMatchObject({ index: 2, total: 2, suites: lanes[0]!.info.suites, parts: lanes[0]!.info.parts });
     expect([...lanes[0]!.info.expected, ...lanes[1]!.info.expected].sort()).toEqual(listed.map((s) => s.name).sort());
   });
@@ -112,7 +136,16 @@ describe('--shard K/N', () => {
   test('with --filter suite.test: lane globs keep the test part, select among every suite', () => {
     const universe = listed;
     const suites = listed.filter((s) => s.name.startsWith('s'));
-    const r = planShardLanes({ suites, universe, modules: [], spec: { index: 1, total: 2 }, jobs: 1, splitLanes: false, laneCost: guessCost, userGlob: 's*.test_*' });
+    const r = planShardLanes({
+      suites,
+      universe,
+      modules: [],
+      spec: { index: 1, total: 2 },
+      jobs: 1,
+      splitLanes: false,
+      laneCost: guessCost,
+      userGlob: 's*.test_*',
+    });
     for (const l of r.lanes) expect(l.filterGlob).toMatch(/\.test_\*$/);
     for (const s of universe) {
       const hit = r.lanes.some((l) => globMatch(l.filterGlob!.split('.')[0]!, s.name));
@@ -120,9 +153,16 @@ describe('--shard K/N', () => {
     }
   });
 
-  test('-j inside a shard: a glob\'s suites split further by module, keeping the glob', () => {
-    const r = planShardLanes({ suites: listed, universe: listed, modules: [], spec: { index: 1, total: 1 }, jobs: 2, splitLanes: true,
-      laneCost: (s) => (s.name === 'memcpy' ? 4000 : 10) });
+  test("-j inside a shard: a glob's suites split further by module, keeping the glob", () => {
+    const r = planShardLanes({
+      suites: listed,
+      universe: listed,
+      modules: [],
+      spec: { index: 1, total: 1 },
+      jobs: 2,
+      splitLanes: true,
+      laneCost: (s) => (s.name === 'memcpy' ? 4000 : 10),
+    });
     expect(r.lanes.length).toBe(2);
     expect(r.lanes.some((l) => l.filter === 'module=memcpy_kunit')).toBe(true);
   });

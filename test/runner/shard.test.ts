@@ -15,8 +15,11 @@ describe('test list', () => {
   test('every suite and test of kunit.action=list_attr, with attributes, kernel noise ignored', () => {
     expect(suites).toHaveLength(47);
     expect(suites.reduce((a, s) => a + s.tests.length, 0)).toBe(379);
-    expect(suites[1]).toEqual({ name: 'time_test_cases', attributes: { module: 'time_test' },
-      tests: [{ name: 'time64_to_tm_test_date_range', attributes: { speed: 'slow' } }] });
+    expect(suites[1]).toEqual({
+      name: 'time_test_cases',
+      attributes: { module: 'time_test' },
+      tests: [{ name: 'time64_to_tm_test_date_range', attributes: { speed: 'slow' } }],
+    });
     expect(suites.map((s) => s.name)).not.toContain('input:');
   });
 });
@@ -31,7 +34,10 @@ describe('lanes', () => {
 
   test('two jobs on kunit-all: memcpy gets a lane of its own, everything else the other', () => {
     const lanes = planLanes(suites, 2, cost);
-    expect(lanes.map((l) => [l.filterGlob, l.filter])).toEqual([[undefined, 'module=memcpy_kunit'], [undefined, 'module!=memcpy_kunit']]);
+    expect(lanes.map((l) => [l.filterGlob, l.filter])).toEqual([
+      [undefined, 'module=memcpy_kunit'],
+      [undefined, 'module!=memcpy_kunit'],
+    ]);
     expect(lanes[0]!.suites).toEqual(['memcpy']);
     expect(lanes[1]!.suites).toHaveLength(46);
   });
@@ -50,13 +56,20 @@ describe('lanes', () => {
     for (const lane of lanes) {
       if (!lane.filterGlob) continue;
       const re = new RegExp(`^${lane.filterGlob.replace('*', '.*')}$`);
-      expect(suites.filter((s) => re.test(s.name)).map((s) => s.name).sort()).toEqual([...lane.suites].sort());
+      expect(
+        suites
+          .filter((s) => re.test(s.name))
+          .map((s) => s.name)
+          .sort(),
+      ).toEqual([...lane.suites].sort());
     }
   });
 
   test('suites without a module attribute are never filtered by module', () => {
-    const rust: ListedSuite[] = [{ name: 'rust_doctests_kernel', attributes: {}, tests: [{ name: 'a', attributes: { speed: 'slow' } }] },
-      { name: 'example', attributes: { module: 'kunit_example_test' }, tests: [{ name: 'b', attributes: {} }] }];
+    const rust: ListedSuite[] = [
+      { name: 'rust_doctests_kernel', attributes: {}, tests: [{ name: 'a', attributes: { speed: 'slow' } }] },
+      { name: 'example', attributes: { module: 'kunit_example_test' }, tests: [{ name: 'b', attributes: {} }] },
+    ];
     for (const lane of planLanes(rust, 2)) expect(lane.filter).toBeUndefined();
   });
 

@@ -11,7 +11,12 @@ function hung(): { suite: TestNode; hang: TestNode; pass: TestNode; result: Retu
   stream.write(readFileSync(kernelFixture('x86_64-rust-kunit-v2', 'boot-hang.log')));
   const result = stream.finish({ status: 'timeout', message: MESSAGE });
   const suite = result.documents[0]!.tests.find((t) => t.name === 'kunit_bridge_fixture')!;
-  return { suite, hang: suite.children.find((t) => t.name === 'hang_test')!, pass: suite.children.find((t) => t.name === 'pass_test')!, result };
+  return {
+    suite,
+    hang: suite.children.find((t) => t.name === 'hang_test')!,
+    pass: suite.children.find((t) => t.name === 'pass_test')!,
+    result,
+  };
 }
 
 test('a test the runner stopped ran until it was stopped, and so did its suite; the others keep their times', () => {
@@ -25,7 +30,7 @@ test('a test the runner stopped ran until it was stopped, and so did its suite; 
   expect(after.pass.durationMs).toBe(before.pass.durationMs);
 });
 
-test('a kernel\'s own # TIMEOUT, another message, or no wait changes nothing', () => {
+test("a kernel's own # TIMEOUT, another message, or no wait changes nothing", () => {
   const a = hung();
   const d = a.hang.durationMs;
   ranUntilStopped(a.result, 'the run took longer than 60 s (--timeout)', 8000);

@@ -49,7 +49,7 @@ test('temporary names are unpredictable (64 random bits each), and no temp file 
   expect(readFileSync(join(d, 'r.json'), 'utf8')).toBe('19\n'.repeat(1000));
 });
 
-test('a killed writer\'s temp file is removed on the next write of that report; a live writer\'s is kept', () => {
+test("a killed writer's temp file is removed on the next write of that report; a live writer's is kept", () => {
   const d = dir();
   const stale = join(d, `.junit.xml.kb-${deadPid()}-0123456789abcdef.tmp`);
   writeFileSync(stale, 'half a report');
@@ -81,7 +81,7 @@ test('a symlink planted at a stale-looking temp name is unlinked, not followed',
   expect(readdirSync(d).sort()).toEqual(['junit.xml', 'victim']);
 });
 
-test('openFresh: an old file or a planted symlink at the log\'s name is unlinked, the log created anew', () => {
+test("openFresh: an old file or a planted symlink at the log's name is unlinked, the log created anew", () => {
   const d = dir();
   const victim = join(d, 'victim');
   writeFileSync(victim, 'precious\n');
@@ -107,7 +107,9 @@ test('/dev/null and a FIFO are written in place, not replaced', async () => {
   // The reader is another process: opening a FIFO for writing waits for one.
   const cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
   let got = '';
-  cat.stdout.on('data', (c: Buffer) => { got += c.toString(); });
+  cat.stdout.on('data', (c: Buffer) => {
+    got += c.toString();
+  });
   const closed = new Promise((r) => cat.on('close', r));
   writeFileAtomic(fifo, 'through the fifo\n');
   await closed;

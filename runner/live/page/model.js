@@ -20,8 +20,10 @@ export function statusTables(rules) {
     /** What a status does to the run (pass, neutral, fail, incomplete): the badge's colour. */
     EFFECT: Object.fromEntries([...rules.map((r) => [r.status, r.effect]), ['running', 'running']]),
     /** Counts beyond the four always shown (passed, failed, skipped, crashed): [field, label, status], in summary order. */
-    MORE_COUNTS: rules.filter((r) => r.count && !['pass', 'fail', 'skip', 'crashed'].includes(r.status))
-      .sort((a, b) => a.summary - b.summary).map((r) => [r.count, r.countLabel, r.status]),
+    MORE_COUNTS: rules
+      .filter((r) => r.count && !['pass', 'fail', 'skip', 'crashed'].includes(r.status))
+      .sort((a, b) => a.summary - b.summary)
+      .map((r) => [r.count, r.countLabel, r.status]),
     /** status → the counts field a leaf adds to (none for no-tests). */
     FIELD: Object.fromEntries(rules.filter((r) => r.count).map((r) => [r.status, r.count])),
     /** Counts fields of statuses shown as failures. */
@@ -93,10 +95,25 @@ export function createModel(rules) {
       let n = run.nodes.get(key);
       if (!n) {
         n = {
-          key, lane, doc, path: sub, name: sub[i - 1], depth: i, parent,
-          pathText: sub.join('/'), pathLower: sub.join('/').toLowerCase(),
-          children: [], status: 'running', leaf: undefined, durationMs: undefined, reason: undefined,
-          location: undefined, crash: undefined, counts: undefined, plan: undefined, log: [],
+          key,
+          lane,
+          doc,
+          path: sub,
+          name: sub[i - 1],
+          depth: i,
+          parent,
+          pathText: sub.join('/'),
+          pathLower: sub.join('/').toLowerCase(),
+          children: [],
+          status: 'running',
+          leaf: undefined,
+          durationMs: undefined,
+          reason: undefined,
+          location: undefined,
+          crash: undefined,
+          counts: undefined,
+          plan: undefined,
+          log: [],
           /** a node below it is shown failing */ failBelow: false,
           /** bumped whenever its log, crash or result changes */ bodyVersion: 0,
         };
@@ -320,7 +337,21 @@ export function createModel(rules) {
   }
 
   return {
-    run, tables, apply, takeChanges, hasChanges, isGroup, hasBody, kindOf,
-    countsOf, runCounts, progress, failures, crashOutside, whyFailed, flaky, gate,
+    run,
+    tables,
+    apply,
+    takeChanges,
+    hasChanges,
+    isGroup,
+    hasBody,
+    kindOf,
+    countsOf,
+    runCounts,
+    progress,
+    failures,
+    crashOutside,
+    whyFailed,
+    flaky,
+    gate,
   };
 }

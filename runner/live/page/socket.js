@@ -77,7 +77,9 @@ export function followFeed(o) {
         o.onState('finished');
       }
     };
-    ws.onerror = () => { /* a close event follows */ };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
     ws.onclose = (ev) => {
       if (socket !== ws) return;
       socket = null;

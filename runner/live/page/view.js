@@ -64,12 +64,21 @@ export function createView(document, model) {
     let v = views.get(n);
     if (!v) {
       v = {
-        el: null, row: null, badge: null, nameEl: null, reasonEl: null, tagsEl: null, subEl: null, durEl: null,
-        bodyEl: null, kidsEl: null,
+        el: null,
+        row: null,
+        badge: null,
+        nameEl: null,
+        reasonEl: null,
+        tagsEl: null,
+        subEl: null,
+        durEl: null,
+        bodyEl: null,
+        kidsEl: null,
         /** the reader opened (true) or closed (false) it; null: as its status says */ userOpen: null,
         /** the reader asked for the whole log */ showAllLog: false,
         /** what the body shows (bodyKey), null: nothing */ renderedBody: null,
-        shownOpen: null, hidden: false,
+        shownOpen: null,
+        hidden: false,
       };
       views.set(n, v);
     }
@@ -273,9 +282,8 @@ export function createView(document, model) {
     if (isGroup(n)) {
       const c = model.countsOf(n);
       const done = c.total;
-      v.subEl.textContent = n.status === 'running'
-        ? `${done}${n.plan !== undefined ? ` / ${n.plan}` : ''} done`
-        : countsText(c, MORE_COUNTS) || '';
+      v.subEl.textContent =
+        n.status === 'running' ? `${done}${n.plan !== undefined ? ` / ${n.plan}` : ''} done` : countsText(c, MORE_COUNTS) || '';
     } else {
       v.subEl.textContent = '';
     }
@@ -392,7 +400,10 @@ export function createView(document, model) {
       bar.style.width = '';
       label.textContent = start || run.roots.length ? `${done} suite${done === 1 ? '' : 's'} done` : 'waiting for the run…';
     }
-    p.classList.toggle('has-failures', FAILING_FIELDS.some((f) => c[f] > 0));
+    p.classList.toggle(
+      'has-failures',
+      FAILING_FIELDS.some((f) => c[f] > 0),
+    );
 
     // Verdict and state.
     const verdict = $('verdict');
@@ -409,7 +420,10 @@ export function createView(document, model) {
     if (!run.end) {
       for (const [lane, n] of run.running) {
         const line = el('span', 'now');
-        line.append(el('span', 'spinner'), document.createTextNode(`${run.start && run.start.lanes > 1 ? `lane ${lane}: ` : ''}${n.path.join(' › ')}`));
+        line.append(
+          el('span', 'spinner'),
+          document.createTextNode(`${run.start && run.start.lanes > 1 ? `lane ${lane}: ` : ''}${n.path.join(' › ')}`),
+        );
         running.append(line);
       }
     }

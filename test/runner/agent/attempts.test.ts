@@ -7,16 +7,32 @@ import { readAgentLines } from '../../helpers/agent-run.js';
 
 /** The boot: suite s (a, b, c skipped with a reason) and suite t (x). */
 const BOOT = [
-  'KTAP version 1', '1..2',
-  '    KTAP version 1', '    # Subtest: s', '    1..3', '    ok 1 a', '    ok 2 b', '    ok 3 c # SKIP no hw', 'ok 1 s',
-  '    KTAP version 1', '    # Subtest: t', '    1..1', '    ok 1 x', 'ok 2 t',
+  'KTAP version 1',
+  '1..2',
+  '    KTAP version 1',
+  '    # Subtest: s',
+  '    1..3',
+  '    ok 1 a',
+  '    ok 2 b',
+  '    ok 3 c # SKIP no hw',
+  'ok 1 s',
+  '    KTAP version 1',
+  '    # Subtest: t',
+  '    1..1',
+  '    ok 1 x',
+  'ok 2 t',
 ];
 
 /** A debugfs re-run of a suite, as the kernel prints it: the suite's subtest at the top, no header of its own. */
 function rerun(suite: string, results: string[]): string[] {
   const failed = results.some((r) => r.startsWith('not ok'));
-  return ['    KTAP version 1', `    # Subtest: ${suite}`, `    1..${results.length}`,
-    ...results.map((r, i) => `    ${r.replace('#N', String(i + 1))}`), `${failed ? 'not ok' : 'ok'} 1 ${suite}`];
+  return [
+    '    KTAP version 1',
+    `    # Subtest: ${suite}`,
+    `    1..${results.length}`,
+    ...results.map((r, i) => `    ${r.replace('#N', String(i + 1))}`),
+    `${failed ? 'not ok' : 'ok'} 1 ${suite}`,
+  ];
 }
 const sAgain = (b: string, c = 'ok #N c # SKIP '): string[] => rerun('s', ['ok #N a', `${b} #N b`, c]);
 const tAgain = (): string[] => rerun('t', ['ok #N x']);
@@ -30,7 +46,12 @@ const ok: StepOutcome = { status: 0, ms: 3 };
 /** Steps that re-ran `suites` in this order, for attempts 2..N, one document each from `firstDoc` on. */
 function reruns(order: [suite: string, attempt: number][], firstDoc = 1, firstId = 1): StepRecord[] {
   return order.map(([suite, attempt], i) => ({
-    id: firstId + i, step: { op: 'run', suite }, attempt, firstDoc: firstDoc + i, endDoc: firstDoc + i + 1, outcome: ok,
+    id: firstId + i,
+    step: { op: 'run', suite },
+    attempt,
+    firstDoc: firstDoc + i,
+    endDoc: firstDoc + i + 1,
+    outcome: ok,
   }));
 }
 
@@ -43,14 +64,26 @@ const statuses = (node: TestNode) => node.attempts?.map((a) => a.status);
 
 describe('foldAttempts: --repeat', () => {
   const raw = parse(BOOT, sAgain('not ok'), tAgain(), sAgain('ok'), tAgain());
-  const folded = foldAttempts(raw, { steps: reruns([['s', 2], ['t', 2], ['s', 3], ['t', 3]]), repeat: 3 });
+  const folded = foldAttempts(raw, {
+    steps: reruns([
+      ['s', 2],
+      ['t', 2],
+      ['s', 3],
+      ['t', 3],
+    ]),
+    repeat: 3,
+  });
   const [s, t] = folded.documents[0]!.tests as [TestNode, TestNode];
 
   test('re-runs become attempts 2..N of their suite and leave the document list', () => {
     expect(raw.documents).toHaveLength(5);
     expect(folded.documents).toHaveLength(1);
     expect(folded.documents[0]!.origin).toEqual({ kind: 'boot' });
-    expect(s.attempts).toEqual([{ attempt: 1, status: 'pass' }, { attempt: 2, status: 'fail' }, { attempt: 3, status: 'pass' }]);
+    expect(s.attempts).toEqual([
+      { attempt: 1, status: 'pass' },
+      { attempt: 2, status: 'fail' },
+      { attempt: 3, status: 'pass' },
+    ]);
     expect(statuses(child(s, 'a'))).toEqual(['pass', 'pass', 'pass']);
     expect(statuses(t)).toEqual(['pass', 'pass', 'pass']);
     expect(statuses(child(t, 'x'))).toEqual(['pass', 'pass', 'pass']);
@@ -86,9 +119,13 @@ describe('foldAttempts: --repeat', () => {
     expect(folded.diagnostics).toEqual([]);
   });
 
-  test('the worst attempt\'s reason is kept, with its number', () => {
+  test("the worst attempt's reason is kept, with its number", () => {
     const r = foldAttempts(parse(BOOT, sAgain('ok'), sAgain('not ok', 'not ok #N c # TIMEOUT too slow')), {
-      steps: reruns([['s', 2], ['s', 3]]), repeat: 3,
+      steps: reruns([
+        ['s', 2],
+        ['s', 3],
+      ]),
+      repeat: 3,
     });
     const c = child(r.documents[0]!.tests[0]!, 'c');
     expect(statuses(c)).toEqual(['skip', 'skip', 'timeout']);
@@ -103,7 +140,9 @@ describe('foldAttempts: --repeat', () => {
     const raw2 = parse(BOOT, tAgain(), crash);
     expect(raw2.documents[2]!.tests[0]!.children.map((c) => c.name)).toEqual(['a', '#2', '#3']);
     const r = foldAttempts(raw2, {
-      steps: [...reruns([['t', 2]]), { id: 2, step: { op: 'run', suite: 's' }, attempt: 2, firstDoc: 2 }], repeat: 2, cutShort: 'the kernel panicked',
+      steps: [...reruns([['t', 2]]), { id: 2, step: { op: 'run', suite: 's' }, attempt: 2, firstDoc: 2 }],
+      repeat: 2,
+      cutShort: 'the kernel panicked',
     });
     const [s2] = r.documents[0]!.tests as [TestNode];
     expect(statuses(child(s2, 'b'))).toEqual(['pass', 'crashed']);
@@ -118,7 +157,13 @@ describe('foldAttempts: --repeat', () => {
 
   test('attempts that never ran are not-run, with a warning: they change no status, the run is incomplete', () => {
     const r = foldAttempts(parse(BOOT, sAgain('ok'), tAgain(), sAgain('ok')), {
-      steps: reruns([['s', 2], ['t', 2], ['s', 3]]), repeat: 3, cutShort: 'the kernel panicked',
+      steps: reruns([
+        ['s', 2],
+        ['t', 2],
+        ['s', 3],
+      ]),
+      repeat: 3,
+      cutShort: 'the kernel panicked',
     });
     const [s2, t2] = r.documents[0]!.tests as [TestNode, TestNode];
     expect(statuses(s2)).toEqual(['pass', 'pass', 'pass']);
@@ -128,10 +173,15 @@ describe('foldAttempts: --repeat', () => {
     expect(t2.status).toBe('pass');
     expect(child(t2, 'x').attempts![2]).toEqual({ attempt: 3, status: 'not-run', reason: 'the run ended before this attempt' });
     expect(t2.flaky).toBeUndefined();
-    expect(r.diagnostics).toEqual([{
-      code: 'missing-result', severity: 'warning', line: 0, path: 't',
-      message: 't: 1 of 3 attempts did not run (the kernel panicked)',
-    }]);
+    expect(r.diagnostics).toEqual([
+      {
+        code: 'missing-result',
+        severity: 'warning',
+        line: 0,
+        path: 't',
+        message: 't: 1 of 3 attempts did not run (the kernel panicked)',
+      },
+    ]);
     expect(r.counts).toMatchObject({ total: 4, passed: 3, skipped: 1, notRun: 0 });
     expect(r.verdict).toBe('incomplete');
   });
@@ -155,8 +205,22 @@ describe('foldAttempts: --repeat', () => {
   test('a suite without a debugfs run file ran once: no attempts, an info diagnostic, no warning', () => {
     const r = foldAttempts(parse(BOOT, tAgain(), tAgain()), {
       steps: [
-        { id: 1, step: { op: 'run', suite: 's' }, attempt: 2, firstDoc: 1, endDoc: 1, outcome: { status: 1, ms: 0, missing: true, note: 'no run file' } },
-        ...reruns([['t', 2], ['t', 3]], 1, 2),
+        {
+          id: 1,
+          step: { op: 'run', suite: 's' },
+          attempt: 2,
+          firstDoc: 1,
+          endDoc: 1,
+          outcome: { status: 1, ms: 0, missing: true, note: 'no run file' },
+        },
+        ...reruns(
+          [
+            ['t', 2],
+            ['t', 3],
+          ],
+          1,
+          2,
+        ),
       ],
       repeat: 3,
     });
@@ -164,10 +228,15 @@ describe('foldAttempts: --repeat', () => {
     expect(s2.attempts).toBeUndefined();
     expect(s2.status).toBe('pass');
     expect(statuses(t2)).toEqual(['pass', 'pass', 'pass']);
-    expect(r.diagnostics).toEqual([{
-      code: 'missing-result', severity: 'info', line: 0, path: 's',
-      message: 's ran once: it has no debugfs run file (an __init suite, or all its tests were filtered out)',
-    }]);
+    expect(r.diagnostics).toEqual([
+      {
+        code: 'missing-result',
+        severity: 'info',
+        line: 0,
+        path: 's',
+        message: 's ran once: it has no debugfs run file (an __init suite, or all its tests were filtered out)',
+      },
+    ]);
     expect(r.verdict).toBe('passed');
   });
 
@@ -180,8 +249,13 @@ describe('foldAttempts: --repeat', () => {
 });
 
 describe('foldAttempts: modules and other steps', () => {
-  const insmod = (path: string, firstDoc: number, endDoc: number | undefined, outcome = ok): StepRecord =>
-    ({ id: 0, step: { op: 'insmod', path }, firstDoc, ...(endDoc === undefined ? {} : { endDoc }), outcome });
+  const insmod = (path: string, firstDoc: number, endDoc: number | undefined, outcome = ok): StepRecord => ({
+    id: 0,
+    step: { op: 'insmod', path },
+    firstDoc,
+    ...(endDoc === undefined ? {} : { endDoc }),
+    outcome,
+  });
 
   test('module documents get their origin; a failed load is a not-run placeholder; one with no suite an info', () => {
     const r = foldAttempts(parse(BOOT, MODULE), {
@@ -193,10 +267,14 @@ describe('foldAttempts: modules and other steps', () => {
       ],
     });
     expect(r.documents.map((d) => d.origin)).toEqual([
-      { kind: 'boot' }, { kind: 'module', module: 'a_test.ko' }, { kind: 'module', module: 'broken.ko' },
+      { kind: 'boot' },
+      { kind: 'module', module: 'a_test.ko' },
+      { kind: 'module', module: 'broken.ko' },
     ]);
     expect(r.documents.map((d) => d.index)).toEqual([0, 1, 2]);
-    expect(r.documents[2]!.tests).toMatchObject([{ name: 'broken.ko', status: 'not-run', reason: 'insmod failed: Unknown symbol in module' }]);
+    expect(r.documents[2]!.tests).toMatchObject([
+      { name: 'broken.ko', status: 'not-run', reason: 'insmod failed: Unknown symbol in module' },
+    ]);
     expect(r.diagnostics).toEqual([
       { code: 'no-ktap', severity: 'info', line: 0, message: 'empty.ko loaded but ran no KUnit suite (none in it, or all filtered out)' },
       { code: 'missing-result', severity: 'error', line: 0, message: 'loading broken.ko failed: Unknown symbol in module' },
@@ -206,17 +284,27 @@ describe('foldAttempts: modules and other steps', () => {
   });
 
   test('modules never loaded are not-run placeholders saying why', () => {
-    const r = foldAttempts(parse(BOOT), { steps: [], repeat: 1, modulesNotLoaded: ['late.ko', 'later.ko'], cutShort: 'the kernel panicked' });
+    const r = foldAttempts(parse(BOOT), {
+      steps: [],
+      repeat: 1,
+      modulesNotLoaded: ['late.ko', 'later.ko'],
+      cutShort: 'the kernel panicked',
+    });
     expect(r.documents.slice(1).map((d) => [d.origin, d.tests[0]!.name, d.tests[0]!.status, d.tests[0]!.reason])).toEqual([
       [{ kind: 'module', module: 'late.ko' }, 'late.ko', 'not-run', 'not loaded: the kernel panicked'],
       [{ kind: 'module', module: 'later.ko' }, 'later.ko', 'not-run', 'not loaded: the kernel panicked'],
     ]);
     expect(r.counts.notRun).toBe(2);
-    expect(foldAttempts(parse(BOOT), { steps: [], repeat: 1, modulesNotLoaded: ['x.ko'] }).documents[1]!.tests[0]!.reason).toBe('not loaded');
+    expect(foldAttempts(parse(BOOT), { steps: [], repeat: 1, modulesNotLoaded: ['x.ko'] }).documents[1]!.tests[0]!.reason).toBe(
+      'not loaded',
+    );
   });
 
   test('a load cut short owns every document after it, and says nothing more (the crash is in its document)', () => {
-    const r = foldAttempts(parse(BOOT, MODULE, MODULE), { repeat: 1, steps: [{ id: 1, step: { op: 'insmod', path: 'm.ko' }, firstDoc: 1 }] });
+    const r = foldAttempts(parse(BOOT, MODULE, MODULE), {
+      repeat: 1,
+      steps: [{ id: 1, step: { op: 'insmod', path: 'm.ko' }, firstDoc: 1 }],
+    });
     expect(r.documents.map((d) => d.origin?.module)).toEqual([undefined, 'm.ko', 'm.ko']);
     expect(r.diagnostics).toEqual([]);
   });
@@ -231,36 +319,79 @@ describe('foldAttempts: modules and other steps', () => {
     expect(statuses(child(m, 'y'))).toEqual(['pass', 'fail']);
     expect(flakyTests(r)).toEqual(['m.y (1/2 failed)']);
     // s and t were never re-run here
-    expect(r.diagnostics.map((d) => [d.severity, d.path])).toEqual([['warning', 's'], ['warning', 't']]);
+    expect(r.diagnostics.map((d) => [d.severity, d.path])).toEqual([
+      ['warning', 's'],
+      ['warning', 't'],
+    ]);
   });
 
   test('a write that failed is an error diagnostic', () => {
     const r = foldAttempts(parse(BOOT), {
       repeat: 1,
       steps: [
-        { id: 1, step: { op: 'write', path: '/proc/sys/kernel/panic_on_oops', value: '1' }, firstDoc: 1, endDoc: 1, outcome: { status: 1, ms: 0, note: 'EACCES' } },
+        {
+          id: 1,
+          step: { op: 'write', path: '/proc/sys/kernel/panic_on_oops', value: '1' },
+          firstDoc: 1,
+          endDoc: 1,
+          outcome: { status: 1, ms: 0, note: 'EACCES' },
+        },
         { id: 2, step: { op: 'write', path: '/proc/sys/kernel/x', value: '0' }, firstDoc: 1, endDoc: 1, outcome: ok },
       ],
     });
-    expect(r.diagnostics).toEqual([{
-      code: 'missing-result', severity: 'error', line: 0,
-      message: 'writing "1" to /proc/sys/kernel/panic_on_oops in the guest failed: EACCES',
-    }]);
+    expect(r.diagnostics).toEqual([
+      {
+        code: 'missing-result',
+        severity: 'error',
+        line: 0,
+        message: 'writing "1" to /proc/sys/kernel/panic_on_oops in the guest failed: EACCES',
+      },
+    ]);
     expect(r.verdict).toBe('passed');
   });
 });
 
 describe('flakyTests', () => {
   test('leaf paths joined with dots; attempts that did not run are not counted', () => {
-    const boot = ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..1',
-      '        KTAP version 1', '        # Subtest: p', '        1..1', '        ok 1 param 1', '    ok 1 p', 'ok 1 s'];
-    const again = (line: string): string[] => ['    KTAP version 1', '    # Subtest: s', '    1..1',
-      '        KTAP version 1', '        # Subtest: p', '        1..1', `        ${line}`, '    ok 1 p', 'ok 1 s'];
+    const boot = [
+      'KTAP version 1',
+      '1..1',
+      '    KTAP version 1',
+      '    # Subtest: s',
+      '    1..1',
+      '        KTAP version 1',
+      '        # Subtest: p',
+      '        1..1',
+      '        ok 1 param 1',
+      '    ok 1 p',
+      'ok 1 s',
+    ];
+    const again = (line: string): string[] => [
+      '    KTAP version 1',
+      '    # Subtest: s',
+      '    1..1',
+      '        KTAP version 1',
+      '        # Subtest: p',
+      '        1..1',
+      `        ${line}`,
+      '    ok 1 p',
+      'ok 1 s',
+    ];
     const r = foldAttempts(parse(boot, again('ok 1 param 1 # SKIP flaky hw'), again('ok 1 param 1 # SKIP '), again('not ok 1 param 1')), {
-      steps: reruns([['s', 2], ['s', 3], ['s', 4]]), repeat: 4,
+      steps: reruns([
+        ['s', 2],
+        ['s', 3],
+        ['s', 4],
+      ]),
+      repeat: 4,
     });
     const leaf = child(child(r.documents[0]!.tests[0]!, 'p'), 'param 1');
-    expect(leaf.attempts!.map((a) => [a.status, a.ran])).toEqual([['pass', undefined], ['skip', undefined], ['skip', false], ['fail', undefined]]);
+    expect(leaf.attempts!.map((a) => [a.status, a.ran])).toEqual([
+      ['pass', undefined],
+      ['skip', undefined],
+      ['skip', false],
+      ['fail', undefined],
+    ]);
     expect(flakyTests(r)).toEqual(['s.p.param 1 (1/3 failed)']);
   });
 });
@@ -269,7 +400,11 @@ describe('foldAttempts on the recorded run (4 modules, --repeat 3)', () => {
   /** The steps as the lane recorded them, read back from the agent's marker records. */
   function replay(): { result: RunResult; steps: StepRecord[] } {
     let documents = 0;
-    const parser = new KtapParser({ onEvent: (e) => { if (e.type === 'document-start') documents++; } });
+    const parser = new KtapParser({
+      onEvent: (e) => {
+        if (e.type === 'document-start') documents++;
+      },
+    });
     const steps: StepRecord[] = [];
     const attempts = new Map<string, number>();
     for (const line of readAgentLines()) {

@@ -1,7 +1,15 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { agentConfigGaps, agentFiles, agentInitArgs, findModules, GUEST_HOST_ADDRESS, kernelConfig, tokenBase } from '../../../runner/agent/boot.js';
+import {
+  agentConfigGaps,
+  agentFiles,
+  agentInitArgs,
+  findModules,
+  GUEST_HOST_ADDRESS,
+  kernelConfig,
+  tokenBase,
+} from '../../../runner/agent/boot.js';
 import { BridgeError } from '../../../runner/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 import { kernelFixture, REPO } from '../../helpers/corpus.js';
@@ -30,13 +38,21 @@ describe('agentConfigGaps', () => {
 
   test('the first x86_64 fixture kernel lacks DHCP, futexes, epoll, MSI…', () => {
     expect(agentConfigGaps(config('x86_64-rust-kunit'), 'x86_64', true)).toEqual([
-      'CONFIG_IP_PNP', 'CONFIG_IP_PNP_DHCP', 'CONFIG_FUTEX', 'CONFIG_EPOLL', 'CONFIG_EVENTFD', 'CONFIG_ADVISE_SYSCALLS', 'CONFIG_PCI_MSI',
+      'CONFIG_IP_PNP',
+      'CONFIG_IP_PNP_DHCP',
+      'CONFIG_FUTEX',
+      'CONFIG_EPOLL',
+      'CONFIG_EVENTFD',
+      'CONFIG_ADVISE_SYSCALLS',
+      'CONFIG_PCI_MSI',
     ]);
   });
 
   test('the arm64 fixture kernel has no 9p and no network; MSI is asked of x86_64 only', () => {
     const gaps = agentConfigGaps(config('arm64-rust-kunit'), 'arm64', true);
-    expect(gaps).toEqual(expect.arrayContaining(['CONFIG_NET_9P', 'CONFIG_NET_9P_VIRTIO', 'CONFIG_9P_FS', 'CONFIG_VIRTIO_NET', 'CONFIG_INET', 'CONFIG_FUTEX']));
+    expect(gaps).toEqual(
+      expect.arrayContaining(['CONFIG_NET_9P', 'CONFIG_NET_9P_VIRTIO', 'CONFIG_9P_FS', 'CONFIG_VIRTIO_NET', 'CONFIG_INET', 'CONFIG_FUTEX']),
+    );
     expect(gaps).not.toContain('CONFIG_PCI_MSI');
     expect(gaps).not.toContain('CONFIG_MODULES');
   });
@@ -59,7 +75,7 @@ describe('kernelConfig', () => {
     expect(kernelConfig(kernelFixture('x86_64-rust-kunit-v2', 'bzImage'))).toBe(config('x86_64-rust-kunit-v2'));
   });
 
-  test('`.config` beside the image comes first; a build tree\'s .config is found from arch/*/boot', () => {
+  test("`.config` beside the image comes first; a build tree's .config is found from arch/*/boot", () => {
     const d = scratch();
     touch(join(d, 'out/config'), 'CONFIG_B=y\n');
     touch(join(d, 'out/.config'), 'CONFIG_A=y\n');
@@ -78,9 +94,12 @@ describe('kernelConfig', () => {
 describe('findModules', () => {
   const v2 = '../shared/fixtures/kernels/x86_64-rust-kunit-v2/modules';
 
-  test('the v2 fixture kernel\'s 4 modules, sorted, as absolute paths', () => {
-    expect(findModules([v2], REPO)).toEqual(['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko', 'rust_minimal.ko']
-      .map((f) => kernelFixture('x86_64-rust-kunit-v2', `modules/${f}`)));
+  test("the v2 fixture kernel's 4 modules, sorted, as absolute paths", () => {
+    expect(findModules([v2], REPO)).toEqual(
+      ['cmdline_kunit.ko', 'list-test.ko', 'rust_kunit_fixture_mod.ko', 'rust_minimal.ko'].map((f) =>
+        kernelFixture('x86_64-rust-kunit-v2', `modules/${f}`),
+      ),
+    );
   });
 
   test('directories are searched recursively for .ko and compressed modules; files are taken as given; each once', () => {
@@ -93,14 +112,21 @@ describe('findModules', () => {
     touch(join(d, 'mods/x.kobj'));
     touch(join(d, 'extra.ko'));
     expect(findModules(['extra.ko', 'mods', 'mods/b.ko'], d)).toEqual([
-      join(d, 'extra.ko'), join(d, 'mods/a.ko.gz'), join(d, 'mods/b.ko'), join(d, 'mods/sub/a.ko.xz'), join(d, 'mods/sub/c.ko.zst'),
+      join(d, 'extra.ko'),
+      join(d, 'mods/a.ko.gz'),
+      join(d, 'mods/b.ko'),
+      join(d, 'mods/sub/a.ko.xz'),
+      join(d, 'mods/sub/c.ko.zst'),
     ]);
   });
 
   test('a missing path, or a directory without modules, is a usage error (exit 2)', () => {
     const d = scratch();
     touch(join(d, 'empty/readme.txt'));
-    for (const [spec, message] of [['nope', /--modules nope: no such file or directory/], ['empty', /--modules empty: no kernel modules/]] as const) {
+    for (const [spec, message] of [
+      ['nope', /--modules nope: no such file or directory/],
+      ['empty', /--modules empty: no kernel modules/],
+    ] as const) {
       let err: unknown;
       try {
         findModules([spec], d);
@@ -114,9 +140,19 @@ describe('findModules', () => {
   });
 });
 
-test('init\'s argv: the script, Node, the agent, and how to reach the runner', () => {
-  expect(agentInitArgs({ init: '/pkg/agent/init.sh', main: '/pkg/dist/agent/main.js' }, '/usr/bin/node', 40123, '/tmp/kb/channel-1.token')).toEqual([
-    '/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', GUEST_HOST_ADDRESS, '--port', '40123', '--token-file', '/tmp/kb/channel-1.token',
+test("init's argv: the script, Node, the agent, and how to reach the runner", () => {
+  expect(
+    agentInitArgs({ init: '/pkg/agent/init.sh', main: '/pkg/dist/agent/main.js' }, '/usr/bin/node', 40123, '/tmp/kb/channel-1.token'),
+  ).toEqual([
+    '/pkg/agent/init.sh',
+    '/usr/bin/node',
+    '/pkg/dist/agent/main.js',
+    '--host',
+    GUEST_HOST_ADDRESS,
+    '--port',
+    '40123',
+    '--token-file',
+    '/tmp/kb/channel-1.token',
   ]);
   expect(GUEST_HOST_ADDRESS).toBe('10.0.2.2');
 });
@@ -129,7 +165,7 @@ test('token files go in the temp directory, unless the guest cannot see it (unde
   expect(tokenBase('/runner/tmp', '/work/out')).toBe('/runner/tmp');
 });
 
-test('the agent\'s files are found in this package, or their absence says to build', () => {
+test("the agent's files are found in this package, or their absence says to build", () => {
   let files: ReturnType<typeof agentFiles> | undefined;
   try {
     files = agentFiles();

@@ -67,7 +67,9 @@ describe('StreamJoin on the recorded run', () => {
   const takeover = lineWith(serial, 'kunit-bridge-init: start');
 
   test('(a) serial lines only: every one is fed, in order', () => {
-    const { join, fed, result } = joinOf((j) => { for (const l of serial) j.serial(l); });
+    const { join, fed, result } = joinOf((j) => {
+      for (const l of serial) j.serial(l);
+    });
     expect(fed.map((f) => f.text)).toEqual(serial);
     expect(fed.every((f) => f.source === 'serial')).toBe(true);
     expect(join.fed).toEqual({ serial: serial.length, agent: 0 });
@@ -79,7 +81,10 @@ describe('StreamJoin on the recorded run', () => {
     const { join, fed, texts, result } = joinOf((j) => {
       for (const l of serial.slice(0, takeover + 1)) j.serial(l);
       // From now on the console's lines still come (and are ignored) while the agent's arrive.
-      agent.forEach((l, i) => { j.agent(l); if (serial[takeover + 1 + i] !== undefined) j.serial(serial[takeover + 1 + i]!); });
+      agent.forEach((l, i) => {
+        j.agent(l);
+        if (serial[takeover + 1 + i] !== undefined) j.serial(serial[takeover + 1 + i]!);
+      });
     });
     expect(join.current).toBe('agent');
     // The agent's stream goes on right after the console's last printk line: the first marker.
@@ -104,7 +109,11 @@ describe('StreamJoin on the recorded run', () => {
     expect(join.current).toBe('serial');
     const resumeAt = serialIndexOf.get(cut)! + 1;
     expect(serial[resumeAt]).toMatch(/\] {5}KTAP version 1$/);
-    expect(texts).toEqual([...serial.slice(0, takeover + 1), ...agent.slice(agentIndexOf.get(takeover - 1)! + 1, cut + 1), ...serial.slice(resumeAt)]);
+    expect(texts).toEqual([
+      ...serial.slice(0, takeover + 1),
+      ...agent.slice(agentIndexOf.get(takeover - 1)! + 1, cut + 1),
+      ...serial.slice(resumeAt),
+    ]);
     expect(project(result)).toEqual(project(consoleOnly));
     expectNothingDoubled(texts); // (d)
   });
@@ -124,14 +133,15 @@ describe('StreamJoin on the recorded run', () => {
       let from = last + 1;
       while (from < serial.length && printkMicros(serial[from]!) === undefined) from++;
       const same = (want: string[]): boolean => texts.length === want.length && texts.every((t, i) => t === want[i]);
-      if (!same([...agent.slice(0, cut + 1), ...serial.slice(last + 1)]) && !same([...agent.slice(0, cut + 1), ...serial.slice(from)])) bad.push(cut);
+      if (!same([...agent.slice(0, cut + 1), ...serial.slice(last + 1)]) && !same([...agent.slice(0, cut + 1), ...serial.slice(from)]))
+        bad.push(cut);
     }
     // The hard cut points: inside a run of lines of one printk time, some with the same text
     // (`    KTAP version 1`, `    1..2`, a message repeated), or with KERN_DEBUG records only the agent has.
     expect(bad).toEqual([]);
   });
 
-  test('the agent may take over anywhere: it goes on after the console\'s last line, nothing lost or doubled', () => {
+  test("the agent may take over anywhere: it goes on after the console's last line, nothing lost or doubled", () => {
     const bad: number[] = [];
     for (let cut = 0; cut < serial.length; cut++) {
       const texts = textsOf((j) => {
@@ -146,15 +156,17 @@ describe('StreamJoin on the recorded run', () => {
       // The KERN_DEBUG records of the position's time the console never showed may come first.
       const extra = tail.slice(0, tail.length - rest.length);
       const time = last < 0 ? undefined : printkMicros(agent[last]!);
-      const ok = tail.length >= rest.length && head.every((t, i) => t === serial[i])
-        && tail.slice(extra.length).every((t, i) => t === rest[i])
-        && extra.every((t) => agentOnly.has(t) && printkMicros(t) === time);
+      const ok =
+        tail.length >= rest.length &&
+        head.every((t, i) => t === serial[i]) &&
+        tail.slice(extra.length).every((t, i) => t === rest[i]) &&
+        extra.every((t) => agentOnly.has(t) && printkMicros(t) === time);
       if (!ok) bad.push(cut);
     }
     expect(bad).toEqual([]);
   });
 
-  test('wherever the agent stops in the boot\'s KTAP, the result is the console\'s', () => {
+  test("wherever the agent stops in the boot's KTAP, the result is the console's", () => {
     // The boot's suites run within a few jiffies: runs of lines share a printk time there.
     const first = lineWith(agent, '] KTAP version 1');
     const last = lineWith(agent, '] ok 17 kunit_bridge_fixture');
@@ -183,7 +195,12 @@ describe('StreamJoin in small', () => {
   });
 
   test('repeated lines of one time are told apart by their count', () => {
-    const same = ['[    1.000000]     KTAP version 1', '[    1.000000]     1..2', '[    1.000000]     KTAP version 1', '[    1.000000]     1..2'];
+    const same = [
+      '[    1.000000]     KTAP version 1',
+      '[    1.000000]     1..2',
+      '[    1.000000]     KTAP version 1',
+      '[    1.000000]     1..2',
+    ];
     const { texts } = joinOf((j) => {
       j.agent(same[0]!);
       j.agent(same[1]!);

@@ -7,7 +7,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { AGENT_PROTOCOL_VERSION, CLOSE_OTHER_BOOT, bootProofLine, type AgentStep, type RunnerFrame, type StepOutcome } from '../../../agent/protocol.js';
+import {
+  AGENT_PROTOCOL_VERSION,
+  CLOSE_OTHER_BOOT,
+  bootProofLine,
+  type AgentStep,
+  type RunnerFrame,
+  type StepOutcome,
+} from '../../../agent/protocol.js';
 import { AgentLane, ModuleQueue, type AgentLaneOptions } from '../../../runner/agent/lane.js';
 import { AgentServer } from '../../../runner/agent/server.js';
 import type { KtapEvent, TestNode } from '../../../runner/ktap/model.js';
@@ -29,21 +36,37 @@ afterEach(async () => {
 
 let lanes = 0;
 /** A lane whose console has shown the agent's proof for `boot` (unless null). */
-function lane(opts: Partial<AgentLaneOptions>, queue: ModuleQueue, boot: string | null = 'boot-1'): { lane: AgentLane; failed: () => boolean; docs: { n: number } } {
+function lane(
+  opts: Partial<AgentLaneOptions>,
+  queue: ModuleQueue,
+  boot: string | null = 'boot-1',
+): { lane: AgentLane; failed: () => boolean; docs: { n: number } } {
   const l = new AgentLane({ server, logPath: join(dir, `agent-${++lanes}.log`), modules: queue, helloTimeoutMs: 5000, ...opts });
   const docs = { n: 0 };
   let failed = false;
-  l.hooks().attach({ lines: () => {}, documents: () => docs.n, fail: () => { failed = true; } });
+  l.hooks().attach({
+    lines: () => {},
+    documents: () => docs.n,
+    fail: () => {
+      failed = true;
+    },
+  });
   if (boot !== null) l.hooks().consoleLine(bootProofLine(boot));
   return { lane: l, failed: () => failed, docs };
 }
 const suiteEnd = (name: string): KtapEvent => ({
-  type: 'test-end', path: [name], document: 0,
+  type: 'test-end',
+  path: [name],
+  document: 0,
   test: { name, status: 'pass', log: [], children: [], attributes: {}, line: 1 } satisfies TestNode,
 });
 
 /** Walk a fake agent through its steps: the list of steps it was handed until `done`. */
-async function steps(agent: FakeAgent, outcome: (s: AgentStep) => StepOutcome = () => ({ status: 0, ms: 1 }), max = 50): Promise<AgentStep[]> {
+async function steps(
+  agent: FakeAgent,
+  outcome: (s: AgentStep) => StepOutcome = () => ({ status: 0, ms: 1 }),
+  max = 50,
+): Promise<AgentStep[]> {
   const got: AgentStep[] = [];
   let f: RunnerFrame = await agent.request({ t: 'ready', after: 0 });
   while (f.t === 'step' && got.length < max) {
@@ -61,13 +84,18 @@ describe('AgentLane: steps', () => {
     for (const s of ['example_init', 'alpha', 'beta']) l.onEvent(suiteEnd(s));
     const { agent } = await FakeAgent.hello(server.port, l.channel.token);
     // example_init has no debugfs run file: after it is reported missing once, it is not tried again.
-    const got = await steps(agent, (s) => (s.op === 'run' && s.suite === 'example_init' ? { status: 1, ms: 0, missing: true } : { status: 0, ms: 1 }));
+    const got = await steps(agent, (s) =>
+      s.op === 'run' && s.suite === 'example_init' ? { status: 1, ms: 0, missing: true } : { status: 0, ms: 1 },
+    );
     expect(got).toEqual([
       { op: 'write', path: '/proc/sys/kernel/panic_on_oops', value: '1' },
       { op: 'insmod', path: '/m/a.ko' },
       { op: 'insmod', path: '/m/b.ko' },
-      { op: 'run', suite: 'example_init' }, { op: 'run', suite: 'alpha' }, { op: 'run', suite: 'beta' },
-      { op: 'run', suite: 'alpha' }, { op: 'run', suite: 'beta' },
+      { op: 'run', suite: 'example_init' },
+      { op: 'run', suite: 'alpha' },
+      { op: 'run', suite: 'beta' },
+      { op: 'run', suite: 'alpha' },
+      { op: 'run', suite: 'beta' },
     ]);
     expect(l.steps.filter((s) => s.step.op === 'run').map((s) => s.attempt)).toEqual([2, 2, 2, 3, 3]);
     expect(queue.left).toEqual([]);
@@ -86,8 +114,16 @@ describe('AgentLane: steps', () => {
     const a2 = await a.request({ t: 'ready', after: 1, outcome: { status: 0, ms: 1 } });
     const b3 = await b.request({ t: 'ready', after: 2, outcome: { status: 0, ms: 1 } });
     const a3 = await a.request({ t: 'ready', after: 2, outcome: { status: 0, ms: 1 } });
-    expect([a1, a2, a3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([{ op: 'insmod', path: '/m/a.ko' }, { op: 'insmod', path: '/m/c.ko' }, 'done']);
-    expect([b1, b2, b3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([{ op: 'filter_glob', value: '*' }, { op: 'insmod', path: '/m/b.ko' }, 'done']);
+    expect([a1, a2, a3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([
+      { op: 'insmod', path: '/m/a.ko' },
+      { op: 'insmod', path: '/m/c.ko' },
+      'done',
+    ]);
+    expect([b1, b2, b3].map((f) => (f.t === 'step' ? f.step : f.t))).toEqual([
+      { op: 'filter_glob', value: '*' },
+      { op: 'insmod', path: '/m/b.ko' },
+      'done',
+    ]);
   });
 
   test('steps are mapped to the documents printed between being handed out and reported done', async () => {
@@ -104,8 +140,12 @@ describe('AgentLane: steps', () => {
 
 describe('AgentLane: failures', () => {
   // The hello deadline is a timer: fake timers move time on; the sockets stay real.
-  beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   test('no hello within the deadline: the session is told to fail, the reason quotes the console', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]));
@@ -114,15 +154,21 @@ describe('AgentLane: failures', () => {
     expect(failed()).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(failed()).toBe(true);
-    expect(l.failure).toBe('no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot');
+    expect(l.failure).toBe(
+      'no word from the agent within 0.15 s; the console said: 9pnet_virtio: no channels available for device hostroot',
+    );
   });
 
   test('an agent that cannot read its token file: the deadline quotes its error line', async () => {
     const { lane: l, failed } = lane({ helloTimeoutMs: 150 }, new ModuleQueue([]), null);
-    l.hooks().consoleLine("kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/run/x/channel-1.token'");
+    l.hooks().consoleLine(
+      "kunit-bridge-agent: error: cannot read the token file: ENOENT: no such file or directory, open '/run/x/channel-1.token'",
+    );
     await vi.advanceTimersByTimeAsync(150);
     expect(failed()).toBe(true);
-    expect(l.failure).toMatch(/^no word from the agent within 0.15 s; the console said: kunit-bridge-agent: error: cannot read the token file: ENOENT/);
+    expect(l.failure).toMatch(
+      /^no word from the agent within 0.15 s; the console said: kunit-bridge-agent: error: cannot read the token file: ENOENT/,
+    );
   });
 
   test('a hello in time stops the deadline; a stream that ends unfinished is "lost"', async () => {
@@ -132,8 +178,28 @@ describe('AgentLane: failures', () => {
     expect(failed()).toBe(false);
     l.settle('exited', true);
     expect(l.failure).toBe("the agent's stream ended before its work was done (the kernel panicked)");
-    expect(l.fold({ documents: [], diagnostics: [], counts: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 }, verdict: 'no-ktap', lines: 0, metadata: {} }).metadata)
-      .toMatchObject({ agent: 'lost', agentConnects: '1', agentLines: '0' });
+    expect(
+      l.fold({
+        documents: [],
+        diagnostics: [],
+        counts: {
+          total: 0,
+          passed: 0,
+          failed: 0,
+          skipped: 0,
+          todo: 0,
+          xfail: 0,
+          timeout: 0,
+          errors: 0,
+          crashed: 0,
+          incomplete: 0,
+          notRun: 0,
+        },
+        verdict: 'no-ktap',
+        lines: 0,
+        metadata: {},
+      }).metadata,
+    ).toMatchObject({ agent: 'lost', agentConnects: '1', agentLines: '0' });
   });
 
   test('a hello waits for the boot proof on the console; another boot is refused, warned and counted', async () => {
@@ -153,8 +219,28 @@ describe('AgentLane: failures', () => {
     expect(failed()).toBe(false); // the hello that bound stopped the deadline
     expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a peer that said hello for another boot/)]);
     l.settle('exited');
-    expect(l.fold({ documents: [], diagnostics: [], counts: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0, xfail: 0, timeout: 0, errors: 0, crashed: 0, incomplete: 0, notRun: 0 }, verdict: 'no-ktap', lines: 0, metadata: {} }).metadata)
-      .toMatchObject({ agentConnects: '1', agentRefused: '1' });
+    expect(
+      l.fold({
+        documents: [],
+        diagnostics: [],
+        counts: {
+          total: 0,
+          passed: 0,
+          failed: 0,
+          skipped: 0,
+          todo: 0,
+          xfail: 0,
+          timeout: 0,
+          errors: 0,
+          crashed: 0,
+          incomplete: 0,
+          notRun: 0,
+        },
+        verdict: 'no-ktap',
+        lines: 0,
+        metadata: {},
+      }).metadata,
+    ).toMatchObject({ agentConnects: '1', agentRefused: '1' });
   });
 
   test('a hello without the proof on the console never binds: the deadline falls back', async () => {
@@ -177,7 +263,7 @@ describe('AgentLane: failures', () => {
 });
 
 describe('AgentLane: progress for the stall timer', () => {
-  test('step markers, and init\'s and the agent\'s console lines, count; kernel noise does not', () => {
+  test("step markers, and init's and the agent's console lines, count; kernel noise does not", () => {
     const hooks = lane({}, new ModuleQueue([])).lane.hooks();
     expect(hooks.isProgress('[    5.028290] kunit-bridge: step 1 begin insmod /m/a.ko')).toBe(true);
     expect(hooks.isProgress('kunit-bridge-init: exec-node 1.72')).toBe(true);

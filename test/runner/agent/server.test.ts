@@ -7,8 +7,15 @@ import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
-  AGENT_PROTOCOL_VERSION, CLOSE_BAD_FRAME, CLOSE_GAP, CLOSE_OTHER_BOOT, MAX_FRAME_BYTES, bootProof,
-  type AgentFrame, type AgentStep, type StepOutcome,
+  AGENT_PROTOCOL_VERSION,
+  CLOSE_BAD_FRAME,
+  CLOSE_GAP,
+  CLOSE_OTHER_BOOT,
+  MAX_FRAME_BYTES,
+  bootProof,
+  type AgentFrame,
+  type AgentStep,
+  type StepOutcome,
 } from '../../../agent/protocol.js';
 import { AgentServer, type AgentChannel, type AgentChannelOptions } from '../../../runner/agent/server.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -35,8 +42,14 @@ afterEach(async () => {
  * A channel, with the guest's boot proof (as the lane takes it from the serial console) for `boot`
  * unless it is null; the warnings it gave.
  */
-function open(opts: Partial<AgentChannelOptions> = {}, boot: string | null = 'boot-1'): {
-  channel: AgentChannel; received: string[][]; logPath: string; warnings: string[];
+function open(
+  opts: Partial<AgentChannelOptions> = {},
+  boot: string | null = 'boot-1',
+): {
+  channel: AgentChannel;
+  received: string[][];
+  logPath: string;
+  warnings: string[];
 } {
   const received: string[][] = [];
   const warnings: string[] = [];
@@ -46,7 +59,8 @@ function open(opts: Partial<AgentChannelOptions> = {}, boot: string | null = 'bo
   return { channel, received, logPath, warnings };
 }
 const hello = (boot = 'boot-1'): AgentFrame => ({ t: 'hello', v: AGENT_PROTOCOL_VERSION, boot, next: 1, uptime: 1, node: 'v20' });
-const lines = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `[    1.${String(from + i).padStart(6, '0')}] line ${from + i}`);
+const lines = (from: number, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `[    1.${String(from + i).padStart(6, '0')}] line ${from + i}`);
 
 describe('AgentServer: connections', () => {
   test('a wrong token, or the right one on another path, is refused with 401', async () => {
@@ -99,7 +113,7 @@ describe('AgentChannel: lines', () => {
     expect(received).toEqual([lines(1, 3), lines(4, 2)]);
     expect(channel.have).toBe(5);
     expect(channel.duplicates).toBe(2 + 2);
-    expect(readFileSync(logPath, 'utf8')).toBe(lines(1, 5).join('\n') + '\n');
+    expect(readFileSync(logPath, 'utf8')).toBe(`${lines(1, 5).join('\n')}\n`);
     // An ack on request.
     expect(await agent.request({ t: 'sync' })).toEqual({ t: 'ack', n: 5 });
   });
@@ -129,7 +143,11 @@ describe('AgentChannel: lines', () => {
     expect(await other.closed).toBe(CLOSE_OTHER_BOOT);
     expect(channel.boot).toBe('boot-A');
     expect((await FakeAgent.hello(server.port, channel.token, 'boot-A')).welcome).toMatchObject({ have: 1 });
-    expect(warnings).toEqual([expect.stringMatching(/^the agent's channel refused a peer that said hello for another boot than the guest's \(a second peer\): its lines are not used$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^the agent's channel refused a peer that said hello for another boot than the guest's \(a second peer\): its lines are not used$/,
+      ),
+    ]);
     expect(channel.refused).toBe(1);
   });
 
@@ -175,7 +193,7 @@ describe('AgentChannel: lines', () => {
     expect(channel.cuts).toBe(2);
     expect(channel.duplicates).toBe(0);
     expect(received.flat()).toEqual(lines(1, 6));
-    expect(readFileSync(logPath, 'utf8')).toBe(lines(1, 6).join('\n') + '\n');
+    expect(readFileSync(logPath, 'utf8')).toBe(`${lines(1, 6).join('\n')}\n`);
   });
 });
 
@@ -190,7 +208,7 @@ describe('AgentChannel: the agent log', () => {
     const { agent } = await FakeAgent.hello(server.port, channel.token);
     expect(await agent.request({ t: 'lines', from: 1, lines: lines(1, 2) })).toEqual({ t: 'ack', n: 2 });
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
-    expect(readFileSync(logPath, 'utf8')).toBe(lines(1, 2).join('\n') + '\n');
+    expect(readFileSync(logPath, 'utf8')).toBe(`${lines(1, 2).join('\n')}\n`);
   });
 
   test('a full disk: one warning, and the lines still go on to the parser and are acked', async () => {
@@ -203,7 +221,9 @@ describe('AgentChannel: the agent log', () => {
       expect(await agent.request({ t: 'lines', from: 1, lines: long(1) })).toEqual({ t: 'ack', n: 50 });
       expect(await agent.request({ t: 'lines', from: 51, lines: long(51) })).toEqual({ t: 'ack', n: 100 });
       expect(received.flat()).toEqual([...long(1), ...long(51)]);
-      expect(warnings).toEqual([`writing the agent's log ${logPath} failed: no space left on the device (free some space, or choose another output directory); it stops before line 1 (the results are not affected)`]);
+      expect(warnings).toEqual([
+        `writing the agent's log ${logPath} failed: no space left on the device (free some space, or choose another output directory); it stops before line 1 (the results are not affected)`,
+      ]);
       expect(channel.refused).toBe(0);
       expect([...long(1), ...long(51)].join('\n').startsWith(readFileSync(logPath, 'utf8'))).toBe(true);
       agent.ws.close();
@@ -217,15 +237,22 @@ describe('AgentChannel: the agent log', () => {
     const { channel } = open();
     await withTmpfs(ro, { readOnly: true }, async () => {
       const logPath = join(ro, 'agent.log');
-      expect(() => server.open({ logPath, onLines: () => {}, next: () => undefined }))
-        .toThrow(expect.objectContaining({ code: 'E_LOG_WRITE', message: `cannot create the agent's log ${logPath}: read-only file system (choose a writable directory)` }));
+      expect(() => server.open({ logPath, onLines: () => {}, next: () => undefined })).toThrow(
+        expect.objectContaining({
+          code: 'E_LOG_WRITE',
+          message: `cannot create the agent's log ${logPath}: read-only file system (choose a writable directory)`,
+        }),
+      );
     });
     expect(readdirSync(dirname(channel.tokenFile))).toEqual([basename(channel.tokenFile)]);
   });
 });
 
 describe('AgentChannel: steps', () => {
-  const plan: AgentStep[] = [{ op: 'insmod', path: '/m/a.ko' }, { op: 'run', suite: 's' }];
+  const plan: AgentStep[] = [
+    { op: 'insmod', path: '/m/a.ko' },
+    { op: 'run', suite: 's' },
+  ];
 
   test('ready → the next step; a ready for the step before → the same step again; then done, and done again', async () => {
     const next = vi.fn((after: number, _outcome: StepOutcome | undefined): AgentStep | undefined => plan[after]);
@@ -272,14 +299,16 @@ describe('AgentChannel: steps', () => {
 });
 
 describe('AgentServer: hostile requests', () => {
-
-  test.each(HOSTILE_TARGETS.map((t) => [t.slice(0, 40), t]))('target %s, as a plain request and as an upgrade: an HTTP answer, and the server goes on', async (_name, target) => {
-    const { channel } = open();
-    expect(await raw(server.port, plain(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
-    expect(await raw(server.port, upgrade(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
-    expect(channel.connects).toBe(0);
-    expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
-  });
+  test.each(HOSTILE_TARGETS.map((t) => [t.slice(0, 40), t]))(
+    'target %s, as a plain request and as an upgrade: an HTTP answer, and the server goes on',
+    async (_name, target) => {
+      const { channel } = open();
+      expect(await raw(server.port, plain(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(await raw(server.port, upgrade(target))).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(channel.connects).toBe(0);
+      expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
+    },
+  );
 
   test('the right token from a web page (an Origin header) gets 403; the agent sends none', async () => {
     const { channel } = open();
@@ -289,9 +318,16 @@ describe('AgentServer: hostile requests', () => {
 
   test('broken HTTP and bad upgrades get an answer or a close, never a throw', async () => {
     const { channel } = open();
-    for (const req of ['\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', `GET /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
-      upgrade(`/agent?token=${channel.token}`).replace('Version: 13', 'Version: 99'), `POST /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
-      'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', `GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(5000)}\r\n`]) {
+    for (const req of [
+      '\r\n\r\n',
+      'GARBAGE\r\n\r\n',
+      'GET / HTTP/9.9\r\n\r\n',
+      `GET /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+      upgrade(`/agent?token=${channel.token}`).replace('Version: 13', 'Version: 99'),
+      `POST /agent?token=${channel.token} HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+      'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n',
+      `GET / HTTP/1.1\r\n${'X: y\r\n'.repeat(5000)}\r\n`,
+    ]) {
       expect(await raw(server.port, req), JSON.stringify(req.slice(0, 60))).toMatch(/^(HTTP\/1\.1 4\d\d |$)/);
     }
     expect((await FakeAgent.hello(server.port, channel.token)).welcome).toMatchObject({ t: 'welcome' });
@@ -360,7 +396,7 @@ describe('AgentChannel: one guest, one boot', () => {
     ]);
   });
 
-  test('a second peer after the bind is refused at its hello; the agent\'s connection and lines are untouched; a warning once per kind', async () => {
+  test("a second peer after the bind is refused at its hello; the agent's connection and lines are untouched; a warning once per kind", async () => {
     const { channel, received, warnings } = open();
     const { agent } = await FakeAgent.hello(server.port, channel.token);
     await agent.request({ t: 'lines', from: 1, lines: ['one'] });
@@ -379,7 +415,12 @@ describe('AgentChannel: one guest, one boot', () => {
 
   test('frames before the hello, a second hello, another protocol version: 4004', async () => {
     const { channel, warnings } = open();
-    for (const f of [{ t: 'lines', from: 1, lines: ['x'] }, { t: 'ready', after: 0 }, { t: 'bye', last: 0, summary: '' }, { t: 'sync' }] as AgentFrame[]) {
+    for (const f of [
+      { t: 'lines', from: 1, lines: ['x'] },
+      { t: 'ready', after: 0 },
+      { t: 'bye', last: 0, summary: '' },
+      { t: 'sync' },
+    ] as AgentFrame[]) {
       const a = await FakeAgent.connect(server.port, channel.token);
       a.send(f);
       expect(await a.closed, f.t).toBe(CLOSE_BAD_FRAME);
@@ -455,22 +496,26 @@ describe('AgentChannel: malformed frames after the welcome', () => {
 });
 
 describe('AgentServer: fuzz (seeded, bounded)', () => {
-  test.each([1, 2, 3])('seed %i: 150 random request heads and 150 peers with random frames, then the agent works and nothing forged is held', async (seed) => {
-    const rng = mulberry32(seed);
-    const { channel, received } = open();
-    const started = Date.now();
-    const heads = await Promise.all(Array.from({ length: 150 }, () => raw(server.port, randomRequest(rng, channel.token))));
-    for (const h of heads) expect(h).toMatch(/^(HTTP\/1\.1 (101|4\d\d) |$)/);
-    for (let i = 0; i < 150; i++) {
-      const peer = await FakeAgent.connect(server.port, channel.token);
-      for (let k = 0; k < 1 + rng.int(3); k++) peer.send(randomFrame(rng));
-      peer.send({ t: 'lines', from: 1, lines: ['forged'] });
-      expect([CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT, 1002, 1007, 1009]).toContain(await peer.closed);
-    }
-    expect(Date.now() - started).toBeLessThan(60_000);
-    const { agent } = await FakeAgent.hello(server.port, channel.token);
-    expect(await agent.request({ t: 'lines', from: 1, lines: ['real'] })).toEqual({ t: 'ack', n: 1 });
-    expect(received).toEqual([['real']]);
-    expect(channel.connects).toBe(1);
-  }, 90_000);
+  test.each([1, 2, 3])(
+    'seed %i: 150 random request heads and 150 peers with random frames, then the agent works and nothing forged is held',
+    async (seed) => {
+      const rng = mulberry32(seed);
+      const { channel, received } = open();
+      const started = Date.now();
+      const heads = await Promise.all(Array.from({ length: 150 }, () => raw(server.port, randomRequest(rng, channel.token))));
+      for (const h of heads) expect(h).toMatch(/^(HTTP\/1\.1 (101|4\d\d) |$)/);
+      for (let i = 0; i < 150; i++) {
+        const peer = await FakeAgent.connect(server.port, channel.token);
+        for (let k = 0; k < 1 + rng.int(3); k++) peer.send(randomFrame(rng));
+        peer.send({ t: 'lines', from: 1, lines: ['forged'] });
+        expect([CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT, 1002, 1007, 1009]).toContain(await peer.closed);
+      }
+      expect(Date.now() - started).toBeLessThan(60_000);
+      const { agent } = await FakeAgent.hello(server.port, channel.token);
+      expect(await agent.request({ t: 'lines', from: 1, lines: ['real'] })).toEqual({ t: 'ack', n: 1 });
+      expect(received).toEqual([['real']]);
+      expect(channel.connects).toBe(1);
+    },
+    90_000,
+  );
 });

@@ -11,7 +11,9 @@ import { addReportOptions, reportRequest, type ReportFlags } from '../../../runn
 import { REPORT_PATH_FIELDS, reportField } from '../../../runner/reports.js';
 
 const optionsOf = (name: string): string[] =>
-  buildProgram(() => {}).commands.find((c) => c.name() === name)!.options.map((o) => o.long ?? '');
+  buildProgram(() => {})
+    .commands.find((c) => c.name() === name)!
+    .options.map((o) => o.long ?? '');
 
 describe('report options from the registry', () => {
   test('every file reporter has a request field, and every field a reporter', () => {
@@ -34,9 +36,15 @@ describe('report options from the registry', () => {
 
   test('flags as commander parses them become the typed request', () => {
     const cmd = addReportOptions(new Command().exitOverride());
-    cmd.parse(['--junit', 'j.xml', '--kunit-json', 'k.json', '--kcidb', 'c.json', '--kcidb-origin', 'lab_1', '--junit-locations'], { from: 'user' });
+    cmd.parse(['--junit', 'j.xml', '--kunit-json', 'k.json', '--kcidb', 'c.json', '--kcidb-origin', 'lab_1', '--junit-locations'], {
+      from: 'user',
+    });
     expect(reportRequest(cmd.opts<ReportFlags>())).toEqual({
-      junit: 'j.xml', kunitJson: 'k.json', kcidb: 'c.json', kcidbOrigin: 'lab_1', junitLocations: true,
+      junit: 'j.xml',
+      kunitJson: 'k.json',
+      kcidb: 'c.json',
+      kcidbOrigin: 'lab_1',
+      junitLocations: true,
     });
   });
 

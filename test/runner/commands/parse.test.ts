@@ -72,7 +72,7 @@ beforeAll(() => {
 });
 
 describe('kunit-bridge parse: verdicts and exit codes', () => {
-  it('a boot log with a failing Rust test: exit 1, names the failure, kunit.py\'s final line', () => {
+  it("a boot log with a failing Rust test: exit 1, names the failure, kunit.py's final line", () => {
     const r = cli(['parse', RUST_LOG]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe('');
@@ -117,10 +117,7 @@ describe('kunit-bridge parse: verdicts and exit codes', () => {
     expect(r.stderr).toContain(missing);
   });
 
-  it.each([
-    [['parse', '--no-such-flag', RUST_LOG]],
-    [['--no-such-flag']],
-  ])('an unknown flag (%j): exit 2, one line on stderr', (args) => {
+  it.each([[['parse', '--no-such-flag', RUST_LOG]], [['--no-such-flag']]])('an unknown flag (%j): exit 2, one line on stderr', (args) => {
     const r = cli(args);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
@@ -132,7 +129,9 @@ describe('kunit-bridge parse: verdicts and exit codes', () => {
 describe('kunit-bridge parse: stdin', () => {
   const log = readFileSync(RUST_LOG);
   let fromFile: Run;
-  beforeAll(() => { fromFile = cli(['parse', RUST_LOG]); });
+  beforeAll(() => {
+    fromFile = cli(['parse', RUST_LOG]);
+  });
 
   it.each([
     ['with -', ['parse', '-']],
@@ -144,7 +143,7 @@ describe('kunit-bridge parse: stdin', () => {
     expect(r.stdout).toBe(fromFile.stdout);
   });
 
-  it('stdin reports equal the file\'s', () => {
+  it("stdin reports equal the file's", () => {
     const a = join(dir, 'stdin-a.json');
     const b = join(dir, 'stdin-b.json');
     expect(cli(['parse', RUST_LOG, '-q', '--kunit-json', a]).status).toBe(1);
@@ -164,8 +163,18 @@ describe('kunit-bridge parse: output', () => {
   it('--junit --tap --json --kunit-json are all written; --kunit-json matches kunit.py byte for byte', () => {
     const out = join(dir, 'all');
     const path = (f: string): string => join(out, f);
-    const r = cli(['parse', RUST_LOG, '--junit', path('junit.xml'), '--tap', path('results.tap'),
-      '--json', path('results.json'), '--kunit-json', path('kunit.json')]);
+    const r = cli([
+      'parse',
+      RUST_LOG,
+      '--junit',
+      path('junit.xml'),
+      '--tap',
+      path('results.tap'),
+      '--json',
+      path('results.json'),
+      '--kunit-json',
+      path('kunit.json'),
+    ]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe('');
     expect(lastLine(r.stdout)).toBe(RUST_SUMMARY);
@@ -185,8 +194,18 @@ describe('kunit-bridge parse: output', () => {
     const blocker = join(dir, 'a-regular-file');
     writeFileSync(blocker, 'not a directory\n');
     const bad = join(blocker, 'junit.xml');
-    const r = cli(['parse', RUST_LOG, '--junit', bad, '--tap', join(out, 'results.tap'),
-      '--json', join(out, 'results.json'), '--kunit-json', join(out, 'kunit.json')]);
+    const r = cli([
+      'parse',
+      RUST_LOG,
+      '--junit',
+      bad,
+      '--tap',
+      join(out, 'results.tap'),
+      '--json',
+      join(out, 'results.json'),
+      '--kunit-json',
+      join(out, 'kunit.json'),
+    ]);
     expect(r.status).toBe(2);
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toContain(bad);

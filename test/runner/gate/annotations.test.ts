@@ -8,21 +8,27 @@ import { kernelFixture } from '../../helpers/corpus.js';
 import { leaf, result } from './results.js';
 
 describe('GitHub annotations', () => {
-  test('C and Rust KUnit assertions, a Rust doctest location, an Oops\'s last line seen', () => {
-    expect(failureLocation(leaf('t', 'fail', { log: ['t: EXPECTATION FAILED at lib/kunit/kunit-example-test.c:29', 'Expected 1 == 2'] })))
-      .toEqual({ file: 'lib/kunit/kunit-example-test.c', line: 29 });
-    expect(failureLocation(leaf('t', 'fail', { location: { file: 'rust/kernel/alloc/kbox.rs', line: 147 } })))
-      .toEqual({ file: 'rust/kernel/alloc/kbox.rs', line: 147 });
-    expect(failureLocation(leaf('t', 'fail', { log: ['oops_test: try faulted: last line seen samples/kunit_bridge/kunit_bridge_fixture.c:54'] })))
-      .toEqual({ file: 'samples/kunit_bridge/kunit_bridge_fixture.c', line: 54 });
+  test("C and Rust KUnit assertions, a Rust doctest location, an Oops's last line seen", () => {
+    expect(
+      failureLocation(leaf('t', 'fail', { log: ['t: EXPECTATION FAILED at lib/kunit/kunit-example-test.c:29', 'Expected 1 == 2'] })),
+    ).toEqual({ file: 'lib/kunit/kunit-example-test.c', line: 29 });
+    expect(failureLocation(leaf('t', 'fail', { location: { file: 'rust/kernel/alloc/kbox.rs', line: 147 } }))).toEqual({
+      file: 'rust/kernel/alloc/kbox.rs',
+      line: 147,
+    });
+    expect(
+      failureLocation(
+        leaf('t', 'fail', { log: ['oops_test: try faulted: last line seen samples/kunit_bridge/kunit_bridge_fixture.c:54'] }),
+      ),
+    ).toEqual({ file: 'samples/kunit_bridge/kunit_bridge_fixture.c', line: 54 });
     expect(failureLocation(leaf('t', 'fail', { log: ['no location here'] }))).toBeUndefined();
   });
 
-  test('the fixture\'s Rust failure, escaped as workflow commands want', () => {
+  test("the fixture's Rust failure, escaped as workflow commands want", () => {
     const r = parseLog(readFileSync(kernelFixture('x86_64-rust-kunit', 'boot.log')));
     expect(githubAnnotations(r)).toEqual([
-      '::error file=samples/rust/rust_kunit_fixture.rs,line=68,title=KUnit fail%3A rust_kunit_fixture.rust_fixture_fail::'
-        + 'rust_fixture_fail: ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68%0AExpected answer == 43 to be true, but is false',
+      '::error file=samples/rust/rust_kunit_fixture.rs,line=68,title=KUnit fail%3A rust_kunit_fixture.rust_fixture_fail::' +
+        'rust_fixture_fail: ASSERTION FAILED at samples/rust/rust_kunit_fixture.rs:68%0AExpected answer == 43 to be true, but is false',
     ]);
   });
 
@@ -35,7 +41,9 @@ describe('GitHub annotations', () => {
     applyGate(oops, { baseline: base });
     const lines = githubAnnotations(oops);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^::error file=samples\/kunit_bridge\/kunit_bridge_fixture\.c,line=54,title=KUnit fail%3A kunit_bridge_fixture\.oops_test::/);
+    expect(lines[0]).toMatch(
+      /^::error file=samples\/kunit_bridge\/kunit_bridge_fixture\.c,line=54,title=KUnit fail%3A kunit_bridge_fixture\.oops_test::/,
+    );
   });
 
   test('at most 50, then one line for the rest; % , : and newlines escaped', () => {

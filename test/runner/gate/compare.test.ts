@@ -13,15 +13,33 @@ const paths = (list: { path: string }[]): string[] => list.map((t) => t.path);
 describe('comparison with a baseline', () => {
   test('every bucket', () => {
     const base = result({
-      's.pass_to_fail': 'pass', 's.skip_to_crash': 'skip', 's.xfail_to_timeout': 'xfail',
-      's.fail_to_pass': 'fail', 's.crash_to_skip': 'crashed', 's.fail_to_fail': 'fail', 's.error_to_timeout': 'error',
-      's.same': 'pass', 's.gone': 'pass', 's.flaky': 'pass', 's.was_not_run': 'not-run', 's.todo_to_error': 'todo',
+      's.pass_to_fail': 'pass',
+      's.skip_to_crash': 'skip',
+      's.xfail_to_timeout': 'xfail',
+      's.fail_to_pass': 'fail',
+      's.crash_to_skip': 'crashed',
+      's.fail_to_fail': 'fail',
+      's.error_to_timeout': 'error',
+      's.same': 'pass',
+      's.gone': 'pass',
+      's.flaky': 'pass',
+      's.was_not_run': 'not-run',
+      's.todo_to_error': 'todo',
     });
     const now = result({
-      's.pass_to_fail': 'fail', 's.skip_to_crash': 'crashed', 's.xfail_to_timeout': 'timeout',
-      's.fail_to_pass': 'pass', 's.crash_to_skip': 'skip', 's.fail_to_fail': 'fail', 's.error_to_timeout': 'timeout',
-      's.same': 'pass', 's.flaky': leaf('', 'fail', { flaky: true }), 's.was_not_run': 'fail', 's.todo_to_error': 'error',
-      's.brand_new_fail': 'fail', 's.brand_new_pass': 'pass',
+      's.pass_to_fail': 'fail',
+      's.skip_to_crash': 'crashed',
+      's.xfail_to_timeout': 'timeout',
+      's.fail_to_pass': 'pass',
+      's.crash_to_skip': 'skip',
+      's.fail_to_fail': 'fail',
+      's.error_to_timeout': 'timeout',
+      's.same': 'pass',
+      's.flaky': leaf('', 'fail', { flaky: true }),
+      's.was_not_run': 'fail',
+      's.todo_to_error': 'error',
+      's.brand_new_fail': 'fail',
+      's.brand_new_pass': 'pass',
     });
     const c = compareResults(base, now);
     expect(paths(c.regressions)).toEqual(['s.pass_to_fail', 's.skip_to_crash', 's.xfail_to_timeout', 's.todo_to_error']);
@@ -41,7 +59,7 @@ describe('comparison with a baseline', () => {
     ]);
   });
 
-  test('missing: filtered out by the run\'s kunit.filter_glob, excluded', () => {
+  test("missing: filtered out by the run's kunit.filter_glob, excluded", () => {
     const base = result({ 'rust_kunit_fixture.a': 'pass', 'example.b': 'pass', 'example.c': 'pass' });
     const now = result({ 'example.b': 'pass' }, { metadata: { cmdline: 'console=ttyS0 kunit.filter_glob=example.b panic=-1' } });
     expect(filterGlobOf(now)).toBe('example.b');
@@ -51,15 +69,19 @@ describe('comparison with a baseline', () => {
     ]);
   });
 
-  test('missing: another shard\'s, excluded', () => {
+  test("missing: another shard's, excluded", () => {
     const base = result({ 'a.x': 'pass', 'b.y': 'pass' });
     const c = compareResults(base, result({ 'a.x': 'pass' }), { inScope: (p) => p.startsWith('a.') });
-    expect(c.missing).toEqual([{ path: 'b.y', before: 'pass', why: 'not in this run\'s scope (another shard)', excluded: true }]);
+    expect(c.missing).toEqual([{ path: 'b.y', before: 'pass', why: "not in this run's scope (another shard)", excluded: true }]);
   });
 
-  test('missing: after a crash, not run, and the unnamed crashed test is the baseline\'s of that number', () => {
+  test("missing: after a crash, not run, and the unnamed crashed test is the baseline's of that number", () => {
     const base = result({ 'a.first': 'pass', 'a.second': 'pass', 'b.later': 'pass' });
-    const now = result({ 'a.first': 'pass', 'a.#2': 'crashed', 'b.later': leaf('', 'not-run', { reason: 'not run: the run ended before this test' }) });
+    const now = result({
+      'a.first': 'pass',
+      'a.#2': 'crashed',
+      'b.later': leaf('', 'not-run', { reason: 'not run: the run ended before this test' }),
+    });
     const c = compareResults(base, now);
     expect(c.regressions).toEqual([{ path: 'a.second', before: 'pass', now: 'crashed' }]);
     expect(c.missing).toEqual([{ path: 'b.later', before: 'pass', now: 'not-run', why: 'not run: the run ended before this test' }]);
@@ -68,7 +90,16 @@ describe('comparison with a baseline', () => {
   });
 
   test('missing: a module not loaded', () => {
-    const mod = (tests: ReturnType<typeof suite>[]) => ({ index: 1, tests, log: [], complete: true, startLine: 1, endLine: 1, attributes: {}, origin: { kind: 'module' as const, module: 'list-test.ko' } });
+    const mod = (tests: ReturnType<typeof suite>[]) => ({
+      index: 1,
+      tests,
+      log: [],
+      complete: true,
+      startLine: 1,
+      endLine: 1,
+      attributes: {},
+      origin: { kind: 'module' as const, module: 'list-test.ko' },
+    });
     const base = result({ 'a.x': 'pass' }, { docs: [mod([suite('list-kunit-test', [leaf('list_test_list_init', 'pass')])])] });
     const now = result({ 'a.x': 'pass' }, { docs: [mod([leaf('list-test.ko', 'not-run', { reason: 'insmod failed: status 1' })])] });
     expect(compareResults(base, now).missing).toEqual([
@@ -84,7 +115,9 @@ describe('a run compared with its own results.json, over the whole corpus', () =
     expect(back.counts).toEqual(r.counts);
     const c = compareResults(back, r);
     expect([c.regressions, c.newFailures, c.fixed, c.newTests, c.missing, c.flaky]).toEqual([[], [], [], [], [], []]);
-    const failing = leafTests(r).filter((t) => BAD_STATUSES.has(t.node.status)).map((t) => t.path);
+    const failing = leafTests(r)
+      .filter((t) => BAD_STATUSES.has(t.node.status))
+      .map((t) => t.path);
     expect(c.stillFailing.map((t) => t.path)).toEqual(failing);
   });
 });

@@ -11,7 +11,8 @@ import { runCli, tempDir } from '../../helpers/cli.js';
 const V1 = kernelFixture('x86_64-rust-kunit', 'boot.log');
 const V2 = kernelFixture('x86_64-rust-kunit-v2', 'boot.log');
 const V2_OOPS = kernelFixture('x86_64-rust-kunit-v2', 'boot-oops.log');
-const RUST_FAIL = '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n';
+const RUST_FAIL =
+  '- test: rust_kunit_fixture.rust_fixture_fail\n  status: failed\n  reason: fails on purpose\n  bug: https://bugs.example.org/1234\n';
 
 function file(dir: string, name: string, text: string): string {
   const p = join(dir, name);
@@ -25,7 +26,9 @@ describe('parse --known', () => {
     const known = file(dir, 'known.yaml', RUST_FAIL);
     const ok = await runCli(['parse', V1, '--known', known, '--markdown', join(dir, 'summary.md')]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain('Known failures (do not fail the run) (1): rust_kunit_fixture.rust_fixture_fail (fail: fails on purpose https://bugs.example.org/1234)');
+    expect(ok.stdout).toContain(
+      'Known failures (do not fail the run) (1): rust_kunit_fixture.rust_fixture_fail (fail: fails on purpose https://bugs.example.org/1234)',
+    );
     expect(ok.stdout).toContain('Gate: passed (1 known failure); the tests alone: failed');
     expect(ok.stdout).not.toContain('Failures:'); // a known failure is listed as known, not as a failure
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('[bug](https://bugs.example.org/1234)');
@@ -34,12 +37,16 @@ describe('parse --known', () => {
 
     const expired = await runCli(['parse', V1, '--known', file(dir, 'expired.yaml', `${RUST_FAIL}  until: 2020-01-31\n`)]);
     expect(expired.code).toBe(1);
-    expect(expired.stderr).toContain(`kunit-bridge: ${join(dir, 'expired.yaml')}:1: known entry "rust_kunit_fixture.rust_fixture_fail" expired on 2020-01-31: rust_kunit_fixture.rust_fixture_fail fails as usual`);
+    expect(expired.stderr).toContain(
+      `kunit-bridge: ${join(dir, 'expired.yaml')}:1: known entry "rust_kunit_fixture.rust_fixture_fail" expired on 2020-01-31: rust_kunit_fixture.rust_fixture_fail fails as usual`,
+    );
 
     const stale = file(dir, 'stale.yaml', `${RUST_FAIL}- test: rust_kunit_fixture.rust_fixture_add\n  reason: was broken\n`);
     const s0 = await runCli(['parse', V1, '--known', stale]);
     expect(s0.code).toBe(0);
-    expect(s0.stdout).toContain(`Stale known entries (1): ${stale}:5 "rust_kunit_fixture.rust_fixture_add" (matching tests did not fail: rust_kunit_fixture.rust_fixture_add pass)`);
+    expect(s0.stdout).toContain(
+      `Stale known entries (1): ${stale}:5 "rust_kunit_fixture.rust_fixture_add" (matching tests did not fail: rust_kunit_fixture.rust_fixture_add pass)`,
+    );
     const s1 = await runCli(['parse', V1, '--known', stale, '--strict-known']);
     expect(s1.code).toBe(1);
     expect(s1.stdout).toContain('Gate: failed (1 stale known entry, 1 known failure); the tests alone: failed');
@@ -53,7 +60,17 @@ describe('parse --known', () => {
     expect(r.stderr).toBe(`kunit-bridge: ${bad}:4: unknown key "statsu" (an entry has test, status, arch, reason, bug, until)\n`);
     // run: before QEMU starts (no output directory, no console log)
     const out = join(dir, 'never');
-    const run = await runCli(['run', '--kernel', kernelFixture('x86_64-rust-kunit', 'bzImage'), '--arch', 'x86_64', '-o', out, '--known', bad]);
+    const run = await runCli([
+      'run',
+      '--kernel',
+      kernelFixture('x86_64-rust-kunit', 'bzImage'),
+      '--arch',
+      'x86_64',
+      '-o',
+      out,
+      '--known',
+      bad,
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`kunit-bridge: ${bad}:4: unknown key "statsu" (an entry has test, status, arch, reason, bug, until)\n`);
     expect(existsSync(out)).toBe(false);
@@ -70,7 +87,9 @@ describe('parse --known', () => {
     expect((await runCli(['parse', V1, '-q', '--arch', 'sparc'])).code).toBe(2);
     const gh = await runCli(['parse', V1, '-q'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(gh.code).toBe(1);
-    expect(gh.stdout).toMatch(/^::error file=samples\/rust\/rust_kunit_fixture\.rs,line=68,title=KUnit fail%3A rust_kunit_fixture\.rust_fixture_fail::/);
+    expect(gh.stdout).toMatch(
+      /^::error file=samples\/rust\/rust_kunit_fixture\.rs,line=68,title=KUnit fail%3A rust_kunit_fixture\.rust_fixture_fail::/,
+    );
     expect((await runCli(['parse', V1, '-q'])).stdout).toBe('');
   });
 });
@@ -104,7 +123,9 @@ describe('--baseline and compare', () => {
     const r = await runCli(['parse', kernelFixture('x86_64-rust-kunit-v2', 'boot-oops-panic.log'), '--baseline', base]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('Regressions (1): kunit_fault.kunit_test_fault_null_dereference (pass → crashed)');
-    expect(r.stdout).toMatch(/Missing tests \(48\): kunit_platform_device\.kunit_platform_device_alloc_test \(not run: the kernel crashed in kunit_fault\.kunit_test_fault_null_dereference\)/);
+    expect(r.stdout).toMatch(
+      /Missing tests \(48\): kunit_platform_device\.kunit_platform_device_alloc_test \(not run: the kernel crashed in kunit_fault\.kunit_test_fault_null_dereference\)/,
+    );
   });
 
   test('bad results files: exit 2 naming the file', async () => {
@@ -112,7 +133,9 @@ describe('--baseline and compare', () => {
     const v9 = file(dir, 'v9.json', '{"schemaVersion": 9, "documents": []}');
     const r = await runCli(['compare', v9, v9]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`kunit-bridge: ${v9}: schemaVersion 9 is not one this kunit-bridge reads (1): use the kunit-bridge that wrote it, or a newer one\n`);
+    expect(r.stderr).toBe(
+      `kunit-bridge: ${v9}: schemaVersion 9 is not one this kunit-bridge reads (1): use the kunit-bridge that wrote it, or a newer one\n`,
+    );
     const junk = file(dir, 'junk.json', 'not json');
     expect((await runCli(['parse', V1, '--baseline', junk])).stderr).toMatch(/junk\.json: not JSON/);
     expect((await runCli(['compare', join(dir, 'none.json'), v9])).code).toBe(2);

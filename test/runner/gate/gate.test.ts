@@ -15,7 +15,13 @@ describe('known failures', () => {
     expect(g.verdict).toBe('passed');
     expect(r.verdict).toBe('passed');
     expect(exitCodeFor(r.verdict)).toBe(0);
-    expect(g.known).toEqual([{ path: 's.bad', status: 'fail', known: { test: 's.bad', entry: 'known.yaml:1', status: 'failed', reason: 'on purpose', bug: 'https://b/1' } }]);
+    expect(g.known).toEqual([
+      {
+        path: 's.bad',
+        status: 'fail',
+        known: { test: 's.bad', entry: 'known.yaml:1', status: 'failed', reason: 'on purpose', bug: 'https://b/1' },
+      },
+    ]);
     expect(r.documents[0]!.tests[0]!.children[1]!.known?.entry).toBe('known.yaml:1');
     expect(r.documents[0]!.tests[0]!.known?.entry).toBe('known.yaml:1'); // the suite is bad only through it
     expect(g.stale).toEqual([]);
@@ -31,10 +37,20 @@ describe('known failures', () => {
   });
 
   test.each([
-    ['failed', 'fail', true], ['failed', 'error', true], ['failed', 'timeout', false], ['failed', 'crashed', false],
-    ['timeout', 'timeout', true], ['timeout', 'incomplete', true], ['timeout', 'fail', false],
-    ['crashed', 'crashed', true], ['crashed', 'fail', false],
-    ['any', 'fail', true], ['any', 'error', true], ['any', 'timeout', true], ['any', 'crashed', false], ['any', 'incomplete', false],
+    ['failed', 'fail', true],
+    ['failed', 'error', true],
+    ['failed', 'timeout', false],
+    ['failed', 'crashed', false],
+    ['timeout', 'timeout', true],
+    ['timeout', 'incomplete', true],
+    ['timeout', 'fail', false],
+    ['crashed', 'crashed', true],
+    ['crashed', 'fail', false],
+    ['any', 'fail', true],
+    ['any', 'error', true],
+    ['any', 'timeout', true],
+    ['any', 'crashed', false],
+    ['any', 'incomplete', false],
     ['flaky', 'fail', false],
   ] as const)('status %s covers a %s test: %s', (status, testStatus, covered) => {
     const r = result({ 's.t': testStatus, 's.ok': 'pass' });
@@ -66,7 +82,9 @@ describe('known failures', () => {
     expect(g.expired).toEqual([{ entry: 'known.yaml:1', test: 's.bad', until: '2026-11-30', tests: ['s.bad'] }]);
     expect(g.warnings).toEqual(['known.yaml:1: known entry "s.bad" expired on 2026-11-30: s.bad fails as usual']);
     expect(g.stale).toEqual([]);
-    expect(applyGate(result({ 's.bad': 'fail' }), { known: known('- test: s.bad\n  until: 2026-12-01\n'), now: NOW }).verdict).toBe('passed');
+    expect(applyGate(result({ 's.bad': 'fail' }), { known: known('- test: s.bad\n  until: 2026-12-01\n'), now: NOW }).verdict).toBe(
+      'passed',
+    );
   });
 
   test('stale entries are listed, and fail the run only with strictKnown', () => {

@@ -36,7 +36,11 @@ describe('glob over test paths', () => {
     ['s.[z-a]', 'range z-a is backwards', 5],
   ])('%j is refused: %s', (glob, message, column) => {
     let err: unknown;
-    try { compileGlob(glob); } catch (e) { err = e; }
+    try {
+      compileGlob(glob);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(GlobError);
     expect((err as GlobError).message).toBe(message);
     expect((err as GlobError).column).toBe(column);

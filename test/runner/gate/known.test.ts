@@ -17,23 +17,31 @@ function error(text: string): BridgeError {
 
 describe('known-failure files', () => {
   test('every field, with defaults, arch as a name or a list, JSON too', () => {
-    const entries = parseKnownFile([
-      '# known failures',
-      '- test: rust_kunit_fixture.rust_fixture_fail   # the Rust failure',
-      '  status: failed',
-      '  arch: [x86_64, aarch64]',
-      '  reason: fails on purpose in the fixture',
-      '  bug: https://bugs.example.org/1234',
-      '  until: 2027-06-30',
-      '- test: "example.*"',
-      '  arch: riscv64',
-    ].join('\n'), 'known.yaml');
+    const entries = parseKnownFile(
+      [
+        '# known failures',
+        '- test: rust_kunit_fixture.rust_fixture_fail   # the Rust failure',
+        '  status: failed',
+        '  arch: [x86_64, aarch64]',
+        '  reason: fails on purpose in the fixture',
+        '  bug: https://bugs.example.org/1234',
+        '  until: 2027-06-30',
+        '- test: "example.*"',
+        '  arch: riscv64',
+      ].join('\n'),
+      'known.yaml',
+    );
     expect(entries).toHaveLength(2);
     const [a, b] = entries;
     expect(a).toMatchObject({
-      test: 'rust_kunit_fixture.rust_fixture_fail', status: 'failed', arch: ['x86_64', 'arm64'],
-      reason: 'fails on purpose in the fixture', bug: 'https://bugs.example.org/1234', until: '2027-06-30',
-      where: 'known.yaml:2', line: 2,
+      test: 'rust_kunit_fixture.rust_fixture_fail',
+      status: 'failed',
+      arch: ['x86_64', 'arm64'],
+      reason: 'fails on purpose in the fixture',
+      bug: 'https://bugs.example.org/1234',
+      until: '2027-06-30',
+      where: 'known.yaml:2',
+      line: 2,
     });
     expect(b).toMatchObject({ test: 'example.*', status: 'any', arch: ['riscv64'], where: 'known.yaml:8' });
     expect(b!.pattern.test('example.example_simple_test')).toBe(true);
@@ -76,8 +84,15 @@ describe('known-failure files', () => {
 
 describe('dates', () => {
   test.each([
-    ['2027-06-30', true], ['2024-02-29', true], ['2023-02-29', false], ['2027-13-01', false],
-    ['2027-00-10', false], ['2027-6-30', false], ['2027-06-31', false], ['27-06-30', false], ['2027-06-30T00:00', false],
+    ['2027-06-30', true],
+    ['2024-02-29', true],
+    ['2023-02-29', false],
+    ['2027-13-01', false],
+    ['2027-00-10', false],
+    ['2027-6-30', false],
+    ['2027-06-31', false],
+    ['27-06-30', false],
+    ['2027-06-30T00:00', false],
   ])('%s is a date: %s', (text, ok) => {
     expect(isIsoDate(text)).toBe(ok);
   });

@@ -2,8 +2,15 @@
 import { verdictFor } from '../../../runner/ktap/status.js';
 import { countLeaves, emptyCounts, type KtapDocument, type RunResult, type TestNode } from '../../../runner/ktap/model.js';
 
-export const leaf = (name: string, status: TestNode['status'], extra: Partial<TestNode> = {}): TestNode =>
-  ({ name, status, log: [], children: [], attributes: {}, line: 1, ...extra });
+export const leaf = (name: string, status: TestNode['status'], extra: Partial<TestNode> = {}): TestNode => ({
+  name,
+  status,
+  log: [],
+  children: [],
+  attributes: {},
+  line: 1,
+  ...extra,
+});
 
 const BAD = new Set(['fail', 'error', 'timeout', 'crashed', 'incomplete']);
 
@@ -14,7 +21,10 @@ export function suite(name: string, cases: TestNode[]): TestNode {
 }
 
 /** A result from `{ 'suite.test': status }` (suites in first-seen order); extra documents appended as given. */
-export function result(tests: Record<string, TestNode['status'] | TestNode>, opts: { metadata?: Record<string, string>; docs?: KtapDocument[] } = {}): RunResult {
+export function result(
+  tests: Record<string, TestNode['status'] | TestNode>,
+  opts: { metadata?: Record<string, string>; docs?: KtapDocument[] } = {},
+): RunResult {
   const suites = new Map<string, TestNode[]>();
   for (const [path, s] of Object.entries(tests)) {
     const [suiteName, ...rest] = path.split('.');
@@ -23,7 +33,13 @@ export function result(tests: Record<string, TestNode['status'] | TestNode>, opt
     suites.set(suiteName!, list);
   }
   const doc: KtapDocument = {
-    index: 0, tests: [...suites].map(([n, c]) => suite(n, c)), log: [], complete: true, startLine: 1, endLine: 1, attributes: {},
+    index: 0,
+    tests: [...suites].map(([n, c]) => suite(n, c)),
+    log: [],
+    complete: true,
+    startLine: 1,
+    endLine: 1,
+    attributes: {},
   };
   const documents = [doc, ...(opts.docs ?? [])].map((d, i) => ({ ...d, index: i }));
   const counts = emptyCounts();

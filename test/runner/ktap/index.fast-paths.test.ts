@@ -23,10 +23,14 @@ function refStrip(line: string): { body: string; time?: number; printk: boolean 
 }
 
 const CRASHES: ReadonlyArray<readonly [RegExp, string, boolean]> = [
-  [/^Kernel panic - not syncing/, 'panic', true], [/^BUG: KASAN:/, 'kasan', false],
-  [/^(?:BUG: KFENCE:|UBSAN:)/, 'other', false], [/^(?:BUG:|kernel BUG at |watchdog: BUG:)/, 'bug', false],
-  [/^(?:Oops(?::| -)|Internal error: Oops)/, 'oops', false], [/^general protection fault/, 'gpf', false],
-  [/^Unable to handle kernel /, 'oops', false], [/^(?:rust_kernel: )?panicked at /, 'rust-panic', false],
+  [/^Kernel panic - not syncing/, 'panic', true],
+  [/^BUG: KASAN:/, 'kasan', false],
+  [/^(?:BUG: KFENCE:|UBSAN:)/, 'other', false],
+  [/^(?:BUG:|kernel BUG at |watchdog: BUG:)/, 'bug', false],
+  [/^(?:Oops(?::| -)|Internal error: Oops)/, 'oops', false],
+  [/^general protection fault/, 'gpf', false],
+  [/^Unable to handle kernel /, 'oops', false],
+  [/^(?:rust_kernel: )?panicked at /, 'rust-panic', false],
 ];
 function refCrash(body: string): { kind: string; fatal: boolean } | undefined {
   const text = body.replace(/^[ \t]*/, '');
@@ -38,17 +42,61 @@ const RESULT = /^(not ok|ok)\s+(\d+)(?:\s+-)?(?:\s+(.*))?$/;
 
 /** Random text from pieces that matter to the three grammars. */
 function randomLine(rng: ReturnType<typeof mulberry32>): string {
-  const pieces = ['<', '>', '6', '12', '[', ']', ' ', '  ', '\t', '0', '.', '123', 'T', 'C', '1', '\u00a0', '\u2028', '\r',
-    '\v', 'ok', 'not ok', ' - ', '-', '#', '\\', 'name', 'BUG:', ' KASAN:', ' KFENCE:', 'Kernel panic - not syncing',
-    'Oops', ':', 'panicked at ', 'rust_kernel: ', 'UBSAN:', 'Unable to handle kernel ', 'kernel BUG at ',
-    'watchdog: BUG:', 'Internal error: Oops', 'general protection fault', '99999999999999999999', '€'];
+  const pieces = [
+    '<',
+    '>',
+    '6',
+    '12',
+    '[',
+    ']',
+    ' ',
+    '  ',
+    '\t',
+    '0',
+    '.',
+    '123',
+    'T',
+    'C',
+    '1',
+    '\u00a0',
+    '\u2028',
+    '\r',
+    '\v',
+    'ok',
+    'not ok',
+    ' - ',
+    '-',
+    '#',
+    '\\',
+    'name',
+    'BUG:',
+    ' KASAN:',
+    ' KFENCE:',
+    'Kernel panic - not syncing',
+    'Oops',
+    ':',
+    'panicked at ',
+    'rust_kernel: ',
+    'UBSAN:',
+    'Unable to handle kernel ',
+    'kernel BUG at ',
+    'watchdog: BUG:',
+    'Internal error: Oops',
+    'general protection fault',
+    '99999999999999999999',
+    '€',
+  ];
   const pick = (a: string[]): string => a[rng.int(a.length)]!;
   const ws = (): string => pick(['', ' ', '    ', '\t', '\u00a0', '\u2028', '\v', '\ufeff', '\u3000', '\u200b']);
   const digits = (): string => pick(['', '0', '12', '661486', '1234567890123456', '1234567890123456789012345']);
   // Mostly well-formed printk prefixes, each part sometimes broken.
-  let s = rng.int(2) === 0 ? '' : pick(['', '<6>', '<12>', '<123>', '<>', '<6'])
-    + pick(['', `[${ws()}${digits()}.${digits()}]`, `[${ws()}${digits()}${digits()}]`])
-    + pick(['', `[${ws()}${pick(['T', 'C', 'X'])}${digits()}]`]) + pick(['', ' ', '  ']);
+  let s =
+    rng.int(2) === 0
+      ? ''
+      : pick(['', '<6>', '<12>', '<123>', '<>', '<6']) +
+        pick(['', `[${ws()}${digits()}.${digits()}]`, `[${ws()}${digits()}${digits()}]`]) +
+        pick(['', `[${ws()}${pick(['T', 'C', 'X'])}${digits()}]`]) +
+        pick(['', ' ', '  ']);
   for (let n = rng.int(12); n >= 0; n--) s += pieces[rng.int(pieces.length)]!;
   return s;
 }
@@ -60,7 +108,7 @@ describe('fast paths equal their regular expressions', () => {
 
   test('printk prefix and time (seed 2024)', () => {
     const same = (a: ReturnType<typeof refStrip>, b: ReturnType<typeof refStrip>): boolean =>
-      a.body === b.body && a.time === b.time && a.printk === b.printk && ('time' in a) === ('time' in b);
+      a.body === b.body && a.time === b.time && a.printk === b.printk && 'time' in a === 'time' in b;
     expect(lines.filter((l) => !same(stripPrintk(l), refStrip(l)))).toEqual([]);
   });
 
@@ -68,7 +116,9 @@ describe('fast paths equal their regular expressions', () => {
     const r = mulberry32(7);
     const wrong: string[] = [];
     for (let i = 0; i < 100000; i++) {
-      const t = `${r.int(100000)}.${String(r.int(1e9)).padStart(9, '0').slice(0, 1 + r.int(9))}`;
+      const t = `${r.int(100000)}.${String(r.int(1e9))
+        .padStart(9, '0')
+        .slice(0, 1 + r.int(9))}`;
       if (stripPrintk(`[${' '.repeat(r.int(6))}${t}] x`).time !== Number(t)) wrong.push(t);
     }
     expect(wrong).toEqual([]);
@@ -81,9 +131,17 @@ describe('fast paths equal their regular expressions', () => {
 
   test('result lines (seed 2024)', () => {
     const pick = (a: string[]): string => a[rng.int(a.length)]!;
-    const results = Array.from({ length: 20000 }, () => pick(['', '  ', '\t']) + pick(['ok', 'not ok', 'okay', 'not  ok'])
-      + pick(['', ' ', '  ', '\t', '\r', '\u00a0']) + pick(['', '1', '007', '99999999999999999999'])
-      + pick(['', ' -', ' - ', '-', ' -\r', '\r-']) + pick(['', ' ', '\u2028', '\r ']) + randomLine(rng));
+    const results = Array.from(
+      { length: 20000 },
+      () =>
+        pick(['', '  ', '\t']) +
+        pick(['ok', 'not ok', 'okay', 'not  ok']) +
+        pick(['', ' ', '  ', '\t', '\r', '\u00a0']) +
+        pick(['', '1', '007', '99999999999999999999']) +
+        pick(['', ' -', ' - ', '-', ' -\r', '\r-']) +
+        pick(['', ' ', '\u2028', '\r ']) +
+        randomLine(rng),
+    );
     const wrong = results.filter((l) => {
       const k = classify(l);
       const m = RESULT.exec(l.replace(/^[ \t]*/, ''));
@@ -118,7 +176,7 @@ describe('line splitter: ASCII blocks and byte-by-byte decoding give the same li
   test.each([undefined, 100, 70000])('cap %s, whole and in random chunks (seed 31)', (cap) => {
     const whole = split([ascii], cap);
     const chunks: Uint8Array[] = [];
-    for (let i = 0; i < ascii.length;) {
+    for (let i = 0; i < ascii.length; ) {
       const n = 1 + rng.int(200000);
       chunks.push(Uint8Array.from(ascii.subarray(i, i + n)));
       i += n;

@@ -6,7 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { KtapStream, parseLog } from '../../../runner/ktap/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../../runner/ktap/line-splitter.js';
 import { mulberry32 } from '../../helpers/prng.js';
-import { MAIN_LOG, MiB, REAL_LOGS, XML, codes, hostile, joinLines, nodes, readFixture, realLog, shape, splitLines } from '../../helpers/hostile.js';
+import {
+  MAIN_LOG,
+  MiB,
+  REAL_LOGS,
+  XML,
+  codes,
+  hostile,
+  joinLines,
+  nodes,
+  readFixture,
+  realLog,
+  shape,
+  splitLines,
+} from '../../helpers/hostile.js';
 
 describe('hostile input: degenerate', () => {
   it('empty input', () => {
@@ -48,12 +61,21 @@ describe('hostile input: random bytes', () => {
       // Random sequences of real KTAP line kinds at random indents: stresses the nesting stack.
       const rng = mulberry32(seed);
       const kinds = [
-        () => 'KTAP version 1', () => `1..${rng.int(5)}`, () => `ok ${rng.int(6)} t${rng.int(9)}`,
-        () => `not ok ${rng.int(6)} t${rng.int(9)}`, () => `# Subtest: s${rng.int(9)}`,
-        () => `ok ${rng.int(6)} t # SKIP why`, () => `not ok 1 t # TIMEOUT`, () => '# t: pass:1 fail:0 skip:0 total:1',
-        () => 'Oops: 0002 [#1]', () => 'BUG: kernel NULL pointer dereference', () => 'random noise',
-        () => 'Kernel panic - not syncing: Fatal exception', () => '---[ end trace 0000000000000000 ]---',
-        () => '# Totals: pass:1 fail:0 skip:0 total:1', () => 'TAP version 14',
+        () => 'KTAP version 1',
+        () => `1..${rng.int(5)}`,
+        () => `ok ${rng.int(6)} t${rng.int(9)}`,
+        () => `not ok ${rng.int(6)} t${rng.int(9)}`,
+        () => `# Subtest: s${rng.int(9)}`,
+        () => `ok ${rng.int(6)} t # SKIP why`,
+        () => `not ok 1 t # TIMEOUT`,
+        () => '# t: pass:1 fail:0 skip:0 total:1',
+        () => 'Oops: 0002 [#1]',
+        () => 'BUG: kernel NULL pointer dereference',
+        () => 'random noise',
+        () => 'Kernel panic - not syncing: Fatal exception',
+        () => '---[ end trace 0000000000000000 ]---',
+        () => '# Totals: pass:1 fail:0 skip:0 total:1',
+        () => 'TAP version 14',
       ];
       const lines: string[] = [];
       for (let i = 0; i < 5000; i++) {
@@ -170,7 +192,7 @@ describe('hostile input: huge lines', () => {
     const rng = mulberry32(70);
     const whole = parseLog(withBig);
     const stream = new KtapStream();
-    for (let at = 0; at < withBig.length;) {
+    for (let at = 0; at < withBig.length; ) {
       const n = 1 + rng.int(256 * 1024);
       stream.write(withBig.subarray(at, at + n));
       at += n;
@@ -205,8 +227,8 @@ describe('hostile input: huge lines', () => {
 });
 
 describe('hostile input: bytes inside KTAP lines', () => {
-  const ktap = (body: string[]): string => ['KTAP version 1', '1..1', '    KTAP version 1',
-    '    # Subtest: bytes', `    1..${body.length}`, ...body, 'ok 1 bytes', ''].join('\n');
+  const ktap = (body: string[]): string =>
+    ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: bytes', `    1..${body.length}`, ...body, 'ok 1 bytes', ''].join('\n');
 
   it('NUL bytes inside KTAP lines are dropped', () => {
     const r = hostile(ktap(['    ok 1 nul\0_in\0_name', '    o\0k 2 split_keyword', '\0    ok 3 leading_nul']), XML);
@@ -263,7 +285,10 @@ describe('hostile input: line endings', () => {
   it('mixed line endings (seed 90)', () => {
     const rng = mulberry32(90);
     const ends = ['\n', '\r\n', '\r\r\n', '\r', '\n\r'];
-    const mixed = text.split('\n').map((l) => l + ends[rng.int(ends.length)]!).join('');
+    const mixed = text
+      .split('\n')
+      .map((l) => l + ends[rng.int(ends.length)]!)
+      .join('');
     hostile(Buffer.from(mixed, 'latin1'));
   });
 });

@@ -33,7 +33,10 @@ describe('hostile input: deep nesting', () => {
     expect(depthSeen).toBe(depth + 1);
   });
 
-  for (const [depth, tap] of [[1000, true], [250, true]] as const) {
+  for (const [depth, tap] of [
+    [1000, true],
+    [250, true],
+  ] as const) {
     const { open, leaf, close } = nested(depth);
 
     it(`${depth} levels of # Subtest:, closed: capped at ${MAX_DEPTH} with a diagnostic, nothing thrown`, () => {
@@ -45,7 +48,10 @@ describe('hostile input: deep nesting', () => {
     });
   }
 
-  for (const [depth, tap] of [[1000, false], [250, true]] as const) {
+  for (const [depth, tap] of [
+    [1000, false],
+    [250, true],
+  ] as const) {
     const { open } = nested(depth);
 
     it(`${depth} levels of # Subtest:, cut short`, () => {

@@ -35,13 +35,20 @@ describe('KtapStream: one entry for every transport', () => {
       return { events, result: s.finish() };
     };
     const bytes = run((s) => s.write(text));
-    const lines = run((s) => { for (const l of text.split('\n').slice(0, -1)) s.line(l); });
+    const lines = run((s) => {
+      for (const l of text.split('\n').slice(0, -1)) s.line(l);
+    });
     expect(lines).toEqual(bytes);
   });
 
   test('onLine sees every split line and keeps from the parser those it declines', () => {
     const seen: string[] = [];
-    const s = new KtapStream({ onLine: (t) => { seen.push(t); return !t.includes('ok 1 t'); } });
+    const s = new KtapStream({
+      onLine: (t) => {
+        seen.push(t);
+        return !t.includes('ok 1 t');
+      },
+    });
     s.write(text);
     s.end();
     expect(seen).toHaveLength(SUITE.length);

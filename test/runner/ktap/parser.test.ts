@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { KtapParser, parseLog, type KtapEvent, type RunResult, type TestNode } from '../../../runner/ktap/index.js';
 
-const parse = (lines: string[]): RunResult => parseLog(lines.join('\n') + '\n');
+const parse = (lines: string[]): RunResult => parseLog(`${lines.join('\n')}\n`);
 const suites = (r: RunResult): TestNode[] => r.documents.flatMap((d) => d.tests);
 const find = (r: RunResult, path: string): TestNode => {
   let nodes = suites(r);
@@ -84,10 +84,15 @@ describe('KTAP grammar', () => {
 
   test('nesting by 2 spaces, by tabs, and parameterised cases', () => {
     const r = parse([
-      'KTAP version 1', '1..1',
-      '  KTAP version 1', '  # Subtest: s', '  1..1',
-      '\tKTAP version 1', '\t# Subtest: p',
-      '\t\tok 1 p1', '\t\tok 2 p2 # SKIP no',
+      'KTAP version 1',
+      '1..1',
+      '  KTAP version 1',
+      '  # Subtest: s',
+      '  1..1',
+      '\tKTAP version 1',
+      '\t# Subtest: p',
+      '\t\tok 1 p1',
+      '\t\tok 2 p2 # SKIP no',
       '  ok 1 p',
       'ok 1 s',
     ]);
@@ -97,8 +102,11 @@ describe('KTAP grammar', () => {
 
   test('test-level attributes and Rust doctest locations go to their test', () => {
     const r = parse([
-      'KTAP version 1', '1..1',
-      '    KTAP version 1', '    # Subtest: rust_doctests_kernel', '    1..2',
+      'KTAP version 1',
+      '1..1',
+      '    KTAP version 1',
+      '    # Subtest: rust_doctests_kernel',
+      '    1..2',
       '    # rust_doctest_kernel_a_rs_0.location: rust/kernel/a.rs:12',
       '    ok 1 rust_doctest_kernel_a_rs_0',
       '    # rust_doctest_kernel_a_rs_1.location: rust/kernel/a.rs:40',
@@ -129,14 +137,16 @@ describe('KTAP grammar', () => {
 
 describe('real consoles', () => {
   test('printk timestamps, caller ids, log levels, CRLF and \\r\\r\\n', () => {
-    const r = parseLog([
-      '<6>[    1.000000][    T1] KTAP version 1',
-      '[    1.000100][    T1] 1..1',
-      '[    1.000200][    T1]     # Subtest: s',
-      '[    1.000300][    T1]     1..1',
-      '[    1.500300][    T1]     ok 1 t',
-      '[    2.000000][    T1] ok 1 s',
-    ].join('\r\r\n') + '\r\n');
+    const r = parseLog(
+      `${[
+        '<6>[    1.000000][    T1] KTAP version 1',
+        '[    1.000100][    T1] 1..1',
+        '[    1.000200][    T1]     # Subtest: s',
+        '[    1.000300][    T1]     1..1',
+        '[    1.500300][    T1]     ok 1 t',
+        '[    2.000000][    T1] ok 1 s',
+      ].join('\r\r\n')}\r\n`,
+    );
     expect(r.verdict).toBe('passed');
     // The first case starts when its suite does.
     expect(find(r, 's/t').durationMs).toBe(500.1);
@@ -145,8 +155,17 @@ describe('real consoles', () => {
 
   test('a printk timestamp that lost its "]" on a starved UART still reads as one', () => {
     // Seen in a loaded CI run: `[    0.532009     ok 61 rust_doctest_kernel_rbtree_rs_0`.
-    const r = parseLog(['[    0.5] KTAP version 1', '[    0.5] 1..1', '[    0.500001]     # Subtest: s', '[    0.500002]     1..2',
-      '[    0.500003]     ok 1 a', '[    0.532009     ok 2 b', '[    0.600000] ok 1 s'].join('\n'));
+    const r = parseLog(
+      [
+        '[    0.5] KTAP version 1',
+        '[    0.5] 1..1',
+        '[    0.500001]     # Subtest: s',
+        '[    0.500002]     1..2',
+        '[    0.500003]     ok 1 a',
+        '[    0.532009     ok 2 b',
+        '[    0.600000] ok 1 s',
+      ].join('\n'),
+    );
     expect(r.counts).toMatchObject({ total: 2, passed: 2 });
     expect(r.diagnostics).toEqual([]);
     // Only the printk shape (six decimals) is taken: other bracketed text stays text.
@@ -154,7 +173,7 @@ describe('real consoles', () => {
     expect(text.verdict).toBe('incomplete');
   });
 
-  test('interleaved kernel messages change nothing and land in the running test\'s log', () => {
+  test("interleaved kernel messages change nothing and land in the running test's log", () => {
     const noisy: string[] = [];
     for (const l of SUITE) {
       noisy.push(l);
@@ -176,7 +195,8 @@ describe('real consoles', () => {
 
   test('lines without printk prefix inside a printk document are not KTAP', () => {
     const r = parse([
-      '[    1.0] KTAP version 1', '[    1.0] 1..1',
+      '[    1.0] KTAP version 1',
+      '[    1.0] 1..1',
       '[agent] | not ok 1 echoed',
       '[agent] | KTAP version 1',
       '[    1.1] ok 1 real',
@@ -203,9 +223,19 @@ describe('real consoles', () => {
 describe('crashes and cut output', () => {
   const HEAD = ['KTAP version 1', '1..3', '    KTAP version 1', '    # Subtest: s', '    1..3', '    ok 1 a', '    # b: about to fault'];
 
-  test('an Oops followed by the test\'s own result line is part of its log, not a crash', () => {
-    const r = parse([...HEAD, 'BUG: kernel NULL pointer dereference, address: 0000000000000000', 'Oops: 0002 [#1]',
-      '---[ end trace 0000000000000000 ]---', '    # b: try faulted', '    ok 2 b', '    ok 3 c', 'ok 1 s', 'ok 2 x', 'ok 3 y']);
+  test("an Oops followed by the test's own result line is part of its log, not a crash", () => {
+    const r = parse([
+      ...HEAD,
+      'BUG: kernel NULL pointer dereference, address: 0000000000000000',
+      'Oops: 0002 [#1]',
+      '---[ end trace 0000000000000000 ]---',
+      '    # b: try faulted',
+      '    ok 2 b',
+      '    ok 3 c',
+      'ok 1 s',
+      'ok 2 x',
+      'ok 3 y',
+    ]);
     expect(r.verdict).toBe('passed');
     expect(find(r, 's/b').log).toContain('Oops: 0002 [#1]');
     expect(find(r, 's/b').crash).toBeUndefined();
@@ -213,14 +243,23 @@ describe('crashes and cut output', () => {
   });
 
   test('a panic marks the running test crashed (named from its diagnostics) and the rest not run', () => {
-    const r = parse([...HEAD, 'BUG: kernel NULL pointer dereference', 'Call Trace:', 'Kernel panic - not syncing: Fatal exception',
-      '---[ end Kernel panic - not syncing: Fatal exception ]---']);
+    const r = parse([
+      ...HEAD,
+      'BUG: kernel NULL pointer dereference',
+      'Call Trace:',
+      'Kernel panic - not syncing: Fatal exception',
+      '---[ end Kernel panic - not syncing: Fatal exception ]---',
+    ]);
     expect(r.verdict).toBe('incomplete');
     const b = find(r, 's/b');
     expect(b.status).toBe('crashed');
     expect(b.crash?.reason).toBe('BUG: kernel NULL pointer dereference');
-    expect(b.crash?.trace).toEqual(['BUG: kernel NULL pointer dereference', 'Call Trace:',
-      'Kernel panic - not syncing: Fatal exception', '---[ end Kernel panic - not syncing: Fatal exception ]---']);
+    expect(b.crash?.trace).toEqual([
+      'BUG: kernel NULL pointer dereference',
+      'Call Trace:',
+      'Kernel panic - not syncing: Fatal exception',
+      '---[ end Kernel panic - not syncing: Fatal exception ]---',
+    ]);
     expect(b.log).toEqual(['b: about to fault']);
     expect(find(r, 's/#3').status).toBe('not-run');
     expect(find(r, 's').status).toBe('crashed');
@@ -264,11 +303,29 @@ describe('events', () => {
     for (const l of SUITE) p.push(l, undefined, (t += 10));
     p.finish();
     expect(events.map((e) => e.type)).toEqual([
-      'document-start', 'plan', 'test-start', 'plan', 'log', 'test-end', 'log', 'log', 'log', 'test-end', 'test-end',
-      'log', 'log', 'test-end', 'document-end',
+      'document-start',
+      'plan',
+      'test-start',
+      'plan',
+      'log',
+      'test-end',
+      'log',
+      'log',
+      'log',
+      'test-end',
+      'test-end',
+      'log',
+      'log',
+      'test-end',
+      'document-end',
     ]);
     const ends = events.filter((e): e is Extract<KtapEvent, { type: 'test-end' }> => e.type === 'test-end');
-    expect(ends.map((e) => e.path.join('/'))).toEqual(['example/example_simple_test', 'example/example_fail', 'example/example_skip', 'example']);
+    expect(ends.map((e) => e.path.join('/'))).toEqual([
+      'example/example_simple_test',
+      'example/example_fail',
+      'example/example_skip',
+      'example',
+    ]);
     // From the suite's own KTAP header (line 3, 1030 ms) to its first result (line 8, 1080 ms).
     expect(ends[0]!.test.durationMs).toBe(50);
   });

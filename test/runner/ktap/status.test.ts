@@ -6,8 +6,18 @@ import { ConsoleView, summarize } from '../../../reporters/console.js';
 import { exitCodeFor } from '../../../runner/exit-codes.js';
 import { countStatus, emptyCounts, type CrashInfo, type KtapDocument, type TestStatus } from '../../../runner/ktap/model.js';
 import {
-  crashOutsideTests, FAILING_STATUSES, INCOMPLETE_STATUSES, isNormalEnd, isShownFailing, lateCrash, PASSING_STATUSES,
-  RULES, STATUS_RULES, verdictFor, worse, worstOf,
+  crashOutsideTests,
+  FAILING_STATUSES,
+  INCOMPLETE_STATUSES,
+  isNormalEnd,
+  isShownFailing,
+  lateCrash,
+  PASSING_STATUSES,
+  RULES,
+  STATUS_RULES,
+  verdictFor,
+  worse,
+  worstOf,
 } from '../../../runner/ktap/status.js';
 import { KtapStream } from '../../../runner/ktap/index.js';
 import { pageStatusScript } from '../../../runner/live/page-status.js';
@@ -52,8 +62,18 @@ describe('every status', () => {
     expect(PASSING_STATUSES.has(status)).toBe(status === 'pass' || status === 'xfail');
     // The console paints and counts it as the table says.
     let out = '';
-    const view = new ConsoleView({ write: (t) => { out += t; }, color: true });
-    view.onEvent({ type: 'test-end', path: ['s', 't'], test: { name: 't', status, log: [], children: [], attributes: {}, line: 1 }, document: 0 });
+    const view = new ConsoleView({
+      write: (t) => {
+        out += t;
+      },
+      color: true,
+    });
+    view.onEvent({
+      type: 'test-end',
+      path: ['s', 't'],
+      test: { name: 't', status, log: [], children: [], attributes: {}, line: 1 },
+      document: 0,
+    });
     view.flush();
     expect(out).toContain(`\x1b[${RULES[status].color}m[${label}]\x1b[0m t`);
     expect(summarize(counts)).toBe(RULES[status].count ? `Ran 1 test: ${RULES[status].countLabel}: 1` : 'Ran 0 tests');
@@ -62,13 +82,22 @@ describe('every status', () => {
   it('orders attempts worst first: crashed, incomplete, timeout, error, fail, not-run, pass/xfail, todo, skip, no-tests', () => {
     const order = [...STATUS_RULES].sort((a, b) => b.rank - a.rank).map((r) => r.status);
     expect(order).toEqual(['crashed', 'incomplete', 'timeout', 'error', 'fail', 'not-run', 'pass', 'xfail', 'todo', 'skip', 'no-tests']);
-    expect(worstOf([{ status: 'pass' as TestStatus, n: 1 }, { status: 'xfail' as TestStatus, n: 2 }])?.n).toBe(1);
+    expect(
+      worstOf([
+        { status: 'pass' as TestStatus, n: 1 },
+        { status: 'xfail' as TestStatus, n: 2 },
+      ])?.n,
+    ).toBe(1);
     expect(worstOf([])).toBeUndefined();
   });
 });
 
 describe('the verdict', () => {
-  const one = (status: TestStatus) => { const c = emptyCounts(); countStatus(c, status); return c; };
+  const one = (status: TestStatus) => {
+    const c = emptyCounts();
+    countStatus(c, status);
+    return c;
+  };
 
   it('incomplete beats failed; a document cut short is incomplete; no KTAP and no tests are their own', () => {
     const c = one('fail');
@@ -79,7 +108,7 @@ describe('the verdict', () => {
     expect(verdictFor(emptyCounts(), [doc()], true)).toBe('no-tests');
   });
 
-  it('the kernel\'s normal end after its tests is no failure; any other crash outside a test fails the run', () => {
+  it("the kernel's normal end after its tests is no failure; any other crash outside a test fails the run", () => {
     for (const reason of [
       'Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.',
       'Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)',
@@ -96,21 +125,42 @@ describe('the verdict', () => {
 
   it('a crash a test carries is not a crash outside any test', () => {
     const c = crash('BUG: kernel NULL pointer dereference', 'bug');
-    const d = { ...doc(), tests: [{ name: 's', status: 'crashed' as TestStatus, log: [], attributes: {}, line: 1, children: [
-      { name: 't', status: 'crashed' as TestStatus, log: [], children: [], attributes: {}, line: 1, crash: { ...c } }] }] };
-    const result = { documents: [d], diagnostics: [], counts: one('crashed'), verdict: 'incomplete' as const, lines: 1, metadata: {}, crash: c };
+    const d = {
+      ...doc(),
+      tests: [
+        {
+          name: 's',
+          status: 'crashed' as TestStatus,
+          log: [],
+          attributes: {},
+          line: 1,
+          children: [{ name: 't', status: 'crashed' as TestStatus, log: [], children: [], attributes: {}, line: 1, crash: { ...c } }],
+        },
+      ],
+    };
+    const result = {
+      documents: [d],
+      diagnostics: [],
+      counts: one('crashed'),
+      verdict: 'incomplete' as const,
+      lines: 1,
+      metadata: {},
+      crash: c,
+    };
     expect(crashOutsideTests(result)).toBeUndefined();
     expect(lateCrash(result)).toBeUndefined();
     expect(crashOutsideTests({ ...result, documents: [doc()] })).toBe(c);
   });
 });
 
-it('the live page\'s status.js is generated from these rules (npm run build writes it)', () => {
+it("the live page's status.js is generated from these rules (npm run build writes it)", () => {
   const file = readFileSync(join(REPO, 'runner/live/page/status.js'), 'utf8');
   expect(file).toBe(pageStatusScript());
   const scope: { KUNIT_BRIDGE_STATUS?: Array<{ status: string; shown: string; count: string | null }> } = {};
   new Function('globalThis', file)(scope);
-  expect(scope.KUNIT_BRIDGE_STATUS?.map((r) => [r.status, r.shown, r.count])).toEqual(STATUS_RULES.map((r) => [r.status, r.shown, r.count ?? null]));
+  expect(scope.KUNIT_BRIDGE_STATUS?.map((r) => [r.status, r.shown, r.count])).toEqual(
+    STATUS_RULES.map((r) => [r.status, r.shown, r.count ?? null]),
+  );
 });
 
 describe('a suite that failed on its own (its cases passed)', () => {

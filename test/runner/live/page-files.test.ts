@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { ASSETS, PageFiles } from '../../../runner/live/page-files.js';
 import { REPO } from '../../helpers/corpus.js';
 
-test('every file of the page is served, scripts as JavaScript; the CSP allows only the page\'s own scripts and its one inline script', () => {
+test("every file of the page is served, scripts as JavaScript; the CSP allows only the page's own scripts and its one inline script", () => {
   const files = readdirSync(join(REPO, 'runner/live/page')).sort();
   expect(files).toEqual(expect.arrayContaining(['app.js', 'index.html', 'model.js', 'socket.js', 'status.js', 'style.css', 'view.js']));
   expect([...new Set(Object.values(ASSETS))].sort()).toEqual(files);

@@ -13,7 +13,13 @@ test('run-end carries the flaky tests; watch hands them to its summary', async (
   const url = /ws:\/\/[^\s]+/.exec(said.join('\n'))?.[0];
   expect(url, said.join('\n')).toBeDefined();
   let ended: { result: RunResult; flaky: string[] } | undefined;
-  const watching = watchCommand({ url: url!, onEvent: () => {}, onEnd: (result, flaky) => { ended = { result, flaky }; } });
+  const watching = watchCommand({
+    url: url!,
+    onEvent: () => {},
+    onEnd: (result, flaky) => {
+      ended = { result, flaky };
+    },
+  });
   const result = repeatedResult();
   // The feed replays: a watcher that connects during the linger still gets run-end.
   await live.finish({ result, outputDir: '/out' }, 1, 2000);

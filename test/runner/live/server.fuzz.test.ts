@@ -18,7 +18,9 @@ import { FIXTURES } from '../../helpers/hostile.js';
 
 const start = useLiveServers();
 const LOG = readFileSync(new URL('kernels/x86_64-rust-kunit/boot.log', FIXTURES));
-const LINES = LOG.toString('latin1').split(/(?<=\n)/).map((l) => Buffer.from(l, 'latin1'));
+const LINES = LOG.toString('latin1')
+  .split(/(?<=\n)/)
+  .map((l) => Buffer.from(l, 'latin1'));
 const FINAL = parseLog(LOG);
 
 const REQUESTS = 300;
@@ -31,14 +33,24 @@ const junk = (r: Prng, n: number, alphabet = 'ab/%[]:@?#&=.\\~\'"<> \t01%zz%00%f
 
 function target(r: Prng): string {
   switch (r.int(8)) {
-    case 0: return pick(r, ['//x:99999/', '//[', '//%', '/\\x:99999/', 'http://x:99999/', '*', '//feed', '/feed\\..\\..', '?', '#']);
-    case 1: return `/feed?from=${pick(r, ['', '-1', '0', '1', '99999999999999999999', '1e3', '0x10', junk(r, 8)])}`;
-    case 2: return pick(r, ['/', '/index.html', '/app.js', '/style.css', '/feed', '/favicon.ico', '/..%2f..%2fetc%2fpasswd', '/%2e%2e/']);
-    case 3: return `/${junk(r, 60)}`;
-    case 4: return `/feed?${junk(r, 40)}`;
-    case 5: return `/${'a'.repeat(r.int(20_000))}`;
-    case 6: return Buffer.from(r.bytes(1 + r.int(30))).toString('latin1').replace(/[\r\n ]/g, '');
-    default: return `/feed?token=${junk(r, 20)}&from=${r.int(5)}`;
+    case 0:
+      return pick(r, ['//x:99999/', '//[', '//%', '/\\x:99999/', 'http://x:99999/', '*', '//feed', '/feed\\..\\..', '?', '#']);
+    case 1:
+      return `/feed?from=${pick(r, ['', '-1', '0', '1', '99999999999999999999', '1e3', '0x10', junk(r, 8)])}`;
+    case 2:
+      return pick(r, ['/', '/index.html', '/app.js', '/style.css', '/feed', '/favicon.ico', '/..%2f..%2fetc%2fpasswd', '/%2e%2e/']);
+    case 3:
+      return `/${junk(r, 60)}`;
+    case 4:
+      return `/feed?${junk(r, 40)}`;
+    case 5:
+      return `/${'a'.repeat(r.int(20_000))}`;
+    case 6:
+      return Buffer.from(r.bytes(1 + r.int(30)))
+        .toString('latin1')
+        .replace(/[\r\n ]/g, '');
+    default:
+      return `/feed?token=${junk(r, 20)}&from=${r.int(5)}`;
   }
 }
 
@@ -86,7 +98,9 @@ function frames(r: Prng): Buffer {
 /** Half the requests are wild; the other half a good page or feed request with one field gone wrong. */
 function request(r: Prng, port: number): { data: Buffer; after?: Buffer } {
   const wild = r.next() < 0.5;
-  const method = wild ? pick(r, ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE', 'CONNECT', 'TRACE', 'BREW', junk(r, 8, 'ABCXYZ')]) : pick(r, ['GET', 'GET', 'HEAD']);
+  const method = wild
+    ? pick(r, ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE', 'CONNECT', 'TRACE', 'BREW', junk(r, 8, 'ABCXYZ')])
+    : pick(r, ['GET', 'GET', 'HEAD']);
   const version = wild ? pick(r, ['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9', '']) : 'HTTP/1.1';
   let lines: string[];
   let path: string;
@@ -121,57 +135,70 @@ function follow(url: string): Promise<{ seqs: number[]; end?: { verdict: string;
     });
     ws.on('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.on('close', () => resolve({ seqs }));
-    ws.on('error', () => { /* close follows */ });
+    ws.on('error', () => {
+      /* close follows */
+    });
   });
 }
 
-test.each(SEEDS)(`fuzz seed %i: ${REQUESTS} hostile requests while a real log is fed live; the feed and the server hold`, async (seed) => {
-  const r = mulberry32(seed);
-  const { feed, server } = await start({ heartbeatMs: 500 });
-  const stream = new KtapStream({ onEvent: (e) => { const m = messageFor(e, 0); if (m) feed.publish(m); } });
-  feed.publish({ type: 'run-start', metadata: { kernel: 'bzImage' }, lanes: 1 });
-  const early = follow(server.feedUrl);
+test.each(SEEDS)(
+  `fuzz seed %i: ${REQUESTS} hostile requests while a real log is fed live; the feed and the server hold`,
+  async (seed) => {
+    const r = mulberry32(seed);
+    const { feed, server } = await start({ heartbeatMs: 500 });
+    const stream = new KtapStream({
+      onEvent: (e) => {
+        const m = messageFor(e, 0);
+        if (m) feed.publish(m);
+      },
+    });
+    feed.publish({ type: 'run-start', metadata: { kernel: 'bzImage' }, lanes: 1 });
+    const early = follow(server.feedUrl);
 
-  // The run: the log line by line, a few lines per turn of the event loop, until the fuzz is done.
-  let fuzzing = true;
-  let line = 0;
-  const feeding = (async () => {
-    while (line < LINES.length) {
-      for (const end = Math.min(LINES.length, line + 1 + r.int(20)); line < end; line++) stream.write(LINES[line]!);
-      await new Promise((res) => setTimeout(res, fuzzing ? 2 : 0));
-    }
-  })();
+    // The run: the log line by line, a few lines per turn of the event loop, until the fuzz is done.
+    let fuzzing = true;
+    let line = 0;
+    const feeding = (async () => {
+      while (line < LINES.length) {
+        for (const end = Math.min(LINES.length, line + 1 + r.int(20)); line < end; line++) stream.write(LINES[line]!);
+        await new Promise((res) => setTimeout(res, fuzzing ? 2 : 0));
+      }
+    })();
 
-  const statuses = new Map<string, number>();
-  const deadline = Date.now() + 60_000;
-  let sent = 0;
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (sent < REQUESTS && Date.now() < deadline) {
-      sent++;
-      const { data, after } = request(r, server.port);
-      const res = await rawRequest(server.port, data, { timeoutMs: 800, ...(after ? { after } : {}) });
-      const key = String(res.status ?? 'closed');
-      statuses.set(key, (statuses.get(key) ?? 0) + 1);
-      expect(res.status === undefined || res.status < 500, `${res.status}: ${data.toString('latin1').slice(0, 200)}`).toBe(true);
-    }
-  }));
-  fuzzing = false;
-  expect(sent).toBeGreaterThanOrEqual(REQUESTS);
-  await feeding;
-  const result = stream.finish();
-  feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 1 });
+    const statuses = new Map<string, number>();
+    const deadline = Date.now() + 60_000;
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (sent < REQUESTS && Date.now() < deadline) {
+          sent++;
+          const { data, after } = request(r, server.port);
+          const res = await rawRequest(server.port, data, { timeoutMs: 800, ...(after ? { after } : {}) });
+          const key = String(res.status ?? 'closed');
+          statuses.set(key, (statuses.get(key) ?? 0) + 1);
+          expect(res.status === undefined || res.status < 500, `${res.status}: ${data.toString('latin1').slice(0, 200)}`).toBe(true);
+        }
+      }),
+    );
+    fuzzing = false;
+    expect(sent).toBeGreaterThanOrEqual(REQUESTS);
+    await feeding;
+    const result = stream.finish();
+    feed.publish({ type: 'run-end', counts: result.counts, verdict: result.verdict, exitCode: 1 });
 
-  // The feed's verdict is the log's own, and every client saw every message once, in order.
-  expect(result.verdict).toBe(FINAL.verdict);
-  expect(result.counts).toEqual(FINAL.counts);
-  const all = Array.from({ length: feed.lastSeq }, (_, i) => i + 1);
-  const first = await early;
-  expect(first.seqs).toEqual(all);
-  expect(first.end).toMatchObject({ verdict: 'failed', counts: FINAL.counts });
-  // Still serving: the page and a late joiner.
-  expect((await fetch(server.pageUrl)).status).toBe(200);
-  expect((await follow(server.feedUrl)).seqs).toEqual(all);
-  // Not every request was turned away at the door: some reached the page and the feed.
-  expect(statuses.get('200') ?? 0).toBeGreaterThan(0);
-  expect(statuses.get('101') ?? 0).toBeGreaterThan(0);
-}, 120_000);
+    // The feed's verdict is the log's own, and every client saw every message once, in order.
+    expect(result.verdict).toBe(FINAL.verdict);
+    expect(result.counts).toEqual(FINAL.counts);
+    const all = Array.from({ length: feed.lastSeq }, (_, i) => i + 1);
+    const first = await early;
+    expect(first.seqs).toEqual(all);
+    expect(first.end).toMatchObject({ verdict: 'failed', counts: FINAL.counts });
+    // Still serving: the page and a late joiner.
+    expect((await fetch(server.pageUrl)).status).toBe(200);
+    expect((await follow(server.feedUrl)).seqs).toEqual(all);
+    // Not every request was turned away at the door: some reached the page and the feed.
+    expect(statuses.get('200') ?? 0).toBeGreaterThan(0);
+    expect(statuses.get('101') ?? 0).toBeGreaterThan(0);
+  },
+  120_000,
+);

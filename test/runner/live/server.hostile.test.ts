@@ -16,7 +16,13 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 const start = useLiveServers();
 
-const log = (i: number, size = 200) => ({ type: 'log' as const, lane: 0, path: ['s', 't'], text: `line ${i} ${'x'.repeat(size)}`, diagnostic: false });
+const log = (i: number, size = 200) => ({
+  type: 'log' as const,
+  lane: 0,
+  path: ['s', 't'],
+  text: `line ${i} ${'x'.repeat(size)}`,
+  diagnostic: false,
+});
 const runEnd = { type: 'run-end' as const, counts: emptyCounts(), verdict: 'passed' as const, exitCode: 0 };
 
 /** Every message of the feed, through a real ws client (with the given headers). */
@@ -29,9 +35,14 @@ function collect(url: string, headers: Record<string, string> = {}): Promise<{ s
       seqs.push(m.seq);
       if (m.type === 'run-end') ws.close();
     });
-    ws.on('unexpected-response', (_q, res) => { ws.terminate(); resolve({ seqs, code: 0, status: res.statusCode }); });
+    ws.on('unexpected-response', (_q, res) => {
+      ws.terminate();
+      resolve({ seqs, code: 0, status: res.statusCode });
+    });
     ws.on('close', (code) => resolve({ seqs, code }));
-    ws.on('error', () => { /* close or unexpected-response follows */ });
+    ws.on('error', () => {
+      /* close or unexpected-response follows */
+    });
   });
 }
 
@@ -51,7 +62,7 @@ test('request targets that made new URL() throw get 400, plain and as upgrades; 
     expect(upgrade.text).not.toContain('run-start');
   }
   // Nothing left open by the refusals (a refused upgrade's socket is no longer read: it must be closed, not left half-open).
-  await waitFor(async () => (await server.sockets()) === 0, { what: 'the refused requests\' sockets to close' });
+  await waitFor(async () => (await server.sockets()) === 0, { what: "the refused requests' sockets to close" });
   // Still serving: the page (with the token) and the whole feed.
   expect((await fetch(server.pageUrl)).status).toBe(200);
   feed.publish(runEnd);
@@ -66,7 +77,15 @@ test('Host: loopback names and the bound address are served; any other name (DNS
     expect((await rawRequest(port, head('GET', '/', { Host: good }))).status, good).toBe(200);
     expect((await rawRequest(port, head('GET', '/feed', { Host: good, ...UPGRADE }), { untilHead: true })).status, good).toBe(101);
   }
-  for (const bad of [`evil.example:${port}`, 'evil.example', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, '[::ffff:7f00:1]', 'a b', '']) {
+  for (const bad of [
+    `evil.example:${port}`,
+    'evil.example',
+    `localhost.evil.example:${port}`,
+    `127.0.0.1.nip.io:${port}`,
+    '[::ffff:7f00:1]',
+    'a b',
+    '',
+  ]) {
     expect((await rawRequest(port, head('GET', '/', { Host: bad }))).status, bad).toBe(421);
     const up = await rawRequest(port, head('GET', '/feed', { Host: bad, ...UPGRADE }));
     expect(up.status, bad).toBe(421);
@@ -76,16 +95,17 @@ test('Host: loopback names and the bound address are served; any other name (DNS
   expect((await rawRequest(port, 'GET / HTTP/1.1\r\n\r\n')).status).toBe(400);
 });
 
-test('Host beyond loopback: this machine\'s addresses and name, short or qualified', () => {
+test("Host beyond loopback: this machine's addresses and name, short or qualified", () => {
   const policy = new HostPolicy('0.0.0.0', { hostname: 'ci-box', addresses: ['192.168.7.2', 'fe80::1%eth0'] });
-  for (const h of ['192.168.7.2:8080', '[fe80::1]:8080', 'ci-box:8080', 'ci-box.example.org', 'CI-BOX', 'localhost:1', '127.0.0.1']) expect(policy.allows(h), h).toBe(true);
+  for (const h of ['192.168.7.2:8080', '[fe80::1]:8080', 'ci-box:8080', 'ci-box.example.org', 'CI-BOX', 'localhost:1', '127.0.0.1'])
+    expect(policy.allows(h), h).toBe(true);
   for (const h of ['evil.example', 'ci-boxx', 'xci-box', '192.168.7.3', undefined]) expect(policy.allows(h), String(h)).toBe(false);
   const bound = new HostPolicy('10.0.0.9', { hostname: 'box', addresses: [] });
   expect(bound.allows('10.0.0.9:1')).toBe(true);
   expect(new HostPolicy('127.0.0.1', { hostname: 'box', addresses: ['10.0.0.9'] }).allows('box')).toBe(false);
 });
 
-test('Origin: another web page gets 403 on the feed and the page; the page\'s own origin and no Origin are served', async () => {
+test("Origin: another web page gets 403 on the feed and the page; the page's own origin and no Origin are served", async () => {
   const { feed, server } = await start();
   feed.publish({ type: 'run-start', metadata: { outputDir: '/secret' }, lanes: 1 });
   feed.publish(runEnd);
@@ -152,14 +172,19 @@ test('replay is sent in bounded chunks: 20 clients that read nothing hold a boun
   for (let i = 0; i < 20_000; i++) feed.publish(log(i, 1000));
   const feedBytes = feed.bytesAfter(0);
   expect(feedBytes).toBeGreaterThan(20_000_000);
-  const stalled = await Promise.all(Array.from({ length: 20 }, async () => {
-    const ws = new WebSocket(server.feedUrl);
-    await new Promise((r) => ws.once('upgrade', r));
-    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    return ws;
-  }));
+  const stalled = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const ws = new WebSocket(server.feedUrl);
+      await new Promise((r) => ws.once('upgrade', r));
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      return ws;
+    }),
+  );
   // Each stalled client's socket is full: the server holds its chunk and waits for a drain that does not come.
-  await waitFor(() => server.clients === 20 && server.bufferedBytes >= 20 * chunkBytes, { timeoutMs: 30_000, what: 'the 20 stalled clients to fill up' });
+  await waitFor(() => server.clients === 20 && server.bufferedBytes >= 20 * chunkBytes, {
+    timeoutMs: 30_000,
+    what: 'the 20 stalled clients to fill up',
+  });
   // At most one chunk plus one message per client waits in user space (the rest is the kernel's socket buffer).
   expect(server.bufferedBytes).toBeLessThanOrEqual(20 * (chunkBytes + 1100));
   // A client that reads gets every message, in order.

@@ -31,7 +31,9 @@ test('a client that stops reading is dropped with 4001 past the bound; the other
   await Promise.all([new Promise((r) => slow.once('open', r)), new Promise((r) => fast.once('open', r))]);
   (slow as unknown as { _socket: { pause(): void } })._socket.pause();
   let got = 0;
-  fast.on('message', () => { got++; });
+  fast.on('message', () => {
+    got++;
+  });
   // Far more than the kernel's socket buffers and the bound: ~60 MB.
   const total = 250_000;
   for (let i = 0; i < total; i += 1000) {
@@ -59,12 +61,18 @@ test('a client that answers no pings is dropped by the heartbeat', async () => {
 
 test('unknown paths and bad from= are refused before the upgrade', async () => {
   const { feed, server } = await start();
-  const status = (path: string) => new Promise<number>((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
-    ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
-    ws.on('open', () => { ws.close(); resolve(101); });
-    ws.on('error', () => { /* handled */ });
-  });
+  const status = (path: string) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
+      ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on('error', () => {
+        /* handled */
+      });
+    });
   expect(await status('/nope')).toBe(404);
   expect(await status('/feed?from=-1')).toBe(400);
   expect(await status('/feed?from=')).toBe(400);
@@ -83,7 +91,9 @@ test('watch resumes after the server drops it, and ends with run-end', async () 
   const done = watchCommand({
     url: `127.0.0.1:${server.port}`,
     warn: () => {},
-    onEvent: (e) => { if (e.type === 'log') seen.push(e.text); },
+    onEvent: (e) => {
+      if (e.type === 'log') seen.push(e.text);
+    },
   });
   for (let i = 0; i < 50; i++) feed.publish(log(i));
   await waitFor(() => seen.length === 50, { what: 'watch to show the first 50 lines' });
@@ -100,7 +110,17 @@ test('feed addresses and message conversion', () => {
   expect(feedUrl('127.0.0.1:8', undefined, 0)).toBe('ws://127.0.0.1:8/feed?from=0');
   expect(feedUrl('http://h:8/', 'a b', 4)).toBe('ws://h:8/feed?token=a+b&from=4');
   expect(() => feedUrl('ftp://x', undefined, 0)).toThrow('not a feed address');
-  const e = eventFor({ v: 1, seq: 1, time: 0, type: 'result', lane: 0, path: ['s'], status: 'pass', leaf: false, counts: { ...emptyCounts(), total: 3 } });
+  const e = eventFor({
+    v: 1,
+    seq: 1,
+    time: 0,
+    type: 'result',
+    lane: 0,
+    path: ['s'],
+    status: 'pass',
+    leaf: false,
+    counts: { ...emptyCounts(), total: 3 },
+  });
   expect(e).toMatchObject({ type: 'test-end', path: ['s'], test: { name: 's', status: 'pass', plan: 3 } });
 });
 
@@ -110,8 +130,17 @@ test('watch on a port that now serves another run (its feed behind what watch ha
   for (let i = 0; i < 20; i++) first.feed.publish(log(i));
   const port = first.server.port;
   let shown = 0;
-  const done = watchCommand({ url: `127.0.0.1:${port}`, warn: () => {}, onEvent: (e) => { if (e.type === 'log') shown++; } });
-  const outcome = done.then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string });
+  const done = watchCommand({
+    url: `127.0.0.1:${port}`,
+    warn: () => {},
+    onEvent: (e) => {
+      if (e.type === 'log') shown++;
+    },
+  });
+  const outcome = done.then(
+    () => undefined,
+    (e: unknown) => e as { code: string; exitCode: number; message: string },
+  );
   await waitFor(() => shown === 20, { what: 'watch to show the first run' });
   await first.server.close(CLOSE.SERVER_STOPPING, 'restart');
   // Another run on the same port, with fewer messages than watch already showed.

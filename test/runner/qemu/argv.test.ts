@@ -7,8 +7,26 @@ const all = (): boolean => true;
 test('x86_64 under TCG, with qboot when installed', () => {
   expect(buildQemuCommand({ arch: 'x86_64', kernel: 'bzImage', accel: 'tcg' }, all)).toEqual({
     binary: 'qemu-system-x86_64',
-    args: ['-nodefaults', '-no-reboot', '-display', 'none', '-serial', 'stdio', '-accel', 'tcg', '-bios', 'qboot.rom',
-      '-m', '1024', '-smp', '1', '-kernel', 'bzImage', '-append', 'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1'],
+    args: [
+      '-nodefaults',
+      '-no-reboot',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
+      '-accel',
+      'tcg',
+      '-bios',
+      'qboot.rom',
+      '-m',
+      '1024',
+      '-smp',
+      '1',
+      '-kernel',
+      'bzImage',
+      '-append',
+      'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1',
+    ],
     cmdline: 'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1',
   });
   expect(buildQemuCommand({ arch: 'x86_64', kernel: 'bzImage', accel: 'tcg' }, none).args).not.toContain('-bios');
@@ -17,34 +35,84 @@ test('x86_64 under TCG, with qboot when installed', () => {
 test('arm64: virt, cortex-a57, ttyAMA0; KVM uses the host CPU', () => {
   const cmd = buildQemuCommand({ arch: 'arm64', kernel: 'Image', accel: 'tcg', memoryMb: 512, smp: 2 }, none);
   expect(cmd.binary).toBe('qemu-system-aarch64');
-  expect(cmd.args.join(' ')).toBe('-nodefaults -no-reboot -display none -serial stdio -machine virt -accel tcg -cpu cortex-a57 '
-    + '-m 512 -smp 2 -kernel Image -append console=ttyAMA0 panic=-1 kunit_shutdown=reboot kunit.enable=1');
+  expect(cmd.args.join(' ')).toBe(
+    '-nodefaults -no-reboot -display none -serial stdio -machine virt -accel tcg -cpu cortex-a57 ' +
+      '-m 512 -smp 2 -kernel Image -append console=ttyAMA0 panic=-1 kunit_shutdown=reboot kunit.enable=1',
+  );
   expect(buildQemuCommand({ arch: 'arm64', kernel: 'Image', accel: 'kvm' }, none).args).toContain('host');
 });
 
 test('riscv64: virt with OpenSBI (-bios default)', () => {
   const cmd = buildQemuCommand({ arch: 'riscv64', kernel: 'Image', accel: 'tcg', initrd: 'rd.img', qemuArgs: ['-s'] }, none);
   expect(cmd.binary).toBe('qemu-system-riscv64');
-  expect(cmd.args).toEqual(['-nodefaults', '-no-reboot', '-display', 'none', '-serial', 'stdio', '-machine', 'virt', '-accel', 'tcg',
-    '-bios', 'default', '-m', '1024', '-smp', '1', '-kernel', 'Image', '-initrd', 'rd.img',
-    '-append', 'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1', '-s']);
+  expect(cmd.args).toEqual([
+    '-nodefaults',
+    '-no-reboot',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-machine',
+    'virt',
+    '-accel',
+    'tcg',
+    '-bios',
+    'default',
+    '-m',
+    '1024',
+    '-smp',
+    '1',
+    '-kernel',
+    'Image',
+    '-initrd',
+    'rd.img',
+    '-append',
+    'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1',
+    '-s',
+  ]);
 });
 
 test('KUnit filters and list go on the kernel command line, quoted only when needed', () => {
-  expect(kernelCmdline({
-    arch: 'x86_64', kernel: 'k', accel: 'tcg', append: ['printk.time=1'],
-    kunit: { filterGlob: 'rust*', filter: 'speed>slow, module!=x', filterAction: 'skip', action: 'list_attr' },
-  })).toBe('console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1 kunit.filter_glob=rust* '
-    + 'kunit.filter="speed>slow, module!=x" kunit.filter_action=skip kunit.action=list_attr printk.time=1');
+  expect(
+    kernelCmdline({
+      arch: 'x86_64',
+      kernel: 'k',
+      accel: 'tcg',
+      append: ['printk.time=1'],
+      kunit: { filterGlob: 'rust*', filter: 'speed>slow, module!=x', filterAction: 'skip', action: 'list_attr' },
+    }),
+  ).toBe(
+    'console=ttyS0 panic=-1 kunit_shutdown=reboot kunit.enable=1 kunit.filter_glob=rust* ' +
+      'kunit.filter="speed>slow, module!=x" kunit.filter_action=skip kunit.action=list_attr printk.time=1',
+  );
 });
 
-const initArgs = ['/pkg/agent/init.sh', '/usr/bin/node', '/pkg/dist/agent/main.js', '--host', '10.0.2.2', '--port', '40123', '--token-file', '/tmp/kb/channel-1.token'];
+const initArgs = [
+  '/pkg/agent/init.sh',
+  '/usr/bin/node',
+  '/pkg/dist/agent/main.js',
+  '--host',
+  '10.0.2.2',
+  '--port',
+  '40123',
+  '--token-file',
+  '/tmp/kb/channel-1.token',
+];
 
-test('agent: devkmsg on, no kunit_shutdown, the host\'s root over 9p, DHCP, and init\'s argv last', () => {
-  const cmdline = kernelCmdline({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs }, kunit: { filterGlob: 'rust*' }, append: ['quiet'] });
-  expect(cmdline).toBe('console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=1 kunit.filter_glob=rust* quiet '
-    + 'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp '
-    + 'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token-file /tmp/kb/channel-1.token');
+test("agent: devkmsg on, no kunit_shutdown, the host's root over 9p, DHCP, and init's argv last", () => {
+  const cmdline = kernelCmdline({
+    arch: 'x86_64',
+    kernel: 'k',
+    accel: 'tcg',
+    agent: { initArgs },
+    kunit: { filterGlob: 'rust*' },
+    append: ['quiet'],
+  });
+  expect(cmdline).toBe(
+    'console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=1 kunit.filter_glob=rust* quiet ' +
+      'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp ' +
+      'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token-file /tmp/kb/channel-1.token',
+  );
   expect(cmdline).not.toContain('kunit_shutdown');
   // Everything after `--` is init's: the words --append adds come before it.
   expect(cmdline.split(' -- ')[1]!.split(' ')).toEqual(initArgs);
@@ -57,7 +125,7 @@ test('agent: a word with a space is quoted; one with a double quote cannot be pa
   expect(() => kernelCmdline({ arch: 'x86_64', kernel: 'k', accel: 'tcg', agent: { initArgs: ['say "hi"'] } })).toThrow(/double quote/);
 });
 
-test('agent: the host\'s root read-only over virtio-9p and a user network, before extra QEMU arguments', () => {
+test("agent: the host's root read-only over virtio-9p and a user network, before extra QEMU arguments", () => {
   const cmd = buildQemuCommand({ arch: 'x86_64', kernel: 'bzImage', accel: 'kvm', agent: { initArgs }, qemuArgs: ['-s'] }, none);
   const at = (flag: string): string => cmd.args[cmd.args.indexOf(flag) + 1]!;
   expect(at('-virtfs')).toBe('local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');

@@ -89,7 +89,9 @@ describe('the kernel log across cuts', () => {
     const items = c.push(`${RECORDS.slice(50, 52).join('\n')}\n`);
     expect(items[0]).toEqual({ kind: 'gap', gap: { after: 9, next: 50 } });
     expect(items.filter((i) => i.kind === 'record')).toHaveLength(2);
-    expect(gapMessage(c.gaps[0]!)).toBe('kernel log records 10..49 were overwritten in the ring buffer before they could be read (seq 9 -> 50)');
+    expect(gapMessage(c.gaps[0]!)).toBe(
+      'kernel log records 10..49 were overwritten in the ring buffer before they could be read (seq 9 -> 50)',
+    );
     const fresh = new KmsgCursor();
     fresh.begin();
     expect(fresh.push(`${RECORDS[5]}\n`)[0]).toEqual({ kind: 'gap', gap: { after: -1, next: 5 } });

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  checkHostKey, entryMatches, fingerprint, hostName, keyTypeOf, knownHostsLine, parseKnownHosts,
+  checkHostKey,
+  entryMatches,
+  fingerprint,
+  hostName,
+  keyTypeOf,
+  knownHostsLine,
+  parseKnownHosts,
 } from '../../../runner/ssh/known-hosts.js';
 
 /** Two real ed25519 public keys made by ssh-keygen. */
@@ -21,10 +27,16 @@ const typeAndKey = (k: { line: string }): string => k.line.split(' ').slice(0, 2
 
 describe('known_hosts', () => {
   test('plain names, [host]:port, comments, blank and bad lines', () => {
-    const entries = parseKnownHosts([
-      '# a comment', '', `board1,192.0.2.7 ${typeAndKey(a)} lab board`, `[127.0.0.1]:45622 ${typeAndKey(b)}`,
-      'garbage', `badkey ssh-ed25519 !!!notbase64`,
-    ].join('\n'));
+    const entries = parseKnownHosts(
+      [
+        '# a comment',
+        '',
+        `board1,192.0.2.7 ${typeAndKey(a)} lab board`,
+        `[127.0.0.1]:45622 ${typeAndKey(b)}`,
+        'garbage',
+        `badkey ssh-ed25519 !!!notbase64`,
+      ].join('\n'),
+    );
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({ hosts: ['board1', '192.0.2.7'], keyType: 'ssh-ed25519', line: 3 });
     expect(checkHostKey(entries, 'board1', 22, a.key)).toEqual({ kind: 'known', line: 3 });
@@ -63,12 +75,14 @@ describe('known_hosts', () => {
   });
 
   test('markers: @revoked refuses the key anywhere, @cert-authority is no host key', () => {
-    const entries = parseKnownHosts([
-      `@cert-authority *.lab.example ${typeAndKey(b)}`,
-      `board1 ${typeAndKey(a)}`,
-      `@revoked * ${typeAndKey(a)}`,
-      `@bogus board1 ${typeAndKey(b)}`,
-    ].join('\n'));
+    const entries = parseKnownHosts(
+      [
+        `@cert-authority *.lab.example ${typeAndKey(b)}`,
+        `board1 ${typeAndKey(a)}`,
+        `@revoked * ${typeAndKey(a)}`,
+        `@bogus board1 ${typeAndKey(b)}`,
+      ].join('\n'),
+    );
     expect(entries.map((e) => e.marker)).toEqual(['cert-authority', undefined, 'revoked']);
     expect(checkHostKey(entries, 'board1', 22, a.key)).toEqual({ kind: 'revoked', line: 3 });
     expect(checkHostKey(entries, 'x.lab.example', 22, b.key)).toEqual({ kind: 'unknown' });

@@ -15,9 +15,13 @@ describe('test modules', () => {
   test('a module of another kernel is refused before insmod, saying why', () => {
     const arm = readModule(kernelFixture('arm64-rust-kunit', 'rust_minimal.ko'));
     expect(arm.machine).toBe('aarch64');
-    expect(vermagicProblem(arm, V3)).toBe('rust_minimal.ko was built for "6.12.117 SMP mod_unload aarch64" (aarch64), the target runs 6.12.117 on x86_64 (another machine): not loaded');
+    expect(vermagicProblem(arm, V3)).toBe(
+      'rust_minimal.ko was built for "6.12.117 SMP mod_unload aarch64" (aarch64), the target runs 6.12.117 on x86_64 (another machine): not loaded',
+    );
     const m = readModule(kernelFixture('x86_64-rust-kunit-v3', 'modules/cmdline_kunit.ko'));
-    expect(vermagicProblem(m, { ...V3, release: '6.1.0-13-amd64' })).toMatch(/built for "6\.12\.117 mod_unload" \(x86_64\), the target runs 6\.1\.0-13-amd64 on x86_64 \(vermagic\)/);
+    expect(vermagicProblem(m, { ...V3, release: '6.1.0-13-amd64' })).toMatch(
+      /built for "6\.12\.117 mod_unload" \(x86_64\), the target runs 6\.1\.0-13-amd64 on x86_64 \(vermagic\)/,
+    );
     expect(vermagicProblem(m, { ...V3, version: '#1 SMP PREEMPT_DYNAMIC Debian' })).toMatch(/, which is SMP \(vermagic\)/);
     expect(elfMachine(Buffer.from('not an ELF file at all'))).toBeUndefined();
   });

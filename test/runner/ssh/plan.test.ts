@@ -11,8 +11,12 @@ const drain = (p: StepPlan): PlannedStep[] => {
 describe('the step plan', () => {
   test('writes, filter glob, re-runs, modules, repeats, then unloads and the glob put back', () => {
     const plan = new StepPlan({
-      writes: [['/proc/sys/kernel/panic_on_oops', '1']], reruns: ['example'], moduleGlob: 'example', restoreGlob: '*',
-      modules: [{ path: '/run/kb/list-test.ko', name: 'list_test' }], repeat: 3,
+      writes: [['/proc/sys/kernel/panic_on_oops', '1']],
+      reruns: ['example'],
+      moduleGlob: 'example',
+      restoreGlob: '*',
+      modules: [{ path: '/run/kb/list-test.ko', name: 'list_test' }],
+      repeat: 3,
     });
     plan.suiteSeen('example');
     plan.suiteSeen('kunit_fault');
@@ -46,7 +50,8 @@ describe('the step plan', () => {
     expect(a.step).toEqual({ op: 'run', suite: 'example_init' });
     plan.noRunFile('example_init');
     expect(drain(plan).map((s) => [s.step, s.attempt])).toEqual([
-      [{ op: 'run', suite: 'example' }, 2], [{ op: 'run', suite: 'example' }, 3],
+      [{ op: 'run', suite: 'example' }, 2],
+      [{ op: 'run', suite: 'example' }, 3],
     ]);
   });
 

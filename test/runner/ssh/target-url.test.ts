@@ -3,7 +3,12 @@ import { parseTarget } from '../../../runner/ssh/target-url.js';
 
 describe('--target URLs', () => {
   test('user, host, port', () => {
-    expect(parseTarget('ssh://127.0.0.1:45622')).toEqual({ user: 'root', host: '127.0.0.1', port: 45622, display: 'ssh://root@127.0.0.1:45622' });
+    expect(parseTarget('ssh://127.0.0.1:45622')).toEqual({
+      user: 'root',
+      host: '127.0.0.1',
+      port: 45622,
+      display: 'ssh://root@127.0.0.1:45622',
+    });
     expect(parseTarget('ssh://pi@board1')).toEqual({ user: 'pi', host: 'board1', port: 22, display: 'ssh://pi@board1' });
     expect(parseTarget('ssh://root@[::1]:2222/')).toMatchObject({ host: '::1', port: 2222, display: 'ssh://root@[::1]:2222' });
   });

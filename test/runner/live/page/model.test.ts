@@ -16,13 +16,23 @@ import { pageStatusScript } from '../../../../runner/live/page-status.js';
 import { messageFor } from '../../../../runner/live/protocol.js';
 import { corpus, kernelFixture, REPO } from '../../../helpers/corpus.js';
 
-
 /** The part of model.js this test reads (the module is plain JavaScript, without types). */
-interface PageNode { path: string[]; status: string; leaf?: boolean; log: string[]; children: PageNode[]; crash?: { line: number } }
+interface PageNode {
+  path: string[];
+  status: string;
+  leaf?: boolean;
+  log: string[];
+  children: PageNode[];
+  crash?: { line: number };
+}
 interface PageModel {
   run: {
-    lastSeq: number; roots: PageNode[]; nodes: Map<string, PageNode>; running: Map<number, PageNode>;
-    end: { verdict: string; counts: Counts } | null; diagnostics: unknown[];
+    lastSeq: number;
+    roots: PageNode[];
+    nodes: Map<string, PageNode>;
+    running: Map<number, PageNode>;
+    end: { verdict: string; counts: Counts } | null;
+    diagnostics: unknown[];
   };
   apply(m: unknown): void;
   takeChanges(): { nodes: Set<PageNode>; header: boolean; failures: boolean; notes: boolean; structure: boolean };
@@ -103,7 +113,7 @@ describe.each(LOGS.map((l) => [l.name, l.path] as const))('%s', (_name, file) =>
   const messages = recordFeed(log, result);
   const end = messages.length - 1;
 
-  test('before run-end, the tree\'s counts are parseLog\'s; after it, the verdict and the failures are too', () => {
+  test("before run-end, the tree's counts are parseLog's; after it, the verdict and the failures are too", () => {
     const model = createModel(pageRules());
     for (const m of messages.slice(0, end)) model.apply(m);
     expect(model.run.lastSeq).toBe(end);
@@ -126,14 +136,14 @@ describe.each(LOGS.map((l) => [l.name, l.path] as const))('%s', (_name, file) =>
     expect(model.flaky()).toEqual([]);
   });
 
-  test('every test once: the nodes are parseLog\'s tree, each with its status, none left running', () => {
+  test("every test once: the nodes are parseLog's tree, each with its status, none left running", () => {
     const model = createModel(pageRules());
     for (const m of messages) model.apply(m);
     expect([...model.run.nodes.values()].map((n) => `${n.path.join('/')} ${n.status}`).sort()).toEqual(treeNodes(result));
   });
 });
 
-test('the fixture kernel\'s run: 186 passed, 1 failed, 5 skipped, the one failure and why', () => {
+test("the fixture kernel's run: 186 passed, 1 failed, 5 skipped, the one failure and why", () => {
   const log = readFileSync(kernelFixture('x86_64-rust-kunit', 'boot.log'));
   const result = parseLog(log);
   const model = createModel(pageRules());
@@ -170,11 +180,22 @@ test('what changed: the nodes and their ancestors, the header, the failures, new
 });
 
 test('a suite is named by its result line, as the parser names it: without # Subtest:, or another name', () => {
-  const log = Buffer.from([
-    'KTAP version 1', '1..2',
-    '  KTAP version 1', '  # Subtest: started_as', '  1..1', '  not ok 1 case_a', 'not ok 1 ended_as',
-    '  KTAP version 1', '  1..1', '  ok 1 case_b', 'ok 2 unnamed', '',
-  ].join('\n'));
+  const log = Buffer.from(
+    [
+      'KTAP version 1',
+      '1..2',
+      '  KTAP version 1',
+      '  # Subtest: started_as',
+      '  1..1',
+      '  not ok 1 case_a',
+      'not ok 1 ended_as',
+      '  KTAP version 1',
+      '  1..1',
+      '  ok 1 case_b',
+      'ok 2 unnamed',
+      '',
+    ].join('\n'),
+  );
   const result = parseLog(log);
   const model = createModel(pageRules());
   const messages = recordFeed(log, result);

@@ -12,7 +12,7 @@ const { feedUrl, retryDelay } = (await import(pathToFileURL(join(REPO, 'runner/l
   retryDelay(attempt: number, code: number, random?: number): number;
 };
 
-test('the feed beside the page, from the last message the page has, with the token; the page\'s own query dropped', () => {
+test("the feed beside the page, from the last message the page has, with the token; the page's own query dropped", () => {
   expect(feedUrl('http://127.0.0.1:8080/?token=a%2Bb#x', 41, 'a+b')).toBe('ws://127.0.0.1:8080/feed?from=41&token=a%2Bb');
   expect(feedUrl('https://box.example.org/live/index.html', 0, null)).toBe('wss://box.example.org/live/feed?from=0');
 });
