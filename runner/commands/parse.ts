@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { KtapStream } from '../ktap/index.js';
 import type { KtapEvent, RunResult } from '../ktap/model.js';
 import { ConsoleView } from '../../reporters/console.js';
-import type { ReportRequest } from '../reports.js';
+import { REPORT_PATH_FIELDS, type ReportRequest } from '../reports.js';
 import { inputError } from '../errors.js';
 import { bannerMetadata } from '../kernel-version.js';
 import { wantsGate, type GateRequest } from '../gate/request.js';
@@ -49,7 +49,8 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   // Bad gate files are usage errors before the log is read.
   const gating = wantsGate(req.gate) || req.annotate === true ? await import('../gate/index.js') : undefined;
   const gate = gating && wantsGate(req.gate) ? gating.loadGate(req.gate) : undefined;
-  const needTree = Object.values(req.reports).some((v) => typeof v === 'string' && v !== '') || gating !== undefined;
+  // Report paths, not options (a KCIDB origin is always set): a summary alone keeps no tree.
+  const needTree = REPORT_PATH_FIELDS.some((f) => (req.reports[f] ?? '') !== '') || gating !== undefined;
   // The console view reads no `log` events: do not make them.
   const stream = new KtapStream({ onEvent, retain: needTree, logEvents: false });
   if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
