@@ -39,7 +39,7 @@
  * splits only the first `]]>` of a CDATA section, so a second one in a kernel
  * log would end the section early and break the file.
  */
-import junitReportBuilder from 'junit-report-builder';
+import { createRequire } from 'node:module';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
 import { attemptsLine } from '../runner/ktap/model.js';
 import type { RunResult, TestNode } from '../runner/ktap/model.js';
@@ -58,7 +58,10 @@ function resolveBuilder(mod: unknown): Builder {
   const m = mod as { newBuilder?: unknown; default?: Builder };
   return typeof m.newBuilder === 'function' ? (m as Builder) : (m.default as Builder);
 }
-const rootBuilder = resolveBuilder(junitReportBuilder);
+// Loaded when a JUnit report is rendered, not when the registry is imported: the package and its
+// xmlbuilder cost ~100 ms of start-up that `parse` without --junit (and `--help`) need not pay.
+let rootBuilder: Builder | undefined;
+const junitBuilder = (): Builder => (rootBuilder ??= resolveBuilder(createRequire(import.meta.url)('junit-report-builder')));
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
@@ -305,7 +308,7 @@ function addRunSuite(ctx: RenderContext, result: RunResult, runName: string): vo
 function render(result: RunResult, options: ReportOptions = {}): string {
   const runName = options.runName ?? 'kunit-bridge';
   const ctx: RenderContext = {
-    builder: rootBuilder.newBuilder().name(cleanXmlText(runName)),
+    builder: junitBuilder().newBuilder().name(cleanXmlText(runName)),
     seen: new Map(),
     props: runProperties(result),
     options,
