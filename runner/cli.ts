@@ -3,9 +3,11 @@
  * options and builds a typed request (runner/cli/*.ts), calls the library
  * function, and maps the outcome to an exit code in one place
  * (runner/exit-codes.ts). Importing this module runs nothing: the executable
- * is runner/bin.ts.
+ * is runner/bin.ts; `node dist/runner/cli.js …`, as scripts written before the shim do, runs it
+ * too (only when this file is the entry point).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { BridgeError } from './errors.js';
@@ -80,4 +82,19 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.INFRA;
   }
   return code;
+}
+
+/** This module is the process's entry point (`node dist/runner/cli.js …`), not an import. */
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const { guardConsoleStreams } = await import('./stdout.js');
+  guardConsoleStreams();
+  process.exitCode = await main(process.argv);
 }

@@ -53,3 +53,18 @@ test('package.json: bin is the shim, and every export target exists after the bu
       expect(() => readFileSync(join(REPO, file))).not.toThrow();
   }
 });
+
+test('run as the entry point, runner/cli.js still is the command (scripts that call it keep working)', () => {
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'dist/runner/cli.js'), 'parse', join(FIXTURES, 'ktap/kunit_tool/test_skip_tests.log'), '-q'],
+    { encoding: 'utf8' },
+  );
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  const failing = spawnSync(
+    process.execPath,
+    [join(REPO, 'dist/runner/cli.js'), 'parse', join(FIXTURES, 'kernels/x86_64-rust-kunit/boot.log'), '-q'],
+    { encoding: 'utf8' },
+  );
+  expect(failing.status).toBe(1);
+});
