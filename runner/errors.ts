@@ -64,27 +64,31 @@ export function readInputText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new BridgeError(
-      'E_INPUT',
-      `cannot read ${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`,
-      { cause: err },
-    );
+    throw new BridgeError('E_INPUT', `cannot read ${what} ${path}: ${describeReadError(err)}`, { cause: err });
+  }
+}
+
+/** Why a file could not be read, in a few words (`no such file`, `permission denied`, …). */
+export function describeReadError(err: unknown, isDir = 'it is a directory'): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return isDir;
+    default:
+      return e.message;
   }
 }
 
 /** Turn an fs error on an input file into a one-line BridgeError. */
 export function inputError(path: string, err: unknown): BridgeError {
-  const e = err as NodeJS.ErrnoException;
-  const why =
-    e.code === 'ENOENT'
-      ? 'no such file'
-      : e.code === 'EACCES'
-        ? 'permission denied'
-        : e.code === 'EISDIR'
-          ? 'it is a directory'
-          : e.message;
-  return new BridgeError('E_INPUT', `cannot read ${path}: ${why} (give a saved console log, or - for stdin)`, { cause: err });
+  return new BridgeError('E_INPUT', `cannot read ${path}: ${describeReadError(err)} (give a saved console log, or - for stdin)`, {
+    cause: err,
+  });
 }
 
 /** Why a file or directory could not be written, in words that say what to do (`advice`). */

@@ -27,3 +27,8 @@ export function guardConsoleStreams(): void {
     if (!GONE.has(err.code)) throw err;
   });
 }
+
+/** The default warning sink of every command: one line on stderr, `kunit-bridge: <message>`. */
+export function warnStderr(message: string): void {
+  process.stderr.write(`kunit-bridge: ${message}\n`);
+}

@@ -5,6 +5,7 @@
  * well. The verdict is the gate's, so it exits as `run --baseline` would have.
  * A library function: no argv, no process.exit.
  */
+import { warnStderr } from '../stdout.js';
 import { summarize } from '../../reporters/console.js';
 import { finishGate, loadGate } from '../gate/index.js';
 import { readResultsFile } from '../gate/results-file.js';
@@ -50,11 +51,7 @@ export function compareCommand(req: CompareRequest): RunResult {
     write,
     annotate: req.annotate === true,
     quiet: req.quiet === true,
-    warn:
-      req.warn ??
-      ((m) => {
-        process.stderr.write(`kunit-bridge: ${m}\n`);
-      }),
+    warn: req.warn ?? warnStderr,
   });
   writeReports(result, req.reports);
   return result;

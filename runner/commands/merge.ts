@@ -4,6 +4,7 @@
  * report (runner/merge-runs.ts). A library function: no argv, no
  * process.exit; the verdict decides the exit code.
  */
+import { warnStderr } from '../stdout.js';
 import { ConsoleView } from '../../reporters/console.js';
 import { readResults } from '../results-file.js';
 import { mergeRuns } from '../merge-runs.js';
@@ -34,7 +35,7 @@ export async function mergeCommand(req: MergeRequest): Promise<RunResult> {
     ((t: string) => {
       process.stdout.write(t);
     });
-  const warn = req.warn ?? ((m: string) => process.stderr.write(`kunit-bridge: ${m}\n`));
+  const warn = req.warn ?? warnStderr;
   const gating = wantsGate(req.gate) ? await import('../gate/index.js') : undefined;
   const gate = gating?.loadGate(req.gate!);
   const { result, warnings } = mergeRuns(req.inputs.map(readResults));

@@ -3,6 +3,7 @@
  * print the summary, write the reports. A library function: no argv, no
  * process.exit; the CLI maps the returned verdict to an exit code.
  */
+import { warnStderr } from '../stdout.js';
 import { createReadStream, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -66,11 +67,7 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
       write,
       annotate: req.annotate === true,
       quiet: req.quiet === true,
-      warn:
-        req.warn ??
-        ((m) => {
-          process.stderr.write(`kunit-bridge: ${m}\n`);
-        }),
+      warn: req.warn ?? warnStderr,
     });
   } else view?.finish(result);
   if (needTree) {

@@ -5,6 +5,7 @@
  * checked (runner/live/validate.ts) and bounded in size: a feed that breaks
  * the protocol ends the watch with E_LIVE_PROTOCOL (exit 5), not a reconnect.
  */
+import { warnStderr } from '../stdout.js';
 import WebSocket from 'ws';
 import { BridgeError } from '../errors.js';
 import type { KtapDocument, KtapEvent, RunResult, TestNode } from '../ktap/model.js';
@@ -94,7 +95,7 @@ export function eventFor(m: LiveMessage): KtapEvent | undefined {
 }
 
 export function watchCommand(req: WatchRequest): Promise<number> {
-  const warn = req.warn ?? ((m: string) => process.stderr.write(`kunit-bridge: ${m}\n`));
+  const warn = req.warn ?? warnStderr;
   const maxRetries = req.maxRetries ?? 20;
   let lastSeq = 0;
   let failures = 0;

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BridgeError } from '../errors.js';
+import { BridgeError, describeReadError } from '../errors.js';
 import { PROFILES, type Arch } from './profiles.js';
 
 /** Candidate paths for `arch`, in the order they are tried. */
@@ -67,15 +67,7 @@ export function findKernel(arch: Arch, given: string | undefined, cwd: string = 
     if (!statSync(path).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
     header = readHeader(path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === 'ENOENT'
-        ? 'no such file'
-        : e.code === 'EACCES'
-          ? 'permission denied'
-          : e.code === 'EISDIR'
-            ? 'not a regular file'
-            : e.message;
+    const why = describeReadError(err, 'not a regular file');
     throw new BridgeError('E_KERNEL_UNREADABLE', `cannot read kernel image ${path}: ${why}`);
   }
   const actual = imageArch(header);
