@@ -1,18 +1,9 @@
-/**
- * `run --agent` against hostile local peers, on the x86_64-rust-kunit-v2
- * fixture under TCG (real QEMU, real agent): a process that steals the
- * channel's token (here: reads its file, which only the runner's user can)
- * and connects before the agent to send a forged all-passing KTAP document;
- * hostile request targets and malformed frames on the agent's port. The run
- * keeps its own results and verdict, and the token is never on a command line.
- */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLOSE_BAD_FRAME, CLOSE_OTHER_BOOT } from '../../agent/protocol.js';
-import { REPO, kernelFixture } from '../helpers/corpus.js';
-import { CLI, freshCache, tempDir, type CliResult } from '../helpers/cli.js';
+import { kernelFixture } from '../helpers/corpus.js';
+import { freshCache, startCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { FakeAgent, closeFakeAgents } from '../helpers/fake-agent.js';
 import { HOSTILE_TARGETS, plain, raw, upgrade } from '../helpers/raw-http.js';
 import { randomFrame, randomRequest } from '../helpers/agent-fuzz.js';
@@ -38,22 +29,7 @@ const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'resul
 const bound = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start the CLI; its result when it ends. */
-function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
+const startRun = (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> => startCli(args, { env }).done;
 
 /** Every process's command line, as any user of the host can read it (/proc/PID/cmdline). */
 function allCmdlines(): { pid: number; cmdline: string }[] {
@@ -117,7 +93,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     const out = join(dir, 'out');
     const junit = join(dir, 'junit.xml');
     const kernel = ownKernel(dir, 'bzImage-agent-stolen-token');
-    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
+    const run = startRun(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '--junit', junit, '-q'], env);
     const qemu = await spyOnQemu(kernel);
     // The token is not on QEMU's command line, nor on any other process's; its file is 0600.
     const token = readFileSync(qemu.tokenFile, 'utf8'); // "stolen": only the runner's user can read it
@@ -172,7 +148,7 @@ describe('run --agent with hostile local peers (x86_64-rust-kunit-v2, TCG)', () 
     const dir = tempDir();
     const out = join(dir, 'out');
     const kernel = ownKernel(dir, 'bzImage-agent-hostile-port');
-    const run = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
+    const run = startRun(['run', '--kernel', kernel, '--accel', 'tcg', '--agent', '-o', out, '-q'], env);
     const qemu = await spyOnQemu(kernel);
     const token = readFileSync(qemu.tokenFile, 'utf8');
     const answers: string[] = [];

@@ -1,16 +1,9 @@
-/**
- * `run --agent` end to end on the x86_64-rust-kunit-v2 fixture under TCG: the
- * host's root over 9p, the host's Node in the guest, KTAP from /dev/kmsg over
- * WebSocket. Compared with the serial console of the same kernel (a plain
- * run, and the console log the agent run leaves beside its own log).
- */
-import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { expectRunReportsAgree } from '../helpers/consumers/index.js';
-import { REPO, kernelFixture } from '../helpers/corpus.js';
-import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
+import { kernelFixture } from '../helpers/corpus.js';
+import { freshCache, startCli, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { parseLog } from '../../runner/ktap/index.js';
 import { runCommand } from '../../runner/commands/run.js';
@@ -333,27 +326,16 @@ test('Ctrl-C during the repeats: QEMU gone, the attempts that ran are reported, 
   copyFileSync(KERNEL, kernel);
   copyFileSync(kernelFixture('x86_64-rust-kunit-v2', 'config'), join(dir, 'config'));
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [CLI, 'run', '--kernel', kernel, '--accel', 'tcg', '--repeat', '50', '-o', out], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const cli = startCli(['run', '--kernel', kernel, '--accel', 'tcg', '--repeat', '50', '-o', out]);
+  const child = cli.child;
+  const exited = cli.done.then((r) => r.code);
   // Wait until the re-runs are under way: each one is a KTAP document of its own.
-  await waitFor(() => /KTAP document 30 /.test(stdout), { timeoutMs: 120_000, everyMs: 100, what: 'the 30th KTAP document' });
+  await waitFor(() => /KTAP document 30 /.test(cli.stdout()), { timeoutMs: 120_000, everyMs: 100, what: 'the 30th KTAP document' });
   expect(processesWith('bzImage-agent-signal-test').length).toBeGreaterThan(0);
   child.kill('SIGINT');
   expect(await exited).toBe(130);
   expect(processesWith('bzImage-agent-signal-test')).toEqual([]);
-  expect(stderr).not.toMatch(/agent never connected|stream ended/);
+  expect(cli.stderr()).not.toMatch(/agent never connected|stream ended/);
   const j = readJson(out);
   expect(j.verdict).toBe('incomplete');
   // What the tests did stays in the counts; the attempts the run did not reach are listed as such.

@@ -7,13 +7,13 @@
  * never written through; a full or read-only file system is one line and
  * exit 2, with every report that can be written written.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { REPO, kernelFixture } from '../helpers/corpus.js';
-import { CLI, freshCache, processesWith, runCli, tempDir } from '../helpers/cli.js';
+import { freshCache, startCli, processesWith, runCli, tempDir } from '../helpers/cli.js';
 import { withTmpfs } from '../helpers/tmpfs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -29,28 +29,15 @@ interface Json {
 const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
 
 interface Started {
-  child: ChildProcessByStdio<null, Readable, Readable>;
+  child: ChildProcessByStdio<Writable, Readable, Readable>;
   stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
 }
 
 function start(args: string[], cwd = REPO): Started {
-  const child = spawn(process.execPath, [CLI, 'run', '--accel', 'tcg', '-j', '1', ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1', KUNIT_BRIDGE_CACHE: freshCache() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+  const cli = startCli(['run', '--accel', 'tcg', '-j', '1', ...args], { cwd, env: { KUNIT_BRIDGE_CACHE: freshCache() } });
+  return { child: cli.child, stdout: cli.stdout, stderr: cli.stderr, exited: cli.done.then((r) => r.code) };
 }
 
 /** A copy of the v2 kernel under a unique name, so this test's QEMU can be told apart from any other. */

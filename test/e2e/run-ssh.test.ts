@@ -1,17 +1,9 @@
-/**
- * `run --target ssh://…` end to end: the x86_64-rust-kunit-v3 kernel booted
- * as a "board" (QEMU, TCG) running the host's own sshd, its port 22
- * forwarded to loopback; kunit-bridge reaches it with ssh2 as it would a
- * lab board. One board for most tests, run in order (the later ones hurt
- * it: a stopped QEMU, a panic).
- */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CLI, freshCache, runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { REPO, kernelFixture } from '../helpers/corpus.js';
+import { freshCache, startCli, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { kernelFixture } from '../helpers/corpus.js';
 import { bootBoard, boardDir, V3, type Board } from '../helpers/ssh-board.js';
 import { runCommand } from '../../runner/commands/run.js';
 
@@ -95,21 +87,8 @@ class CuttingProxy {
 }
 
 /** Start the CLI in the background; resolves with its result. */
-function startCli(args: string[], env: NodeJS.ProcessEnv): { done: Promise<CliResult>; started: number } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return { started: Date.now(), done: new Promise((r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr }))) };
+function startRun(args: string[], env: NodeJS.ProcessEnv): { done: Promise<CliResult>; started: number } {
+  return { started: Date.now(), done: startCli(args, { env }).done };
 }
 
 async function waitFor(what: string, cond: () => boolean, limitMs = 120_000): Promise<void> {
@@ -337,7 +316,7 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
 
   test('a target that stops answering (QEMU stopped): the message and exit 4, within the keepalive and reconnect time', async () => {
     const dir = tempDir();
-    const run = startCli([...base(dir), '--repeat', '3', '--reconnect-timeout', '5'], env);
+    const run = startRun([...base(dir), '--repeat', '3', '--reconnect-timeout', '5'], env);
     await waitFor(
       "the run's first step",
       () => existsSync(join(dir, 'kmsg.log')) && /step 2 begin/.test(readFileSync(join(dir, 'kmsg.log'), 'utf8')),
@@ -381,7 +360,7 @@ describe('run --target ssh:// (x86_64-rust-kunit-v3 running sshd, TCG)', () => {
   test('a panic during a step, then the target boots again: kunit_fault crashed ("target rebooted"), exit 3', async () => {
     const dir = tempDir();
     const keys = { dir: board.dir, identity: board.identity, knownHosts: board.knownHosts, fingerprint: board.fingerprint };
-    const run = startCli(
+    const run = startRun(
       [...base(dir), '--guest-write', '/proc/sys/kernel/panic_on_oops=1', '--filter', 'kunit_fault', '--reconnect-timeout', '120'],
       env,
     );
