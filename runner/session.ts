@@ -3,23 +3,25 @@
  * KtapStream (with arrival times), a whole-run timeout, a stall timer that
  * watches KTAP progress (not just any output: a hung test still lets kernel
  * noise through), and an optional KVM probe. Always ends with a RunResult
- * reflecting what was seen, whatever happened.
+ * reflecting what was seen, whatever happened. The parts: the log followed by
+ * descriptor (session/console-follower.ts), the timers (session/watchdog.ts),
+ * the ending (session/ending.ts), the result (session/finish.ts).
  */
-import { closeSync, fstatSync, readSync, watch, writeSync, type FSWatcher } from 'node:fs';
-import { BridgeError, describeFsError } from './errors.js';
-import { openFresh } from './write-file.js';
-import { ranUntilStopped } from './stopped.js';
+import { StreamJoin } from './agent/join.js';
 import { KtapStream, splitLines } from './ktap/index.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
-import { StreamJoin } from './agent/join.js';
 import type { QemuCommand } from './qemu/argv.js';
-import { QemuProcess, type QemuExit } from './qemu/process.js';
+import { type QemuExit, QemuProcess } from './qemu/process.js';
+import { ConsoleFollower } from './session/console-follower.js';
+import { decideEnding, type SessionEnding, StopRequest } from './session/ending.js';
+import { finishStream } from './session/finish.js';
+import { KernelSigns } from './session/kernel-signs.js';
+import { Watchdog } from './session/watchdog.js';
 
-export type SessionEnding = 'exited' | 'timeout' | 'stall' | 'interrupted' | 'kvm-dead' | 'qemu-failed' | 'agent-failed' | 'panicked';
+export type { SessionEnding } from './session/ending.js';
 
 /** After the kernel says it panicked, QEMU gets this long to exit by itself (ms). */
 const PANIC_GRACE_MS = 3000;
-const PANIC_LINE = 'Kernel panic - not syncing';
 
 /** What a session offers the in-guest agent's side (runner/agent/lane.ts). */
 export interface AgentFeed {
@@ -90,69 +92,135 @@ export interface SessionResult {
 }
 
 const KTAP_PROGRESS: ReadonlySet<KtapEvent['type']> = new Set(['document-start', 'plan', 'test-start', 'test-end', 'crash']);
-const KERNEL_OUTPUT = /Linux version|\[\s*\d+\.\d+\]|KTAP version|Booting Linux|earlycon|Decompressing Linux/;
 
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const started = Date.now();
-  // QEMU writes the console to the file; we follow the file. Created first, so it can be opened now.
-  // QEMU writes the console to the file; we follow the file. Created first, exclusively (never
-  // through a planted link), and handed to QEMU as its fd 3.
-  let raw: number;
+  const log = ConsoleFollower.create(opts.rawLogPath);
+  const watchdog = new Watchdog();
+  const stop = new StopRequest();
+  const signs = new KernelSigns();
+  const onAbort = (): void => stop.stop('interrupted');
+  let proc: QemuProcess | undefined;
   try {
-    raw = openFresh(opts.rawLogPath);
-  } catch (err) {
-    throw new BridgeError('E_LOG_WRITE', `cannot create the raw console log ${opts.rawLogPath}: ${describeFsError(err)}`, { cause: err });
-  }
-  let ending: SessionEnding = 'exited';
-  let sawKernel = false;
-  let head = '';
-  let stopping: ((why: SessionEnding) => void) | undefined;
-  const stopped = new Promise<SessionEnding>((resolve) => {
-    stopping = resolve;
-  });
-  let stoppedAt = 0;
-  let lastLineAt = Date.now();
-  const stop = (why: SessionEnding): void => {
-    stoppedAt ||= Date.now();
-    stopping?.(why);
-  };
+    // The parser (and the agent's join), fed from the log as QEMU writes it.
+    const { stream, join } = connect(opts, watchdog, stop, signs);
+    const onConsole = (chunk: Buffer): void => {
+      opts.onRaw?.(chunk);
+      signs.chunk(chunk);
+      stream.write(chunk);
+    };
+    const stderr: Buffer[] = [];
+    log.follow(onConsole);
 
-  let stallTimer: NodeJS.Timeout | undefined;
-  let ended = false;
-  const armStall = (): void => {
-    if (!opts.stallTimeoutMs || ended) return;
-    clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
-  };
-  let documents = 0;
+    // QEMU, with the log as its fd 3, and the timers that may stop it.
+    proc = await QemuProcess.start(
+      opts.command,
+      onConsole,
+      (chunk) => {
+        stderr.push(chunk);
+        opts.onRaw?.(chunk);
+      },
+      opts.debianPackage,
+      log.fd,
+    );
+    armStall(opts, watchdog, stop);
+    watchdog.arm('run', opts.timeoutMs, () => stop.stop('timeout'));
+    watchdog.arm('kvm-probe', opts.kvmProbeMs, () => {
+      if (!signs.sawKernel) stop.stop('kvm-dead');
+    });
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) stop.stop('interrupted');
+
+    // The first of QEMU's exit and a stop.
+    const first = await Promise.race([proc.exited.then(() => 'exited' as const), stop.requested]);
+    if (first !== 'exited') await proc.kill();
+    const exit = await proc.exited;
+
+    // Drain: the rest of the log, then no more timers.
+    log.stopFollowing();
+    log.drain();
+    watchdog.stopAll();
+    opts.signal?.removeEventListener('abort', onAbort);
+    const ending = decideEnding(first, exit, signs.sawKernel, Boolean(opts.kvmProbeMs));
+
+    // Finish: the parser's last word, the console's tail for an agent that ended early.
+    stream.end();
+    if (join && join.current === 'agent' && !opts.agent!.complete()) {
+      // The agent's stream ended early (a panic, a hang, a killed guest): what the console has
+      // after the agent's last line joins the same stream. The console log holds it all.
+      join.switchTo('serial');
+      // From the descriptor, not the name: what QEMU wrote, whatever is at that name now.
+      splitLines(log.readAll(), (text, info) => join.serial(text, info));
+    }
+    const result = finishStream(stream, ending, {
+      stallTimeoutMs: opts.stallTimeoutMs,
+      timeoutMs: opts.timeoutMs,
+      waitedMs: stop.waitedMs(),
+    });
+    // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
+    try {
+      if (stderr.length > 0) log.append(Buffer.concat(stderr));
+    } catch {
+      // a full disk: the log keeps what QEMU wrote; the reports' writes will say the disk is full
+    }
+    const kept = opts.keepConsole ? log.readAll() : undefined;
+    return {
+      ...(kept ? { console: kept } : {}),
+      result,
+      ending,
+      exit,
+      stderr: proc.stderrTail,
+      sawKernel: signs.sawKernel,
+      panicked: signs.panicked,
+      wallMs: Date.now() - started,
+    };
+  } finally {
+    watchdog.stopAll();
+    opts.signal?.removeEventListener('abort', onAbort);
+    log.close();
+    await proc?.kill();
+  }
+}
+
+/** Re-arm the stall timer (a sign of progress). */
+function armStall(opts: SessionOptions, watchdog: Watchdog, stop: StopRequest): void {
+  watchdog.arm('stall', opts.stallTimeoutMs, () => stop.stop('stall'));
+}
+
+/**
+ * The KTAP stream the console feeds, and with the agent the join between the agent's lines and
+ * the console's (the console's lines go to the join, which feeds the stream the lines it picks).
+ */
+function connect(
+  opts: SessionOptions,
+  watchdog: Watchdog,
+  stop: StopRequest,
+  signs: KernelSigns,
+): { stream: KtapStream; join: StreamJoin | undefined } {
   const agent = opts.agent;
-  // panic=-1 reboots at once (and -no-reboot ends QEMU), but a kernel can override it (a panic
-  // timeout of its own, an arch whose reset hangs): nothing useful comes after a panic, so QEMU
-  // is stopped if it has not gone within the grace.
-  let panicTimer: NodeJS.Timeout | undefined;
-  const watchPanic = (text: string): void => {
-    if (panicTimer === undefined && text.includes(PANIC_LINE)) panicTimer = setTimeout(() => stop('panicked'), PANIC_GRACE_MS);
-  };
-  // With the agent, the console's lines go to the join, which feeds the stream the lines it picks.
+  let documents = 0;
   const join = agent
     ? new StreamJoin((text, info) => {
-        if (agent.isProgress(text)) armStall();
+        if (agent.isProgress(text)) armStall(opts, watchdog, stop);
         stream.line(text, info);
       })
     : undefined;
   const stream = new KtapStream({
     clock: Date.now,
     onEvent: (e) => {
-      if (!stoppedAt) lastLineAt = Date.now();
+      stop.event();
       if (e.type === 'document-start') documents++;
-      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall();
+      if (KTAP_PROGRESS.has(e.type) || (e.type === 'log' && e.diagnostic)) armStall(opts, watchdog, stop);
       opts.onEvent?.(e);
     },
     onLine: (text, info) => {
-      watchPanic(text);
+      // panic=-1 reboots at once (and -no-reboot ends QEMU), but a kernel can override it (a panic
+      // timeout of its own, an arch whose reset hangs): nothing useful comes after a panic, so QEMU
+      // is stopped if it has not gone within the grace.
+      if (signs.line(text)) watchdog.arm('panic', PANIC_GRACE_MS, () => stop.stop('panicked'));
       if (!join) return true;
       agent!.consoleLine(text);
-      if (agent!.isProgress(text)) armStall();
+      if (agent!.isProgress(text)) armStall(opts, watchdog, stop);
       join.serial(text, info);
       return false;
     },
@@ -162,133 +230,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       for (const l of lines) join!.agent(l);
     },
     documents: () => documents,
-    fail: () => stop('agent-failed'),
+    fail: () => stop.stop('agent-failed'),
   });
-
-  const onConsole = (chunk: Buffer): void => {
-    opts.onRaw?.(chunk);
-    if (!sawKernel) {
-      head = (head + chunk.toString('latin1')).slice(-512);
-      sawKernel = KERNEL_OUTPUT.test(head);
-    }
-    stream.write(chunk);
-  };
-  const stderr: Buffer[] = [];
-  const onStderr = (chunk: Buffer): void => {
-    stderr.push(chunk);
-    opts.onRaw?.(chunk);
-  };
-  // Follow the console file: on every change (inotify), and on a timer in case a change is missed.
-  const buf = Buffer.alloc(1 << 16);
-  let offset = 0;
-  const drain = (): void => {
-    for (;;) {
-      const n = readSync(raw, buf, 0, buf.length, offset);
-      if (n <= 0) return;
-      offset += n;
-      onConsole(Buffer.from(buf.subarray(0, n)));
-    }
-  };
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(opts.rawLogPath, () => drain());
-  } catch {
-    // no inotify: the timer alone follows the file
-  }
-  const poll = setInterval(drain, 50);
-
-  let proc: QemuProcess;
-  try {
-    proc = await QemuProcess.start(opts.command, onConsole, onStderr, opts.debianPackage, raw);
-  } catch (err) {
-    clearInterval(poll);
-    watcher?.close();
-    closeSync(raw);
-    throw err;
-  }
-  armStall();
-  const timers: NodeJS.Timeout[] = [];
-  if (opts.timeoutMs) timers.push(setTimeout(() => stop('timeout'), opts.timeoutMs));
-  if (opts.kvmProbeMs)
-    timers.push(
-      setTimeout(() => {
-        if (!sawKernel) stop('kvm-dead');
-      }, opts.kvmProbeMs),
-    );
-  const onAbort = (): void => stop('interrupted');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) stop('interrupted');
-
-  const first = await Promise.race([proc.exited.then(() => 'exited' as const), stopped]);
-  ending = first;
-  if (first !== 'exited') await proc.kill();
-  const exit = await proc.exited;
-  clearInterval(poll);
-  watcher?.close();
-  drain();
-  for (const t of timers) clearTimeout(t);
-  ended = true;
-  clearTimeout(stallTimer);
-  clearTimeout(panicTimer);
-  opts.signal?.removeEventListener('abort', onAbort);
-
-  if (ending === 'exited' && !sawKernel && exit.code !== 0) ending = opts.kvmProbeMs ? 'kvm-dead' : 'qemu-failed';
-  stream.end();
-  if (join && join.current === 'agent' && !agent!.complete()) {
-    // The agent's stream ended early (a panic, a hang, a killed guest): what the console has
-    // after the agent's last line joins the same stream. The console log holds it all.
-    join.switchTo('serial');
-    // From the descriptor, not the name: what QEMU wrote, whatever is at that name now.
-    splitLines(readAll(raw), (text, info) => join.serial(text, info));
-  }
-  const secs = (ms: number | undefined): string => `${Math.round((ms ?? 0) / 100) / 10} s`;
-  let result: RunResult;
-  const timedOut = (message: string): RunResult => {
-    const r = stream.finish({ status: 'timeout', message });
-    ranUntilStopped(r, message, stoppedAt - lastLineAt);
-    return r;
-  };
-  switch (ending) {
-    case 'stall':
-      result = timedOut(`no KTAP progress for ${secs(opts.stallTimeoutMs)} (--stall-timeout): the kernel hung`);
-      break;
-    case 'timeout':
-      result = timedOut(`the run took longer than ${secs(opts.timeoutMs)} (--timeout)`);
-      break;
-    case 'interrupted':
-      result = stream.finish({ status: 'incomplete', message: 'interrupted' });
-      break;
-    default:
-      result = stream.finish();
-  }
-  // QEMU's own messages (`terminating on signal 15`, errors) go after the console.
-  try {
-    if (stderr.length > 0) writeSync(raw, Buffer.concat(stderr), 0, undefined, fstatSync(raw).size);
-  } catch {
-    // a full disk: the log keeps what QEMU wrote; the reports' writes will say the disk is full
-  }
-  const kept = opts.keepConsole ? readAll(raw) : undefined;
-  closeSync(raw);
-  return {
-    ...(kept ? { console: kept } : {}),
-    result,
-    ending,
-    exit,
-    stderr: proc.stderrTail,
-    sawKernel,
-    panicked: panicTimer !== undefined,
-    wallMs: Date.now() - started,
-  };
-}
-
-/** The whole file behind `fd` (positional reads: the descriptor's offset is not used). */
-function readAll(fd: number): Buffer {
-  const all = Buffer.alloc(fstatSync(fd).size);
-  let got = 0;
-  while (got < all.length) {
-    const n = readSync(fd, all, got, all.length - got, got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return all.subarray(0, got);
+  return { stream, join };
 }
