@@ -19,16 +19,7 @@ import type { Booter } from './boot.js';
 import type { LaneResult } from './lanes.js';
 import type { KernelLists, LanePlan } from './plan.js';
 import type { RunContext } from './prepare.js';
-
-/**
- * The report writers pull in every reporter (junit-report-builder among them): about 60 ms.
- * They are loaded while the first QEMU boots, not before it starts.
- */
-let reportModules: Promise<[typeof import('../reports.js')]> | undefined;
-export function loadReportModules(): typeof reportModules & object {
-  reportModules ??= Promise.all([import('../reports.js')]);
-  return reportModules;
-}
+import { loadReportModules } from './report-modules.js';
 
 /** The head of the first raw log that has one: enough for the kernel's banner. */
 function headOf(logs: string[]): string {

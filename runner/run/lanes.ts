@@ -8,7 +8,7 @@ import type { RunRequest } from '../run-request.js';
 import type { SessionResult } from '../session.js';
 import type { Lane } from '../shard.js';
 import type { AgentOptions, Booter } from './boot.js';
-import { loadReportModules } from './finish.js';
+import { loadReportModules } from './report-modules.js';
 import type { KernelLists } from './plan.js';
 
 /** The glob a module-only lane boots with: it matches no suite, so only the modules' tests run. */
