@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { expectRunReportsAgree } from '../helpers/consumers/index.js';
 import { kernelFixture } from '../helpers/corpus.js';
 import { freshCache, startCli, processesWith, runCli, tempDir } from '../helpers/cli.js';
+import type { Json, JsonDoc, JsonNode } from '../helpers/results-json.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { parseLog } from '../../runner/ktap/index.js';
 import { runCommand } from '../../runner/commands/run.js';
@@ -11,25 +12,6 @@ import type { RunResult, TestNode } from '../../runner/ktap/model.js';
 
 const KERNEL = kernelFixture('x86_64-rust-kunit-v2', 'bzImage');
 const MODULES = kernelFixture('x86_64-rust-kunit-v2', 'modules');
-
-interface JsonNode {
-  name: string;
-  status: string;
-  tests?: JsonNode[];
-  attempts?: { attempt: number; status: string; ran?: boolean }[];
-  flaky?: boolean;
-}
-interface JsonDoc {
-  tests: JsonNode[];
-  origin?: { kind: string; module?: string };
-}
-interface Json {
-  verdict: string;
-  counts: Record<string, number>;
-  metadata: Record<string, string>;
-  documents: JsonDoc[];
-  diagnostics: { code: string; message: string }[];
-}
 
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
 type Shape = [string, string, Shape[]];

@@ -3,28 +3,11 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freshCache, startCli, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import type { Json, JsonNode } from '../helpers/results-json.js';
 import { kernelFixture } from '../helpers/corpus.js';
 import { bootBoard, boardDir, V3, type Board } from '../helpers/ssh-board.js';
 import { runCommand } from '../../runner/commands/run.js';
 
-interface JsonNode {
-  name: string;
-  status: string;
-  reason?: string;
-  tests?: JsonNode[];
-  attempts?: { attempt: number; status: string }[];
-}
-interface JsonDoc {
-  tests: JsonNode[];
-  origin?: { kind: string; module?: string };
-}
-interface Json {
-  verdict: string;
-  counts: Record<string, number>;
-  metadata: Record<string, string>;
-  documents: JsonDoc[];
-  diagnostics: { code: string; message: string }[];
-}
 const readJson = (dir: string): Json => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Json;
 type Shape = [string, string, number, Shape[]];
 const shape = (n: JsonNode): Shape => [n.name, n.status, n.attempts?.length ?? 0, (n.tests ?? []).map(shape)];

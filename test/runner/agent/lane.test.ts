@@ -17,7 +17,7 @@ import {
 } from '../../../agent/protocol.js';
 import { AgentLane, ModuleQueue, type AgentLaneOptions } from '../../../runner/agent/lane.js';
 import { AgentServer } from '../../../runner/agent/server.js';
-import type { KtapEvent, TestNode } from '../../../runner/ktap/model.js';
+import { emptyCounts, type KtapEvent, type TestNode } from '../../../runner/ktap/model.js';
 import { tempDir } from '../../helpers/cli.js';
 import { FakeAgent, closeFakeAgents } from '../../helpers/fake-agent.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -182,19 +182,7 @@ describe('AgentLane: failures', () => {
       l.fold({
         documents: [],
         diagnostics: [],
-        counts: {
-          total: 0,
-          passed: 0,
-          failed: 0,
-          skipped: 0,
-          todo: 0,
-          xfail: 0,
-          timeout: 0,
-          errors: 0,
-          crashed: 0,
-          incomplete: 0,
-          notRun: 0,
-        },
+        counts: emptyCounts(),
         verdict: 'no-ktap',
         lines: 0,
         metadata: {},
@@ -223,19 +211,7 @@ describe('AgentLane: failures', () => {
       l.fold({
         documents: [],
         diagnostics: [],
-        counts: {
-          total: 0,
-          passed: 0,
-          failed: 0,
-          skipped: 0,
-          todo: 0,
-          xfail: 0,
-          timeout: 0,
-          errors: 0,
-          crashed: 0,
-          incomplete: 0,
-          notRun: 0,
-        },
+        counts: emptyCounts(),
         verdict: 'no-ktap',
         lines: 0,
         metadata: {},
