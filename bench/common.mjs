@@ -110,12 +110,16 @@ export function measure(argv, { cwd, env, stdout = '/dev/null', stderr = '/dev/n
 const SMALL = path.join(ROOT, '..', 'shared', 'fixtures/kernels/x86_64-rust-kunit/boot.log');
 const MAKE_BIG = path.join(ROOT, '..', 'shared', 'bench/make-big-ktap.py');
 
-/** The cached 1M-line log; made again if missing, of the wrong size, or from another source. */
-export function bigLog(BIG_LINES = 1_000_000) {
-  const file = path.join(WORK, `big-${BIG_LINES}.log`);
+/**
+ * A big log made by make-big-ktap.py from `source` (default: the x86_64-rust-kunit boot log), about
+ * BIG_LINES lines, cached as `$WORK/<name>-<BIG_LINES>.log`; made again if missing, of the wrong
+ * size, or from another source.
+ */
+export function bigLog(BIG_LINES = 1_000_000, source = SMALL, name = 'big') {
+  const file = path.join(WORK, `${name}-${BIG_LINES}.log`);
   const metaFile = `${file}.json`;
-  const src = fs.statSync(SMALL);
-  const want = { source: SMALL, sourceBytes: src.size, sourceMtimeMs: src.mtimeMs };
+  const src = fs.statSync(source);
+  const want = { source, sourceBytes: src.size, sourceMtimeMs: src.mtimeMs };
   try {
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
     const ok = Object.entries(want).every(([k, v]) => meta[k] === v);
@@ -126,7 +130,7 @@ export function bigLog(BIG_LINES = 1_000_000) {
   console.error(`bench: making ${file} ...`);
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');
-  const r = spawnSync('python3', [MAKE_BIG, SMALL, String(BIG_LINES)], { stdio: ['ignore', fd, 'inherit'] });
+  const r = spawnSync('python3', [MAKE_BIG, source, String(BIG_LINES)], { stdio: ['ignore', fd, 'inherit'] });
   fs.closeSync(fd);
   if (r.status !== 0) die(`make-big-ktap.py failed (${r.error?.message ?? `exit ${r.status}`})`);
   const data = fs.readFileSync(tmp);

@@ -4,6 +4,7 @@ import type { ReportOptions } from '../reporters/types.js';
 import type { RunResult } from './ktap/model.js';
 import { writeFileAtomic } from './write-file.js';
 import { BridgeError, describeFsError } from './errors.js';
+import { reportField } from '../reporters/catalog.js';
 
 /** Output paths by reporter name, plus reporter options. */
 export interface ReportRequest extends ReportOptions {
@@ -16,16 +17,7 @@ export interface ReportRequest extends ReportOptions {
   markdown?: string;
 }
 
-/** The request fields that hold a report's path, one per file reporter. */
-export const REPORT_PATH_FIELDS = ['junit', 'tap', 'json', 'kunitJson', 'markdown', 'kcidb'] as const;
-export type ReportPathField = (typeof REPORT_PATH_FIELDS)[number];
-
-/** The request field of a reporter's CLI name (`kunit-json` → `kunitJson`), as commander names the option. */
-export function reportField(name: string): ReportPathField {
-  const field = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  if (!(REPORT_PATH_FIELDS as readonly string[]).includes(field)) throw new Error(`reporter ${name} has no field in ReportRequest`);
-  return field as ReportPathField;
-}
+export { REPORT_PATH_FIELDS, reportField, type ReportPathField } from '../reporters/catalog.js';
 
 /**
  * Render and write every requested report, after the `always` ones (`[reporter, path]`: run's

@@ -1,11 +1,12 @@
 /**
- * The report options of every command, made from the reporter registry
- * (reporters/index.ts): one `--NAME FILE` per file reporter, so a new
- * reporter is a new option, a new request field and a new line in `--help`.
+ * The report options of every command, made from the reporter registry's
+ * catalog (reporters/catalog.ts: names and descriptions, without loading the
+ * reporters): one `--NAME FILE` per file reporter, so a new reporter is a new
+ * option, a new request field and a new line in `--help`.
  */
 import type { Command } from 'commander';
-import { FILE_REPORTERS } from '../../reporters/index.js';
-import { reportField, type ReportRequest } from '../reports.js';
+import { REPORTER_CATALOG, reportField } from '../../reporters/catalog.js';
+import type { ReportRequest } from '../reports.js';
 import { kcidbOrigin } from './options.js';
 
 /** What commander hands over for the report options (`--kunit-json` → `kunitJson`). */
@@ -17,8 +18,8 @@ export type ReportFlags = Partial<Record<ReturnType<typeof reportField>, string>
 };
 
 /** Add `--junit FILE`, `--tap FILE`, … for the reporters named (default: all), and their options. */
-export function addReportOptions(cmd: Command, names: readonly string[] = FILE_REPORTERS.map((r) => r.name)): Command {
-  for (const r of FILE_REPORTERS) if (names.includes(r.name)) cmd.option(`--${r.name} <file>`, `write ${r.description}`);
+export function addReportOptions(cmd: Command, names: readonly string[] = REPORTER_CATALOG.map((r) => r.name)): Command {
+  for (const r of REPORTER_CATALOG) if (names.includes(r.name)) cmd.option(`--${r.name} <file>`, `write ${r.description}`);
   if (names.includes('junit')) cmd.option('--junit-locations', 'add file/line attributes from Rust doctest locations to JUnit test cases');
   if (names.includes('kcidb')) {
     cmd
@@ -32,7 +33,7 @@ export function addReportOptions(cmd: Command, names: readonly string[] = FILE_R
 /** The typed report request from the flags. */
 export function reportRequest(flags: ReportFlags): ReportRequest {
   const req: ReportRequest = {};
-  for (const r of FILE_REPORTERS) {
+  for (const r of REPORTER_CATALOG) {
     const field = reportField(r.name);
     const path = flags[field];
     if (path !== undefined) req[field] = path;

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { describe, expect, test } from 'vitest';
+import { REPORTER_CATALOG } from '../../../reporters/catalog.js';
 import { FILE_REPORTERS } from '../../../reporters/index.js';
 import { buildProgram } from '../../../runner/cli.js';
 import { addReportOptions, reportRequest, type ReportFlags } from '../../../runner/cli/report-options.js';
@@ -19,6 +20,10 @@ describe('report options from the registry', () => {
   test('every file reporter has a request field, and every field a reporter', () => {
     expect(FILE_REPORTERS.map((r) => reportField(r.name)).sort()).toEqual([...REPORT_PATH_FIELDS].sort());
     expect(() => reportField('no-such-reporter')).toThrow(/no field/);
+  });
+
+  test('the catalog the CLI reads lists the registry: same names, descriptions and order', () => {
+    expect(REPORTER_CATALOG.map((r) => [r.name, r.description])).toEqual(FILE_REPORTERS.map((r) => [r.name, r.description]));
   });
 
   test.each(['parse', 'run', 'merge'])('%s has --NAME FILE for every reporter', (command) => {
