@@ -10,7 +10,8 @@
  * that never ran, names of crashed tests) is listed in docs/kunit-py-differences.md.
  */
 import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
-import type { FileReporter } from './types.js';
+import { renderStreamed } from './stream.js';
+import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
 
 interface Group {
   name: string;
@@ -82,15 +83,77 @@ export function pythonJson(value: unknown, ascii = false): string {
   return ascii ? json : json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The run's fields of every group, known once the run is finished: a placeholder while streaming. */
+const META = { arch: 'arch', defconfig: 'defconfig', build_environment: 'build_dir' } as const;
+type MetaField = keyof typeof META;
+const LATE: RunResult['metadata'] = { arch: '\u0000', defconfig: '\u0000', build_dir: '\u0000' };
+/**
+ * A placeholder as JSON.stringify writes it. Inside a JSON string every `"` is escaped, so
+ * `"arch": "` with bare quotes is always the field itself, never part of a test's name.
+ */
+const PLACEHOLDER = /"(arch|defconfig|build_environment)": "\\u0000"/;
+
+/**
+ * The same bytes as `pythonJson(group(...))` over the whole run, written suite by suite: the
+ * top-level tests with children are the root's `sub_groups`, written as they come; the root's
+ * other fields, and the run's metadata in every group, go in once the run is finished.
+ */
+class KunitJsonWriter implements ReportWriter {
+  private readonly leaves: TestNode[] = [];
+  private readonly late: Array<{ at: number; field: MetaField }> = [];
+  private groups = 0;
+
+  constructor(private readonly sink: ReportSink) {}
+
+  startDocument(): void {}
+  endDocument(): void {}
+
+  test(node: TestNode): void {
+    // Leaves are the root's `test_cases`, after every sub-group: kept (names and statuses) until the end.
+    if (node.children.length === 0) {
+      this.leaves.push({ name: node.name, status: node.status, children: [], log: [], attributes: {}, line: node.line });
+      return;
+    }
+    const esc: Escapes = { needed: false };
+    const g = group(node.name, node.children, LATE, esc);
+    const json = pythonJson(g, !esc.needed).replaceAll('\n', '\n        ');
+    // Every second part is the name of a field whose value goes in at the end.
+    const parts = json.split(PLACEHOLDER);
+    this.sink.write(`${this.groups++ > 0 ? ',\n' : ''}        `);
+    for (let i = 0; i < parts.length; i++) {
+      if (i % 2 === 0) {
+        this.sink.write(parts[i]!);
+        continue;
+      }
+      const field = parts[i] as MetaField;
+      this.sink.write(`"${field}": `);
+      this.late.push({ at: this.sink.mark(), field });
+    }
+  }
+
+  finish(result: RunResult): Insertion[] {
+    const meta = result.metadata;
+    const value: Record<MetaField, string> = {
+      arch: pythonJson(meta['arch'] ?? ''),
+      defconfig: pythonJson(meta['defconfig'] ?? ''),
+      build_environment: pythonJson(meta['build_dir'] ?? ''),
+    };
+    const esc: Escapes = { needed: [meta['arch'], meta['defconfig'], meta['build_dir']].some((v) => v !== undefined && NON_ASCII.test(v)) };
+    // The replace scans the whole text: skipped when every string put in is ASCII.
+    const root = pythonJson(group('KUnit Test Group', this.leaves, meta, esc), !esc.needed);
+    // The root with no sub-groups: they go in between its `[` and `]`.
+    const split = root.indexOf('[]') + 1;
+    this.sink.write(`${this.groups > 0 ? '\n    ' : ''}${root.slice(split)}`);
+    return [
+      { at: 0, text: `${root.slice(0, split)}${this.groups > 0 ? '\n' : ''}` },
+      ...this.late.map(({ at, field }) => ({ at, text: value[field] })),
+    ];
+  }
+}
+
 export const kunitJsonReporter: FileReporter = {
   name: 'kunit-json',
   description: 'the JSON of `kunit.py parse --json` (KernelCI test groups)',
-  render(result: RunResult): string {
-    const tests = result.documents.flatMap((d) => d.tests);
-    const meta = result.metadata;
-    const esc: Escapes = { needed: [meta['arch'], meta['defconfig'], meta['build_dir']].some((v) => v !== undefined && NON_ASCII.test(v)) };
-    const groups = group('KUnit Test Group', tests, meta, esc);
-    // The replace scans the whole output: skip it when every string put in is ASCII.
-    return pythonJson(groups, !esc.needed);
-  },
+  render: (result) => renderStreamed((sink) => new KunitJsonWriter(sink), result),
+  open: (sink) => new KunitJsonWriter(sink),
 };
