@@ -10,21 +10,8 @@
  * that never ran, names of crashed tests) is listed in docs/kunit-py-differences.md.
  */
 import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
-import { renderStreamed } from './stream.js';
+import { MemorySink, renderStreamed } from './stream.js';
 import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
-
-interface Group {
-  name: string;
-  sub_groups: Group[];
-  test_cases: { name: string; status: string }[];
-  arch: string;
-  defconfig: string;
-  build_environment: string;
-  lab_name: null;
-  kernel: null;
-  job: null;
-  git_branch: string;
-}
 
 /** kunit.py's status words (kunit_json.py `_status_map`; anything else is FAIL). */
 export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERROR' {
@@ -47,106 +34,108 @@ export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERR
 
 const NON_ASCII = /[\u007f-\uffff]/;
 
-/** Whether any string put in the groups so far needs `\uXXXX` escaping. */
-interface Escapes {
-  needed: boolean;
-}
-
-function group(name: string, tests: readonly TestNode[], meta: RunResult['metadata'], esc: Escapes): Group {
-  const g: Group = {
-    name,
-    sub_groups: [],
-    test_cases: [],
-    arch: meta['arch'] ?? '',
-    defconfig: meta['defconfig'] ?? '',
-    build_environment: meta['build_dir'] ?? '',
-    lab_name: null,
-    kernel: null,
-    job: null,
-    git_branch: 'kselftest',
-  };
-  if (!esc.needed) esc.needed = NON_ASCII.test(name);
-  for (const t of tests) {
-    if (t.children.length > 0) {
-      g.sub_groups.push(group(t.name, t.children, meta, esc));
-    } else {
-      if (!esc.needed) esc.needed = NON_ASCII.test(t.name);
-      g.test_cases.push({ name: t.name, status: kunitStatus(t.status) });
-    }
-  }
-  return g;
-}
-
 /** Python's `json.dumps(obj, indent=4)` (ensure_ascii on); `ascii`: the caller knows every string in `value` is ASCII. */
 export function pythonJson(value: unknown, ascii = false): string {
   const json = JSON.stringify(value, null, 4);
   return ascii ? json : json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The run's fields of every group, known once the run is finished: a placeholder while streaming. */
-const META = { arch: 'arch', defconfig: 'defconfig', build_environment: 'build_dir' } as const;
-type MetaField = keyof typeof META;
-const LATE: RunResult['metadata'] = { arch: '\u0000', defconfig: '\u0000', build_dir: '\u0000' };
-/**
- * A placeholder as JSON.stringify writes it. Inside a JSON string every `"` is escaped, so
- * `"arch": "` with bare quotes is always the field itself, never part of a test's name.
- */
-const PLACEHOLDER = /"(arch|defconfig|build_environment)": "\\u0000"/;
+/** One string as `json.dumps` writes it. */
+const str = (s: string): string => (NON_ASCII.test(s) ? pythonJson(s) : JSON.stringify(s));
+
+/** The run's fields of a group, by their key, and where each comes from in the metadata. */
+const META = [
+  ['arch', 'arch'],
+  ['defconfig', 'defconfig'],
+  ['build_environment', 'build_dir'],
+] as const;
+/** The fields after them, the same in every group. */
+const TAIL = ['"lab_name": null', '"kernel": null', '"job": null', '"git_branch": "kselftest"'];
 
 /**
- * The same bytes as `pythonJson(group(...))` over the whole run, written suite by suite: the
+ * Writes groups `{name, sub_groups, test_cases, arch, defconfig, build_environment,
+ * lab_name, kernel, job, git_branch}` exactly as `json.dumps(indent=4)` does, a test case
+ * at a time (no big string for a big suite). The run's metadata is known only at the end:
+ * `meta` gives its text, or `undefined` to leave a mark where it goes in.
+ */
+class GroupWriter {
+  readonly late: Insertion[] = [];
+
+  constructor(
+    private readonly sink: ReportSink,
+    private readonly meta: Record<(typeof META)[number][0], string> | undefined,
+  ) {}
+
+  group(name: string, tests: readonly TestNode[], pad: string): void {
+    const sink = this.sink;
+    const p = `${pad}    `;
+    sink.write(`{\n${p}"name": ${str(name)},\n${p}"sub_groups": [`);
+    let n = 0;
+    for (const t of tests) {
+      if (t.children.length === 0) continue;
+      sink.write(`${n++ > 0 ? ',' : ''}\n${p}    `);
+      this.group(t.name, t.children, `${p}    `);
+    }
+    sink.write(`${n > 0 ? `\n${p}` : ''}],\n${p}"test_cases": [`);
+    n = 0;
+    for (const t of tests) {
+      if (t.children.length > 0) continue;
+      sink.write(
+        `${n++ > 0 ? ',' : ''}\n${p}    {\n${p}        "name": ${str(t.name)},\n${p}        "status": "${kunitStatus(t.status)}"\n${p}    }`,
+      );
+    }
+    sink.write(`${n > 0 ? `\n${p}` : ''}],`);
+    for (const [key] of META) {
+      sink.write(`\n${p}"${key}": `);
+      if (this.meta) sink.write(this.meta[key]);
+      else this.late.push({ at: sink.mark(), text: key });
+      sink.write(',');
+    }
+    sink.write(`\n${p}${TAIL.join(`,\n${p}`)}\n${pad}}`);
+  }
+}
+
+/**
+ * The same bytes as `pythonJson` of the whole run's groups, written suite by suite: the
  * top-level tests with children are the root's `sub_groups`, written as they come; the root's
- * other fields, and the run's metadata in every group, go in once the run is finished.
+ * `test_cases` (top-level tests without children) and the run's metadata in every group go in
+ * once the run is finished.
  */
 class KunitJsonWriter implements ReportWriter {
   private readonly leaves: TestNode[] = [];
-  private readonly late: Array<{ at: number; field: MetaField }> = [];
-  private groups = 0;
+  private readonly groups: GroupWriter;
+  private count = 0;
 
-  constructor(private readonly sink: ReportSink) {}
+  constructor(private readonly sink: ReportSink) {
+    this.groups = new GroupWriter(sink, undefined);
+  }
 
   startDocument(): void {}
   endDocument(): void {}
 
   test(node: TestNode): void {
-    // Leaves are the root's `test_cases`, after every sub-group: kept (names and statuses) until the end.
     if (node.children.length === 0) {
       this.leaves.push({ name: node.name, status: node.status, children: [], log: [], attributes: {}, line: node.line });
       return;
     }
-    const esc: Escapes = { needed: false };
-    const g = group(node.name, node.children, LATE, esc);
-    const json = pythonJson(g, !esc.needed).replaceAll('\n', '\n        ');
-    // Every second part is the name of a field whose value goes in at the end.
-    const parts = json.split(PLACEHOLDER);
-    this.sink.write(`${this.groups++ > 0 ? ',\n' : ''}        `);
-    for (let i = 0; i < parts.length; i++) {
-      if (i % 2 === 0) {
-        this.sink.write(parts[i]!);
-        continue;
-      }
-      const field = parts[i] as MetaField;
-      this.sink.write(`"${field}": `);
-      this.late.push({ at: this.sink.mark(), field });
-    }
+    this.sink.write(`${this.count++ > 0 ? ',' : ''}\n        `);
+    this.groups.group(node.name, node.children, '        ');
   }
 
   finish(result: RunResult): Insertion[] {
-    const meta = result.metadata;
-    const value: Record<MetaField, string> = {
-      arch: pythonJson(meta['arch'] ?? ''),
-      defconfig: pythonJson(meta['defconfig'] ?? ''),
-      build_environment: pythonJson(meta['build_dir'] ?? ''),
-    };
-    const esc: Escapes = { needed: [meta['arch'], meta['defconfig'], meta['build_dir']].some((v) => v !== undefined && NON_ASCII.test(v)) };
-    // The replace scans the whole text: skipped when every string put in is ASCII.
-    const root = pythonJson(group('KUnit Test Group', this.leaves, meta, esc), !esc.needed);
-    // The root with no sub-groups: they go in between its `[` and `]`.
-    const split = root.indexOf('[]') + 1;
-    this.sink.write(`${this.groups > 0 ? '\n    ' : ''}${root.slice(split)}`);
+    const meta = Object.fromEntries(META.map(([key, from]) => [key, str(result.metadata[from] ?? '')])) as Record<
+      (typeof META)[number][0],
+      string
+    >;
+    // The root without its sub-groups, which go in between its `[` and `]`.
+    const root = new MemorySink();
+    new GroupWriter(root, meta).group('KUnit Test Group', this.leaves, '');
+    const text = root.text([]);
+    const split = text.indexOf('[]') + 1;
+    this.sink.write(`${this.count > 0 ? '\n    ' : ''}${text.slice(split)}`);
     return [
-      { at: 0, text: `${root.slice(0, split)}${this.groups > 0 ? '\n' : ''}` },
-      ...this.late.map(({ at, field }) => ({ at, text: value[field] })),
+      { at: 0, text: text.slice(0, split) },
+      ...this.groups.late.map(({ at, text }) => ({ at, text: meta[text as keyof typeof meta] })),
     ];
   }
 }

@@ -44,9 +44,13 @@ import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\x00-\x1f\x7f]/;
 
 /** One line of plain text: no ANSI sequences, no control characters, no line breaks. */
 function oneLine(text: string): string {
+  // Most lines have nothing to remove: one scan instead of three replaces.
+  if (!ANY_CONTROL.test(text)) return text;
   return text
     .replace(ANSI, '')
     .replace(/\r\n|\r|\n/g, ' ')

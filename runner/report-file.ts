@@ -73,17 +73,32 @@ export class FileSink implements ReportSink {
     this.out = new Out(this.spool.fd);
   }
 
+  /** Small writes wait here and are encoded together (one encoding call per ~64 KiB, not per write). */
+  private pending: string[] = [];
+  private pendingChars = 0;
+
   write(text: string): void {
-    this.out.write(text);
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= 1 << 16) this.drain();
+  }
+
+  private drain(): void {
+    if (this.pending.length === 0) return;
+    this.out.write(this.pending.length === 1 ? this.pending[0]! : this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
   }
 
   mark(): number {
+    this.drain();
     return this.out.position;
   }
 
   /** Write the report: the body with `insertions` (in order of `at`) put in; the spool is removed. */
   commit(insertions: readonly Insertion[]): void {
     try {
+      this.drain();
       this.out.flush();
       const file = openAtomic(this.path);
       try {
