@@ -154,12 +154,28 @@ export class ReportStream {
     }
   }
 
+  /**
+   * The open document is indented: it may turn out to be a suite, its first tests then its
+   * cases (runner/ktap/tree.ts insertImplicitDocument). Its tests are taken from its end.
+   */
+  private indented = false;
+
+  private test(node: TestNode): void {
+    this.later(() => this.each((w) => w.test(node)), hasCrash(node));
+  }
+
   onEvent(e: KtapEvent): void {
     if (this.held && (e.type === 'test-start' || e.type === 'document-start')) this.release();
     if (e.type === 'test-end') {
-      if (e.path.length === 1) this.later(() => this.each((w) => w.test(e.test)), hasCrash(e.test));
-    } else if (e.type === 'document-start') this.each((w) => w.startDocument(e.document, undefined));
-    else if (e.type === 'document-end') this.later(() => this.each((w) => w.endDocument(e.document)));
+      if (e.path.length === 1 && !this.indented) this.test(e.test);
+    } else if (e.type === 'document-start') {
+      this.indented = (e.indent ?? 0) > 0;
+      this.each((w) => w.startDocument(e.document, undefined));
+    } else if (e.type === 'document-end') {
+      if (this.indented) e.document.tests.forEach((t) => this.test(t));
+      this.indented = false;
+      this.later(() => this.each((w) => w.endDocument(e.document)));
+    }
   }
 
   /** Finish every report with the finished run; the paths written, or the first failure (E_REPORT_WRITE) once all are done. */

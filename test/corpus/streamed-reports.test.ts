@@ -6,7 +6,7 @@
  * `render()` (for JUnit: junit-report-builder); with and without locations, and
  * with a hostile run name for the JUnit text writer.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { junitReporter } from '../../reporters/junit.js';
@@ -52,4 +52,15 @@ test('the JUnit text writer equals junit-report-builder on every corpus log, wit
       expect(junitText(tree, options)).toBe(junitReporter.render(tree, options));
     }
   }
+});
+
+test('an indented document that turns out to be a suite: its first tests are its cases, streamed too', async () => {
+  const dir = tempDir('kunit-bridge-streamed-');
+  const log = join(dir, 'indented.log');
+  writeFileSync(log, '    KTAP version 1\n    ok 1 a\n    not ok 2 b\nok 1 suite\n');
+  const files = (tag: string) => Object.fromEntries(STREAMED.map((f) => [f, join(dir, `${tag}.${f}`)]));
+  await parseCommand({ input: log, quiet: true, reports: files('stream') });
+  const tree = await parseCommand({ input: log, quiet: true, reports: { ...files('tree'), markdown: join(dir, 'r.md') } });
+  expect(tree.documents[0]!.tests.map((t) => [t.name, t.children.length])).toEqual([['suite', 2]]);
+  for (const f of STREAMED) expect(readFileSync(join(dir, `stream.${f}`), 'utf8'), f).toBe(readFileSync(join(dir, `tree.${f}`), 'utf8'));
 });
