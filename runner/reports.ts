@@ -178,6 +178,11 @@ export class ReportStream {
     }
   }
 
+  /** The log could not be read: remove every spool (no report is written, as without streaming). */
+  abort(): void {
+    for (const r of this.reports) r.sink?.abort();
+  }
+
   /** Finish every report with the finished run; the paths written, or the first failure (E_REPORT_WRITE) once all are done. */
   finish(result: RunResult): string[] {
     this.release();

@@ -64,8 +64,13 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
     : onEvent;
   // The console view reads no `log` events: do not make them.
   const stream = new KtapStream({ onEvent: onEvents, retain: needTree && !streamed, logEvents: false });
-  if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
-  else await readFile(req.input, stream);
+  try {
+    if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
+    else await readFile(req.input, stream);
+  } catch (err) {
+    streamed?.abort();
+    throw err;
+  }
   const result = stream.finish();
   result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
   if (!req.stream && req.input !== '-') Object.assign(result.metadata, bannerMetadata(await head(req.input)));

@@ -46,3 +46,11 @@ test('abort leaves nothing; a report that was there stays as it was', () => {
   expect(readFileSync(path, 'utf8')).toBe('old');
   expect(readdirSync(dir)).toEqual(['r.txt']);
 });
+
+test('parse of a log that cannot be read leaves no spool beside the reports', async () => {
+  const { parseCommand } = await import('../../runner/commands/parse.js');
+  const dir = tempDir('kunit-bridge-report-file-');
+  const reports = { junit: join(dir, 'r.xml'), json: join(dir, 'r.json') };
+  await expect(parseCommand({ input: join(dir, 'missing.log'), quiet: true, reports })).rejects.toThrow();
+  expect(readdirSync(dir)).toEqual([]);
+});
