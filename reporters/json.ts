@@ -5,8 +5,8 @@
  * {@link SCHEMA_VERSION} on any incompatible change.
  */
 import type { KtapDocument, RunResult, TestNode } from '../runner/ktap/model.js';
-import { crashOutsideTests } from '../runner/ktap/status.js';
-import type { FileReporter } from './types.js';
+import { renderStreamed, TestCrashes } from './stream.js';
+import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -31,7 +31,8 @@ function test(node: TestNode): Record<string, unknown> {
   return out;
 }
 
-function document(doc: KtapDocument): Record<string, unknown> {
+/** A document's fields before its `tests`. */
+function documentHead(doc: KtapDocument): Record<string, unknown> {
   const out: Record<string, unknown> = { index: doc.index };
   if (doc.format) out['format'] = doc.format;
   if (doc.version !== undefined) out['version'] = doc.version;
@@ -43,14 +44,56 @@ function document(doc: KtapDocument): Record<string, unknown> {
   if (Object.keys(doc.attributes).length > 0) out['attributes'] = doc.attributes;
   if (doc.origin) out['origin'] = doc.origin;
   if (doc.log.length > 0) out['log'] = doc.log;
-  out['tests'] = doc.tests.map(test);
   return out;
 }
 
-export const jsonReporter: FileReporter = {
-  name: 'json',
-  description: 'kunit-bridge native JSON: the full tree (docs/json-format.md)',
-  render(result: RunResult): string {
+/**
+ * `JSON.stringify(value, null, 2)` as it is at `depth` levels of nesting: the value wrapped in
+ * `depth` arrays, stringified once, cut out (`d² + d` characters of brackets and indentation
+ * after it, `2d` more before it). One native call, no second pass over the text.
+ */
+function nested(value: unknown, depth: number): string {
+  let wrapped = value;
+  for (let i = 0; i < depth; i++) wrapped = [wrapped];
+  const json = JSON.stringify(wrapped, null, 2);
+  const around = depth * depth + depth;
+  return depth === 0 ? json : json.slice(around + 2 * depth, json.length - around);
+}
+
+/** An object's JSON without its closing `}`, to go on with more keys. */
+const open = (value: Record<string, unknown>, depth: number): string => nested(value, depth).slice(0, -(2 + 2 * depth));
+
+/**
+ * The same bytes as `JSON.stringify(everything, null, 2)`, written test by test:
+ * the run's fields go in at the start once the run is finished, each document's
+ * at its start once the document is.
+ */
+class JsonWriter implements ReportWriter {
+  private readonly crashes = new TestCrashes();
+  private readonly insertions: Insertion[] = [{ at: 0, text: '' }];
+  private documents = 0;
+  private tests = 0;
+  private docAt = 0;
+
+  constructor(private readonly sink: ReportSink) {}
+
+  startDocument(): void {
+    this.docAt = this.sink.mark();
+    this.tests = 0;
+  }
+
+  test(node: TestNode): void {
+    this.crashes.see(node);
+    this.sink.write(`${this.tests++ > 0 ? ',\n' : ''}        ${nested(test(node), 4)}`);
+  }
+
+  endDocument(doc: KtapDocument): void {
+    const head = `${this.documents++ > 0 ? ',\n' : ''}    ${open(documentHead(doc), 2)},\n      "tests": [${this.tests > 0 ? '\n' : ''}`;
+    this.insertions.push({ at: this.docAt, text: head });
+    this.sink.write(`${this.tests > 0 ? '\n      ' : ''}]\n    }`);
+  }
+
+  finish(result: RunResult): Insertion[] {
     const out: Record<string, unknown> = {
       schemaVersion: SCHEMA_VERSION,
       verdict: result.verdict,
@@ -59,13 +102,21 @@ export const jsonReporter: FileReporter = {
       lines: result.lines,
     };
     // A crash inside a test is that test's `crash`, not the run's as well.
-    const crash = crashOutsideTests(result);
+    const crash = this.crashes.outside(result);
     if (crash) out['crash'] = crash;
     if (result.shard) out['shard'] = result.shard;
     if (result.groups) out['groups'] = result.groups;
     out['diagnostics'] = result.diagnostics;
-    out['documents'] = result.documents.map(document);
-    if (result.gate) out['gate'] = result.gate;
-    return `${JSON.stringify(out, null, 2)}\n`;
-  },
+    this.insertions[0]!.text = `${open(out, 0)},\n  "documents": [${this.documents > 0 ? '\n' : ''}`;
+    const gate = result.gate ? `,\n  "gate": ${nested(result.gate, 1)}` : '';
+    this.sink.write(`${this.documents > 0 ? '\n  ' : ''}]${gate}\n}\n`);
+    return this.insertions;
+  }
+}
+
+export const jsonReporter: FileReporter = {
+  name: 'json',
+  description: 'kunit-bridge native JSON: the full tree (docs/json-format.md)',
+  render: (result) => renderStreamed((sink) => new JsonWriter(sink), result),
+  open: (sink) => new JsonWriter(sink),
 };

@@ -42,10 +42,12 @@
 import { createRequire } from 'node:module';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
 import { attemptsLine } from '../runner/ktap/model.js';
-import type { RunResult, TestNode } from '../runner/ktap/model.js';
+import type { CrashInfo, DocumentOrigin, RunGroup, RunResult, TestNode } from '../runner/ktap/model.js';
 import { knownLabel } from '../runner/gate/outcome.js';
-import { crashOutsideTests, failedOnItsOwn, isNormalEnd, lateCrash, RULES, verdictReason } from '../runner/ktap/status.js';
-import type { FileReporter, ReportOptions } from './types.js';
+import { crashOutsideTests, failedOnItsOwn, isNormalEnd, RULES, verdictReason } from '../runner/ktap/status.js';
+import { propertiesXml, rootXml, suiteXml, type CaseXml, type SuiteXml } from './junit-xml.js';
+import { TestCrashes } from './stream.js';
+import type { FileReporter, Insertion, ReportOptions, ReportSink, ReportWriter } from './types.js';
 
 type XmlElement = ReturnType<TestCase['build']>;
 
@@ -67,6 +69,8 @@ const junitBuilder = (): Builder => (rootBuilder ??= resolveBuilder(createRequir
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
 // eslint-disable-next-line no-control-regex
 const INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// eslint-disable-next-line no-control-regex
+const DIRTY = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]/;
 
 /**
  * Make text safe for XML 1.0 and readable in a CI page: drops ANSI/ESC
@@ -74,6 +78,8 @@ const INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udbff](?!
  * surrogates and U+FFFE/U+FFFF.
  */
 export function cleanXmlText(text: string): string {
+  // Most texts have nothing to remove (ANSI sequences start with ESC): one scan instead of two replaces.
+  if (!DIRTY.test(text)) return text;
   return text.replace(ANSI, '').replace(INVALID, '');
 }
 
@@ -136,20 +142,6 @@ function outcome(node: TestNode): CaseOutcome {
   }
 }
 
-/**
- * Append the text parts xmlbuilder would otherwise write as CDATA, after the
- * builder has made the element: reason/body text inside `<skipped>`,
- * `<failure>`, `<error>`, then `<system-out>` (Jenkins wants that order).
- */
-function afterBuild(tc: TestCase, extra: (el: XmlElement) => void): void {
-  const build = tc.build.bind(tc);
-  tc.build = (parent) => {
-    const el = build(parent);
-    extra(el);
-    return el;
-  };
-}
-
 /** A known failure (`--known`): skipped with the entry's reason and bug; the log stays in `<system-out>`. */
 function knownOutcome(node: TestNode): CaseOutcome {
   const k = node.known!;
@@ -158,41 +150,35 @@ function knownOutcome(node: TestNode): CaseOutcome {
   return { kind: 'skipped', body: text, outPrefix: [`${text} (status ${node.status}, entry ${k.entry})`, ...crash].join('\n') };
 }
 
-function addCase(ctx: RenderContext, suite: TestSuite, classname: string, node: TestNode): number {
-  const options = ctx.options;
+/** What one `<testcase>` holds, every text cleaned (reporters/junit-xml.ts writes it). */
+function caseOf(ctx: JunitContext, classname: string, node: TestNode): CaseXml {
   const o = node.known ? knownOutcome(node) : outcome(node);
-  if (o.kind === 'failure' || o.kind === 'error') ctx.red++;
+  const red = o.kind === 'failure' || o.kind === 'error';
+  if (red) ctx.red++;
   if (node.flaky && o.message !== undefined) o.message = `flaky: ${o.message}`;
   const attempts = attemptsLine(node) ?? '';
   if (attempts) o.outPrefix = [attempts, o.outPrefix ?? ''].filter((x) => x !== '').join('\n');
-  const tc = suite.testCase().className(cleanXmlText(classname)).name(cleanXmlText(node.name));
-  const time = seconds(node.durationMs);
-  tc.time(time);
-  if (o.kind === 'failure') tc.failure(cleanXmlText(o.message ?? ''), o.type);
-  if (o.kind === 'error') tc.error(cleanXmlText(o.message ?? ''), o.type);
-  if (o.kind === 'skipped') tc.skipped();
-  const location = options.junitLocations ? node.location : undefined;
-  if (location) tc.file(cleanXmlText(location.file));
-  const red = o.kind === 'failure' || o.kind === 'error';
+  const location = ctx.options.junitLocations ? node.location : undefined;
   // A failing test's log is its failure's body: once is enough (GitLab, Jenkins show both).
   const out = cleanXmlText([o.outPrefix ?? '', ...(red ? [] : node.log)].filter((s) => s !== '').join('\n'));
   // Never an empty failure/error: GitLab shows the element's attributes as a Ruby Hash then.
   const body = cleanXmlText(red && o.body.trim() === '' ? (o.message ?? o.type ?? 'failed') : o.body);
-  afterBuild(tc, (el) => {
-    if (location) el.att('line', String(location.line));
-    if (body !== '' && o.kind !== 'pass') {
-      for (const child of el.children) {
-        const c = child as XmlElement;
-        if (c.name === o.kind) c.txt(body);
-      }
-    }
-    if (out !== '') el.ele('system-out', {}, out);
-  });
-  return time;
+  return {
+    classname: cleanXmlText(classname),
+    name: cleanXmlText(node.name),
+    time: seconds(node.durationMs),
+    kind: o.kind,
+    message: o.kind === 'failure' || o.kind === 'error' ? cleanXmlText(o.message ?? '') : undefined,
+    type: o.type,
+    file: location ? cleanXmlText(location.file) : undefined,
+    line: location?.line,
+    body: o.kind === 'pass' ? '' : body,
+    out,
+  };
 }
 
 /** Run-level properties, written once on the first suite (neither schema allows them on the root). */
-function runProperties(result: RunResult): Array<[string, string]> {
+function runProperties(result: RunResult, crash: CrashInfo | undefined): Array<[string, string]> {
   const props: Array<[string, string]> = Object.entries(result.metadata);
   props.push(['kunit-bridge.verdict', result.verdict]);
   for (const [key, value] of Object.entries(result.counts)) props.push([`kunit-bridge.count.${key}`, String(value)]);
@@ -207,127 +193,211 @@ function runProperties(result: RunResult): Array<[string, string]> {
     );
     if (g.comparison) props.push(['kunit-bridge.gate.regressions', String(g.comparison.regressions.length)]);
   }
-  const crash = crashOutsideTests(result);
   if (crash && isNormalEnd(crash)) props.push(['kunit-bridge.kernel-end', crash.reason]);
-  return props;
+  return props.map(([k, v]) => [cleanXmlText(k), cleanXmlText(v)]);
 }
 
-/** State of one render: the builder, the name counter, options. */
-interface RenderContext {
-  builder: Builder;
+/** What the suites of one run share while they are made: the name counter, options, tallies. */
+interface JunitContext {
   seen: Map<string, number>;
-  /** Run properties not written yet (they go on the first suite). */
-  props: Array<[string, string]> | undefined;
   options: ReportOptions;
-  /** More than one document: each suite says which it belongs to. */
-  manyDocuments: boolean;
-  /** `<failure>`/`<error>` elements written so far. */
+  /** `<failure>`/`<error>` elements made so far. */
   red: number;
+  /** Suites made so far. */
+  suites: number;
   /** Sum of the suites' times, for the root. */
   totalSeconds: number;
 }
 
-/** A new `<testsuite>`; the first one gets the run's properties. */
-function newSuite(ctx: RenderContext, name: string): TestSuite {
-  const suite = ctx.builder.testSuite().name(cleanXmlText(name));
-  for (const [key, value] of ctx.props ?? []) suite.property(cleanXmlText(key), cleanXmlText(value));
-  ctx.props = undefined;
-  return suite;
-}
-
-/** Give a suite its time: its own duration when known, else the sum of its cases'. */
-function suiteTime(ctx: RenderContext, suite: TestSuite, node: TestNode | undefined, casesSeconds: number): void {
+/** Seconds of a suite: its own duration when known, else the sum of its cases'. */
+function suiteTime(ctx: JunitContext, node: TestNode | undefined, cases: readonly CaseXml[]): number {
   const own = node?.durationMs;
-  const time = own !== undefined && Number.isFinite(own) && own >= 0 ? seconds(own) : Number(casesSeconds.toFixed(3));
-  suite.time(time);
+  let sum = 0;
+  for (const c of cases) sum += c.time;
+  const time = own !== undefined && Number.isFinite(own) && own >= 0 ? seconds(own) : Number(sum.toFixed(3));
   ctx.totalSeconds += time;
+  return time;
 }
 
-function uniqueName(ctx: RenderContext, path: string): string {
+function uniqueName(ctx: JunitContext, path: string): string {
   const n = (ctx.seen.get(path) ?? 0) + 1;
   ctx.seen.set(path, n);
   return n === 1 ? path : `${path} #${n}`;
 }
 
-/** Emit `node` as a `<testsuite>` named by `path`, then its nested suites after it. */
-function addSuite(ctx: RenderContext, path: string[], node: TestNode, documentIndex: number): void {
+/** `node` as a `<testsuite>` named by `path`, then its nested suites after it. */
+function suitesOf(ctx: JunitContext, path: string[], node: TestNode, document: number, out: SuiteXml[] = []): SuiteXml[] {
   const name = uniqueName(ctx, path.join('.'));
-  const suite = newSuite(ctx, name);
-  if (ctx.manyDocuments) suite.property('kunit-bridge.document', String(documentIndex));
-  suite.property('kunit-bridge.status', node.status);
-  for (const [key, value] of Object.entries(node.attributes)) {
-    suite.property(cleanXmlText(`ktap.${key}`), cleanXmlText(value));
-  }
-  let cases = 0;
+  const props: Array<[string, string]> = [['kunit-bridge.status', node.status]];
+  for (const [key, value] of Object.entries(node.attributes)) props.push([cleanXmlText(`ktap.${key}`), cleanXmlText(value)]);
+  const suite: SuiteXml = { name: cleanXmlText(name), props, cases: [], time: 0, document };
+  ctx.suites++;
+  out.push(suite);
+  const classname = name;
   if (node.children.length === 0) {
     // A top-level test without children is a test of its own (a suite that crashed before
     // its first case, a kselftest): it must not vanish. A suite of `1..0` is no test.
-    if (RULES[node.status].count !== undefined) cases += addCase(ctx, suite, name, node);
-    suiteTime(ctx, suite, node, cases);
-    return;
+    if (RULES[node.status].count !== undefined) suite.cases.push(caseOf(ctx, classname, node));
+    suite.time = suiteTime(ctx, node, suite.cases);
+    return out;
   }
   // The node failed on its own (suite_init/exit, a crash after the last case): show it.
-  if (failedOnItsOwn(node)) cases += addCase(ctx, suite, name, node);
+  if (failedOnItsOwn(node)) suite.cases.push(caseOf(ctx, classname, node));
   const nested: TestNode[] = [];
   for (const child of node.children) {
     if (child.children.length > 0) nested.push(child);
     // A case of `1..0` is no test: it is not counted, so it is not written either.
-    else if (RULES[child.status].count !== undefined) cases += addCase(ctx, suite, name, child);
+    else if (RULES[child.status].count !== undefined) suite.cases.push(caseOf(ctx, classname, child));
   }
-  suiteTime(ctx, suite, node, cases);
-  for (const child of nested) addSuite(ctx, [...path, child.name], child, documentIndex);
+  suite.time = suiteTime(ctx, node, suite.cases);
+  for (const child of nested) suitesOf(ctx, [...path, child.name], child, document, out);
+  return out;
 }
 
 /**
  * A synthetic suite for what no test shows: a crash outside any test (not the
  * kernel's normal end), and, for a run that did not pass with no failure or
  * error written, why (no KTAP, no tests ran, cut short), so CI never shows a
- * green report for a red exit code.
+ * green report for a red exit code. Also made when there is no suite at all,
+ * to carry the run's properties.
  */
-function addRunSuite(ctx: RenderContext, result: RunResult, runName: string): void {
+function runSuite(ctx: JunitContext, result: RunResult, crash: CrashInfo | undefined, runName: string): SuiteXml | undefined {
   const problems: TestNode[] = [];
   const blank = { log: [], children: [], attributes: {}, line: 0 };
-  const crash = lateCrash(result);
-  if (crash) {
-    problems.push({ ...blank, name: 'kernel crash outside any test', status: 'crashed', crash, line: crash.line });
-  }
+  const late = crash && !isNormalEnd(crash) ? crash : undefined;
+  if (late) problems.push({ ...blank, name: 'kernel crash outside any test', status: 'crashed', crash: late, line: late.line });
   const why = verdictReason(result);
   if (why !== undefined && ctx.red === 0 && problems.length === 0) {
     const name = result.verdict === 'no-ktap' ? 'KTAP output' : result.verdict === 'no-tests' ? 'tests' : 'run';
     problems.push({ ...blank, name, status: 'error', reason: why });
   }
-  if (problems.length === 0 && ctx.props === undefined) return;
+  if (problems.length === 0 && ctx.suites > 0) return undefined;
   const name = uniqueName(ctx, runName);
-  const suite = newSuite(ctx, name);
-  let cases = 0;
-  for (const p of problems) cases += addCase(ctx, suite, name, p);
-  suiteTime(ctx, suite, undefined, cases);
+  const cases = problems.map((p) => caseOf(ctx, name, p));
+  ctx.suites++;
+  return { name: cleanXmlText(name), props: [], cases, time: suiteTime(ctx, undefined, cases) };
 }
 
-/** Render a whole run as a JUnit XML string. */
+/** A merge of several architectures/kernels: suite names get the group's arch first. */
+function archOf(groups: readonly RunGroup[] | undefined, origin: DocumentOrigin | undefined): string | undefined {
+  return groups && groups.length > 1 && origin?.group !== undefined ? groups[origin.group]?.arch : undefined;
+}
+
+/**
+ * The JUnit report written suite by suite (reporters/junit-xml.ts): the run's
+ * properties go in on the first suite, and the document of each suite when
+ * the run turns out to have several, once the run is finished.
+ */
+class JunitWriter implements ReportWriter {
+  private readonly ctx: JunitContext;
+  private readonly crashes = new TestCrashes();
+  private readonly tally = { tests: 0, failures: 0, errors: 0 };
+  /** Where each suite's properties begin, and its document. */
+  private readonly props: Array<{ at: number; document: number }> = [];
+  private readonly runName: string;
+  private document = 0;
+  private arch: string | undefined;
+
+  constructor(
+    private readonly sink: ReportSink,
+    options: ReportOptions,
+    private readonly groups: readonly RunGroup[] | undefined,
+  ) {
+    this.ctx = { seen: new Map(), options, red: 0, suites: 0, totalSeconds: 0 };
+    this.runName = options.runName ?? 'kunit-bridge';
+  }
+
+  private write(suite: SuiteXml, extra: Array<[string, string]> = []): void {
+    const [before, after] = suiteXml(suite, extra, this.tally);
+    this.sink.write(before);
+    if (suite.document !== undefined) this.props.push({ at: this.sink.mark(), document: suite.document });
+    this.sink.write(after);
+  }
+
+  startDocument(index: number, origin: DocumentOrigin | undefined): void {
+    this.document = index;
+    this.arch = archOf(this.groups, origin);
+  }
+
+  test(node: TestNode): void {
+    this.crashes.see(node);
+    for (const suite of suitesOf(this.ctx, this.arch ? [this.arch, node.name] : [node.name], node, this.document)) this.write(suite);
+  }
+
+  endDocument(): void {}
+
+  finish(result: RunResult): Insertion[] {
+    const crash = this.crashes.outside(result);
+    const runProps = runProperties(result, crash);
+    const first = this.props.length === 0;
+    const last = runSuite(this.ctx, result, crash, this.runName);
+    if (last) this.write(last, first ? runProps : []);
+    this.sink.write('</testsuites>\n');
+    const many = result.documents.length > 1;
+    const insertions: Insertion[] = [
+      { at: 0, text: rootXml(cleanXmlText(this.runName), this.tally, Number(this.ctx.totalSeconds.toFixed(3))) },
+    ];
+    this.props.forEach(({ at, document }, i) => {
+      const props: Array<[string, string]> = i === 0 && !first ? [...runProps] : [];
+      if (many) props.push(['kunit-bridge.document', String(document)]);
+      if (props.length > 0) insertions.push({ at, text: propertiesXml(props) });
+    });
+    return insertions;
+  }
+}
+
+/** Render a whole run as a JUnit XML string with junit-report-builder (the same bytes as {@link JunitWriter}). */
 function render(result: RunResult, options: ReportOptions = {}): string {
   const runName = options.runName ?? 'kunit-bridge';
-  const ctx: RenderContext = {
-    builder: junitBuilder().newBuilder().name(cleanXmlText(runName)),
-    seen: new Map(),
-    props: runProperties(result),
-    options,
-    manyDocuments: result.documents.length > 1,
-    red: 0,
-    totalSeconds: 0,
+  const builder = junitBuilder().newBuilder().name(cleanXmlText(runName));
+  const ctx: JunitContext = { seen: new Map(), options, red: 0, suites: 0, totalSeconds: 0 };
+  const crash = crashOutsideTests(result);
+  let runProps: Array<[string, string]> | undefined = runProperties(result, crash);
+  const many = result.documents.length > 1;
+  const add = (s: SuiteXml): void => {
+    const suite = builder.testSuite().name(s.name);
+    for (const [key, value] of runProps ?? []) suite.property(key, value);
+    runProps = undefined;
+    if (many && s.document !== undefined) suite.property('kunit-bridge.document', String(s.document));
+    for (const [key, value] of s.props) suite.property(key, value);
+    for (const c of s.cases) buildCase(suite, c);
+    suite.time(s.time);
   };
-  // A merge of several architectures/kernels: suite names get the group's arch first.
-  const groups = result.groups && result.groups.length > 1 ? result.groups : undefined;
   for (const doc of result.documents) {
-    const arch = groups && doc.origin?.group !== undefined ? groups[doc.origin.group]?.arch : undefined;
-    for (const top of doc.tests) addSuite(ctx, arch ? [arch, top.name] : [top.name], top, doc.index);
+    const arch = archOf(result.groups, doc.origin);
+    for (const top of doc.tests) suitesOf(ctx, arch ? [arch, top.name] : [top.name], top, doc.index).forEach(add);
   }
-  addRunSuite(ctx, result, runName);
+  const last = runSuite(ctx, result, crash, runName);
+  if (last) add(last);
   // The builder always writes `skipped` on <testsuites>, and no `time`; neither schema allows
   // `skipped` there, consumers want `time`. `skipped` is the root's last attribute and the first
   // ` skipped="` in the file (an attribute value cannot hold a raw `"`).
   const time = Number(ctx.totalSeconds.toFixed(3));
-  return `${ctx.builder.build().replace(/ skipped="\d+"/, ` time="${time}"`)}\n`;
+  return `${builder.build().replace(/ skipped="\d+"/, ` time="${time}"`)}\n`;
+}
+
+/** One `<testcase>` through junit-report-builder; texts as escaped text, after the builder made the element. */
+function buildCase(suite: TestSuite, c: CaseXml): void {
+  const tc = suite.testCase().className(c.classname).name(c.name);
+  tc.time(c.time);
+  if (c.kind === 'failure') tc.failure(c.message ?? '', c.type);
+  if (c.kind === 'error') tc.error(c.message ?? '', c.type);
+  if (c.kind === 'skipped') tc.skipped();
+  if (c.file !== undefined) tc.file(c.file);
+  // Text bodies in `<skipped>`, `<failure>`, `<error>`, then `<system-out>` (Jenkins wants that order).
+  const build = tc.build.bind(tc);
+  tc.build = (parent) => {
+    const el = build(parent);
+    if (c.line !== undefined) el.att('line', String(c.line));
+    if (c.body !== '') {
+      for (const child of el.children) {
+        const x = child as XmlElement;
+        if (x.name === c.kind) x.txt(c.body);
+      }
+    }
+    if (c.out !== '') el.ele('system-out', {}, c.out);
+    return el;
+  };
 }
 
 /** JUnit XML: one flat `<testsuite>` per suite path; valid against junit-10.xsd and Jenkins' junit-4.xsd. */
@@ -335,4 +405,5 @@ export const junitReporter: FileReporter = {
   name: 'junit',
   description: 'JUnit XML, one <testsuite> per KUnit suite (Jenkins, GitLab, GitHub)',
   render,
+  open: (sink, options, groups) => new JunitWriter(sink, options, groups),
 };

@@ -116,6 +116,62 @@ function inPlace(path: string): { follow: boolean } | undefined {
   return st.isFile() || st.isDirectory() ? undefined : { follow: false };
 }
 
+/** A file being written: its descriptor, then `commit()` (renamed over its target) or `abort()` (removed). */
+export interface AtomicFile {
+  fd: number;
+  commit(): void;
+  abort(): void;
+}
+
+/** Is `path` written in place, not replaced (`-`: stdout, a device, a FIFO)? */
+export function writesInPlace(path: string): boolean {
+  return path === '-' || inPlace(path) !== undefined;
+}
+
+/**
+ * Open `path` to be written atomically: an exclusive temporary file beside it
+ * (readable too), renamed over it by `commit()`, creating parent directories.
+ * An existing device or FIFO is opened in place, never replaced.
+ */
+export function openAtomic(path: string): AtomicFile {
+  const special = inPlace(path);
+  if (special) {
+    const fd = openSync(path, O_WRONLY | (special.follow ? 0 : O_NOFOLLOW));
+    return { fd, commit: () => closeSync(fd), abort: () => closeSync(fd) };
+  }
+  const dir = dirname(path);
+  mkdirs(dir);
+  removeStaleTemps(dir, basename(path));
+  const tmp = join(dir, tempName(basename(path)));
+  const fd = openSync(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
+  const remove = (): void => {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    fd,
+    commit() {
+      try {
+        closeSync(fd);
+        renameSync(tmp, path);
+      } catch (err) {
+        remove();
+        throw err;
+      }
+    },
+    abort() {
+      try {
+        closeSync(fd);
+      } finally {
+        remove();
+      }
+    },
+  };
+}
+
 /**
  * Write `data` to `path` atomically (an exclusive temporary file + rename),
  * creating parent directories. `-` writes to stdout; an existing device or FIFO
@@ -126,34 +182,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     writeStdout(data);
     return;
   }
-  const special = inPlace(path);
-  if (special) {
-    const fd = openSync(path, O_WRONLY | (special.follow ? 0 : O_NOFOLLOW));
-    try {
-      writeFileSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  const dir = dirname(path);
-  mkdirs(dir);
-  removeStaleTemps(dir, basename(path));
-  const tmp = join(dir, tempName(basename(path)));
-  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
+  const file = openAtomic(path);
   try {
-    try {
-      writeFileSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileSync(file.fd, data);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
+    file.abort();
     throw err;
   }
+  file.commit();
 }

@@ -53,10 +53,25 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   const gate = gating && wantsGate(req.gate) ? gating.loadGate(req.gate) : undefined;
   // Report paths, not options (a KCIDB origin is always set): a summary alone keeps no tree.
   const needTree = REPORT_PATH_FIELDS.some((f) => (req.reports[f] ?? '') !== '') || gating !== undefined;
+  // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
+  const reports = needTree ? await import('../reports.js') : undefined;
+  // No gate and only reports that stream: written suite by suite as the log is read, no tree kept.
+  const streamed = reports && !gating && reports.ReportStream.possible(req.reports) ? new reports.ReportStream(req.reports) : undefined;
+  const onEvents = streamed
+    ? (e: KtapEvent) => {
+        onEvent?.(e);
+        streamed.onEvent(e);
+      }
+    : onEvent;
   // The console view reads no `log` events: do not make them.
-  const stream = new KtapStream({ onEvent, retain: needTree, logEvents: false });
-  if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
-  else await readFile(req.input, stream);
+  const stream = new KtapStream({ onEvent: onEvents, retain: needTree && !streamed, logEvents: false });
+  try {
+    if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
+    else await readFile(req.input, stream);
+  } catch (err) {
+    streamed?.abort();
+    throw err;
+  }
   const result = stream.finish();
   result.metadata['source'] = req.input === '-' ? 'stdin' : req.input;
   if (!req.stream && req.input !== '-') Object.assign(result.metadata, bannerMetadata(await head(req.input)));
@@ -71,11 +86,8 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
       warn: req.warn ?? warnStderr,
     });
   } else view?.finish(result);
-  if (needTree) {
-    // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
-    const { writeReports } = await import('../reports.js');
-    writeReports(result, req.reports);
-  }
+  if (streamed) streamed.finish(result);
+  else reports?.writeReports(result, req.reports);
   return result;
 }
 

@@ -243,7 +243,8 @@ export interface RunResult {
 
 /** Events the parser emits while it reads, in input order. */
 export type KtapEvent =
-  | { type: 'document-start'; document: number; line: number; format?: 'KTAP' | 'TAP'; version?: number }
+  /** `indent` > 0: an indented document, which may turn out to be a suite (its tests are then in `document-end`'s document even when no tree is kept). */
+  | { type: 'document-start'; document: number; line: number; format?: 'KTAP' | 'TAP'; version?: number; indent?: number }
   | { type: 'plan'; path: string[]; count: number; line: number }
   /** A test whose children follow (a suite, a parameterised case) has started. */
   | { type: 'test-start'; path: string[]; line: number; time?: number }

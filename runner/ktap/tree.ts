@@ -98,6 +98,8 @@ export class TreeBuilder {
   private trace: CrashInfo | undefined;
   /** The worst status of the tests with children that failed on their own (status.ts failedOnItsOwn). */
   private own: TestStatus | undefined;
+  /** The open document was indented: its tests are kept for `document-end` even without `retain`. */
+  private keepDocTests = false;
   /** `not-run` placeholders made so far (see {@link LISTED_NOT_RUN}). */
   private placeholders = 0;
 
@@ -404,7 +406,9 @@ export class TreeBuilder {
     frame.version = k.version;
     this.stack = [frame];
     this.mode = DOCUMENT;
-    this.emit?.({ type: 'document-start', document: index, line: this.lineNo, format: k.format, version: k.version });
+    // An indented document may turn out to be a suite (insertImplicitDocument): keep its tests until its end.
+    this.keepDocTests = k.indent > 0;
+    this.emit?.({ type: 'document-start', document: index, line: this.lineNo, format: k.format, version: k.version, indent: k.indent });
   }
 
   /** Open a subtest frame; undefined (and a `too-deep` diagnostic) past {@link MAX_DEPTH}. */
@@ -468,7 +472,7 @@ export class TreeBuilder {
     frame.results++;
     frame.lastTime = time;
     frame.hint = undefined;
-    if (!frame.isDoc || this.retain) frame.node.children.push(node);
+    if (!frame.isDoc || this.retain || this.keepDocTests) frame.node.children.push(node);
     if (this.emit) {
       const path = this.pathOf(frame);
       path.push(node.name);
