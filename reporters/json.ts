@@ -63,6 +63,7 @@ export const jsonReporter: FileReporter = {
     if (crash) out['crash'] = crash;
     if (result.shard) out['shard'] = result.shard;
     if (result.groups) out['groups'] = result.groups;
+    if (result.build) out['build'] = result.build;
     out['diagnostics'] = result.diagnostics;
     out['documents'] = result.documents.map(document);
     if (result.gate) out['gate'] = result.gate;
