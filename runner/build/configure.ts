@@ -82,6 +82,6 @@ export async function configure(r: ConfigureRequest): Promise<Configured> {
     );
   }
   const hash = configHash(buildDir)!;
-  writeStamp(buildDir, { ...stamp, version: 1, inputs, config: hash });
+  writeStamp(buildDir, { version: 1, inputs, config: hash, ...(stamp?.objects ? { objects: stamp.objects } : {}) });
   return { reconfigured: true, configHash: hash };
 }

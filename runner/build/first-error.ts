@@ -7,7 +7,8 @@
  *   kernel/fork.c:123:5: error: 'foo' undeclared (first use in this function)
  *     123 |     foo = 1;
  *         |     ^~~
- *   ld: vmlinux.o: in function `bar': fork.c:(.text+0x1c): undefined reference to `baz'
+ *   ld: vmlinux.o: in function `bar':
+ *   fork.c:(.text+0x1c): undefined reference to `baz'
  *   ld.lld: error: undefined symbol: baz
  *   >>> referenced by fork.c:12 (kernel/fork.c:12)
  *   error[E0425]: cannot find value `x` in this scope
@@ -30,6 +31,7 @@ const C_ERROR = /^(\S+?):(\d+):(?:(\d+):)? (?:fatal )?error: (.*)$/;
 const LD_ERROR = /^(?:\S*\/)?(?:[\w.-]+-)?ld(?:\.lld|\.bfd|\.gold)?: (.*)$/;
 const RUST_ERROR = /^error(?:\[E\d+\])?: (.*)$/;
 const RUST_AT = /^\s*--> (\S+?):(\d+)(?::\d+)?$/;
+const GNU_LD_NEXT = /^(\S+?): ((?:undefined reference|multiple definition|relocation truncated).*)$/;
 const MAKE_ERROR = /^make(?:\[\d+\])?: \*\*\* (.*)$/;
 // A location inside a linker message: `(kernel/fork.c:12)` or `fork.c:12`.
 const LD_AT = /\(([^()\s]+):(\d+)\)|\b([\w./-]+\.[chS]):(\d+)/;
@@ -64,6 +66,13 @@ export function firstError(lines: readonly string[], source?: string): BuildErro
     const c = C_ERROR.exec(line);
     if (c) return { location: `${relative(c[1]!, source)}:${c[2]}`, message: `error: ${c[4]}`, lines: withFollowing(lines, i) };
     const ld = LD_ERROR.exec(line);
+    // GNU ld: `ld: x.o: in function `f':` then `x.c:12: undefined reference to `g'` (`x.c:(.text+0x5):` without debug info).
+    const next = lines[i + 1] ?? '';
+    const gnu = ld && /in function/.test(ld[1]!) ? GNU_LD_NEXT.exec(next) : null;
+    if (gnu) {
+      const at = /^(\S+?):(\d+)$/.exec(gnu[1]!);
+      return { ...(at ? { location: `${relative(at[1]!, source)}:${at[2]}` } : {}), message: gnu[2]!, lines: [line, next] };
+    }
     if (ld && /error|undefined reference|multiple definition|cannot find|undefined symbol/i.test(ld[1]!)) {
       const block = withFollowing(lines, i);
       const at = block.map((l) => LD_AT.exec(l)).find((m) => m);

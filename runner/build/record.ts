@@ -19,6 +19,8 @@ export interface BuildRecord {
   configHash: string;
   /** Whether the .config was written and `make olddefconfig` ran (false: nothing had changed). */
   reconfigured: boolean;
+  /** Whether make ran (false: nothing had changed since the last build, runner/build/unchanged.ts). */
+  makeRun: boolean;
   /** Kernel objects make compiled this time (0: nothing to do). */
   objectsCompiled: number;
   /** The kunitconfig fragments, in merge order, with their sha256. */

@@ -6,9 +6,9 @@
  * `make olddefconfig`, and make alone decides what to recompile.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../write-file.js';
+import { openFresh } from '../write-file.js';
 import { entryLine, type KconfigEntry } from './kunitconfig.js';
 
 export const STAMP_FILE = '.kunit-bridge-build.json';
@@ -21,6 +21,8 @@ export interface BuildStamp {
   config: string;
   /** Objects the largest build of this dir compiled: the progress's estimate of a full build. */
   objects?: number;
+  /** The last successful build: when make started and ended (epoch ms), and {@link toolsHash} of its toolchain. */
+  built?: { startedMs: number; endedMs: number; tools: string };
 }
 
 export interface StampInputs {
@@ -57,8 +59,27 @@ export function readStamp(buildDir: string): BuildStamp | undefined {
   }
 }
 
+/**
+ * Open a file of the build dir for writing, truncated in place when it is a regular file (so the
+ * directory's mtime does not change: the no-change check reads it), else created afresh (a link
+ * is never followed).
+ */
+export function openInPlace(path: string): number {
+  try {
+    if (lstatSync(path).isFile()) return openSync(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+  } catch {
+    // not there yet
+  }
+  return openFresh(path);
+}
+
 export function writeStamp(buildDir: string, stamp: BuildStamp): void {
-  writeFileAtomic(join(buildDir, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+  const fd = openInPlace(join(buildDir, STAMP_FILE));
+  try {
+    writeSync(fd, `${JSON.stringify(stamp, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Whether the configuration must be made again: no stamp, other inputs, or a .config changed (or gone) since. */

@@ -19,6 +19,7 @@ export interface BuildViewOptions {
 
 export interface BuildView {
   onStep(what: string): void;
+  onNote(text: string): void;
   onProgress(p: Readonly<ProgressSnapshot>, elapsedMs: number, estimate: number | undefined): void;
   /** Clear the progress line (before an error or the summary). */
   clear(): void;
@@ -28,9 +29,10 @@ export interface BuildView {
 
 /** The summary: `built arch/x86/boot/bzImage in 5:12: 1234 objects compiled, configuration made (log …)`. */
 export function summaryLine(record: BuildRecord, shownImage: string, log: string): string {
-  const what =
-    record.objectsCompiled === 0 && !record.reconfigured
-      ? 'nothing changed'
+  const what = !record.makeRun
+    ? 'nothing changed, make not run'
+    : record.objectsCompiled === 0 && !record.reconfigured
+      ? 'nothing to recompile'
       : `${record.objectsCompiled} objects compiled, configuration ${record.reconfigured ? 'made' : 'unchanged'}`;
   return `built ${shownImage} in ${clock(record.durationMs)}: ${what} (log: ${log})`;
 }
@@ -48,6 +50,11 @@ export function buildView(o: BuildViewOptions): BuildView {
       if (o.quiet) return;
       clear();
       o.write(`kunit-bridge: $ ${what}\n`);
+    },
+    onNote(text) {
+      if (o.quiet) return;
+      clear();
+      o.write(`kunit-bridge: ${text}\n`);
     },
     onProgress(p, elapsedMs, estimate) {
       if (o.quiet) return;

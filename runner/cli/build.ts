@@ -22,6 +22,7 @@ export interface BuildFlags {
   crossCompile?: string;
   makeOptions?: string[];
   buildJobs?: number;
+  makeAlways?: boolean;
 }
 
 /** The options both commands have (`withArch`: `build` registers --arch; `run` has its own). */
@@ -41,7 +42,8 @@ export function addBuildOptions(cmd: Command, withArch: boolean): void {
       'CROSS_COMPILE= prefix (default for another arch: its Debian cross compiler, e.g. aarch64-linux-gnu-)',
     )
     .option('--make-options <X=Y>', 'extra make variable, e.g. LLVM=1 (repeatable)', collect)
-    .option('--build-jobs <n>', 'make -j (default: the number of cores)', int('--build-jobs', 1));
+    .option('--build-jobs <n>', 'make -j (default: the number of cores)', int('--build-jobs', 1))
+    .option('--make-always', 'run make even when nothing changed since the last build (by default it is skipped then)');
   if (withArch) cmd.option('--arch <arch>', "architecture: x86_64, arm64, riscv64 (default: the host's)", arch);
 }
 
@@ -62,6 +64,7 @@ export function buildRequestOf(f: BuildFlags): BuildRequest {
     crossCompile: f.crossCompile,
     makeOptions: f.makeOptions,
     jobs: f.buildJobs,
+    makeAlways: f.makeAlways === true,
   };
 }
 
@@ -83,7 +86,7 @@ export async function buildWithView(req: BuildRequest, o: { quiet: boolean; sign
   });
   let outcome: BuildOutcome;
   try {
-    outcome = await buildKernel({ ...req, signal: o.signal, onStep: view.onStep, onProgress: view.onProgress });
+    outcome = await buildKernel({ ...req, signal: o.signal, onStep: view.onStep, onNote: view.onNote, onProgress: view.onProgress });
   } finally {
     view.clear();
   }

@@ -5,7 +5,7 @@
  * before the run. The steps are runner/build/'s: fragments → configure
  * (skipped when nothing changed) → compile.
  */
-import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../build/compile.js';
@@ -15,11 +15,21 @@ import { buildCommand, commandLine, compilerOf, type MakeRequest } from '../buil
 import type { ProgressSnapshot } from '../build/progress.js';
 import type { BuildRecord } from '../build/record.js';
 import { wantsRust } from '../build/rust.js';
-import { readStamp, sha256, writeStamp } from '../build/stamp.js';
+import {
+  configHash,
+  inputsHash,
+  needsReconfig,
+  openInPlace,
+  readStamp,
+  sha256,
+  STAMP_FILE,
+  writeStamp,
+  type BuildStamp,
+} from '../build/stamp.js';
+import { firstNewer, toolsHash } from '../build/unchanged.js';
 import { checkCompiler, toolchainVersions } from '../build/toolchain.js';
 import { BridgeError } from '../errors.js';
 import { hostArch, normalizeArch, PROFILES, type Arch } from '../qemu/profiles.js';
-import { openFresh } from '../write-file.js';
 
 export type { BuildRecord } from '../build/record.js';
 
@@ -39,10 +49,14 @@ export interface BuildRequest {
   jobs?: number;
   /** Build the modules as well (`run --build --modules`). */
   modules?: boolean;
+  /** Run make even when nothing changed since the last build (build/unchanged.ts). */
+  makeAlways?: boolean;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
   /** A step starts (`make olddefconfig`, the build's command line). */
   onStep?: (what: string) => void;
+  /** A note on what the build does (make not run). */
+  onNote?: (text: string) => void;
   /** After each kbuild step; `estimate` is the objects a full build of this dir compiled last time. */
   onProgress?: (p: Readonly<ProgressSnapshot>, elapsedMs: number, estimate: number | undefined) => void;
 }
@@ -71,6 +85,18 @@ function crossOf(req: BuildRequest, arch: Arch): string | undefined {
   if (req.crossCompile !== undefined) return req.crossCompile || undefined;
   if (arch === hostArch() || (req.makeOptions ?? []).some((o) => o.startsWith('LLVM='))) return undefined;
   return PROFILES[arch].build.crossPrefix;
+}
+
+/** Why make need not run (the no-change shortcut, build/unchanged.ts), or undefined when it must. */
+function unchangedSince(
+  stamp: BuildStamp | undefined,
+  o: { inputs: string; config: string | undefined; tools: string; source: string; buildDir: string; image: string },
+): string | undefined {
+  if (!stamp?.built || needsReconfig(stamp, o.inputs, o.config) || stamp.built.tools !== o.tools || !existsSync(o.image)) return undefined;
+  const inTree = firstNewer(o.source, stamp.built.startedMs, new Set([o.buildDir, join(o.source, '.git')]));
+  if (inTree) return undefined;
+  const inBuild = firstNewer(o.buildDir, stamp.built.endedMs, new Set([join(o.buildDir, 'build.log'), join(o.buildDir, STAMP_FILE)]));
+  return inBuild ? undefined : new Date(stamp.built.endedMs).toISOString();
 }
 
 export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
@@ -102,27 +128,49 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
     jobs: req.jobs ?? availableParallelism(),
     modules: req.modules,
   };
+  const compilers = toolchainVersions(
+    compiler,
+    compiler.includes('clang') ? 'ld.lld' : `${crossCompile ?? ''}ld`,
+    wantsRust(merged.entries),
+  );
+  const tools = toolsHash(compilers, req.env ?? process.env);
+  const image = join(buildDir, PROFILES[arch].build.image);
+  const cmd = buildCommand(make);
+  const inputs = inputsHash({ entries: merged.entries, arch, crossCompile, makeOptions });
+  const record = (o: { configHash: string; reconfigured: boolean; compiled: number; makeRun: boolean }): BuildRecord => ({
+    source,
+    buildDir,
+    arch,
+    image,
+    started: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    configHash: o.configHash,
+    reconfigured: o.reconfigured,
+    makeRun: o.makeRun,
+    objectsCompiled: o.compiled,
+    fragments: merged.files.map((f) => ({ path: shown(source, f), sha256: sha256(readFileSync(f)) })),
+    kconfigAdd: req.kconfigAdd ?? [],
+    makeOptions,
+    make: commandLine(cmd),
+    compilers,
+  });
   const log = join(buildDir, 'build.log');
-  const logFd = openFresh(log);
+  const stamp0 = readStamp(buildDir);
+  const config0 = configHash(buildDir);
+  const since = req.makeAlways ? undefined : unchangedSince(stamp0, { inputs, config: config0, tools, source, buildDir, image });
+  const logFd = openInPlace(log);
   try {
+    if (since !== undefined) {
+      writeSync(logFd, `kunit-bridge: nothing changed since the build that ended ${since}: make not run (--make-always runs it)\n`);
+      req.onNote?.(`nothing changed since the last build (${since}): make not run`);
+      return { record: record({ configHash: config0!, reconfigured: false, compiled: 0, makeRun: false }), log, interrupted: false };
+    }
     const conf = await configure({ make, entries: merged.entries, logFd, log, signal: req.signal, onCommand: req.onStep });
-    const base = { source, buildDir, arch, started: started.toISOString(), kconfigAdd: req.kconfigAdd ?? [], makeOptions };
-    const image = join(buildDir, PROFILES[arch].build.image);
-    const cmd = buildCommand(make);
-    const record = (compiled: number): BuildRecord => ({
-      ...base,
-      image,
-      durationMs: Date.now() - started.getTime(),
-      configHash: conf.configHash,
-      reconfigured: conf.reconfigured,
-      objectsCompiled: compiled,
-      fragments: merged.files.map((f) => ({ path: shown(source, f), sha256: sha256(readFileSync(f)) })),
-      make: commandLine(cmd),
-      compilers: toolchainVersions(compiler, compiler.includes('clang') ? 'ld.lld' : `${crossCompile ?? ''}ld`, wantsRust(merged.entries)),
-    });
-    if (req.signal?.aborted) return { record: record(0), log, interrupted: true };
+    if (req.signal?.aborted) return { record: record({ ...conf, compiled: 0, makeRun: false }), log, interrupted: true };
     req.onStep?.(commandLine(cmd));
     const stamp = readStamp(buildDir);
+    // Until this make succeeds, there is no last build to compare with.
+    if (stamp?.built) writeStamp(buildDir, { ...stamp, built: undefined });
     const t0 = Date.now();
     const done = await compile({
       make,
@@ -131,12 +179,17 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
       signal: req.signal,
       onProgress: (p) => req.onProgress?.(p, Date.now() - t0, stamp?.objects),
     });
-    if (done.interrupted) return { record: record(done.progress.compiled), log, interrupted: true };
+    const result = record({ ...conf, compiled: done.progress.compiled, makeRun: true });
+    if (done.interrupted) return { record: result, log, interrupted: true };
     if (!existsSync(image))
       throw new BridgeError('E_BUILD_FAILED', `make succeeded but ${shown(source, image)} is not there (full log: ${log})`);
-    // Written after every build: its time is the build's for `run`'s stale-image check (build/stale.ts).
-    if (stamp) writeStamp(buildDir, { ...stamp, objects: Math.max(stamp.objects ?? 0, done.progress.compiled) });
-    return { record: record(done.progress.compiled), log, interrupted: false };
+    if (stamp)
+      writeStamp(buildDir, {
+        ...stamp,
+        objects: Math.max(stamp.objects ?? 0, done.progress.compiled),
+        built: { startedMs: t0, endedMs: Date.now(), tools },
+      });
+    return { record: result, log, interrupted: false };
   } finally {
     closeSync(logFd);
   }
