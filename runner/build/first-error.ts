@@ -33,8 +33,9 @@ const RUST_ERROR = /^error(?:\[E\d+\])?: (.*)$/;
 const RUST_AT = /^\s*--> (\S+?):(\d+)(?::\d+)?$/;
 const GNU_LD_NEXT = /^(\S+?): ((?:undefined reference|multiple definition|relocation truncated).*)$/;
 const MAKE_ERROR = /^make(?:\[\d+\])?: \*\*\* (.*)$/;
-// A location inside a linker message: `(kernel/fork.c:12)` or `fork.c:12`.
-const LD_AT = /\(([^()\s]+):(\d+)\)|\b([\w./-]+\.[chS]):(\d+)/;
+// A location inside a linker message: `(kernel/fork.c:12)` (the full path, preferred) or `fork.c:12`.
+const LD_AT_FULL = /\(([^()\s]+):(\d+)\)/;
+const LD_AT = /\b([\w./-]+\.[chS]):(\d+)/;
 
 /** Lines that continue an error: gcc's source excerpt, lld's `>>>` notes, rustc's `|` gutter. */
 function continues(line: string): boolean {
@@ -75,8 +76,8 @@ export function firstError(lines: readonly string[], source?: string): BuildErro
     }
     if (ld && /error|undefined reference|multiple definition|cannot find|undefined symbol/i.test(ld[1]!)) {
       const block = withFollowing(lines, i);
-      const at = block.map((l) => LD_AT.exec(l)).find((m) => m);
-      const location = at ? `${relative((at[1] ?? at[3])!, source)}:${at[2] ?? at[4]}` : undefined;
+      const at = block.map((l) => LD_AT_FULL.exec(l)).find((m) => m) ?? block.map((l) => LD_AT.exec(l)).find((m) => m);
+      const location = at ? `${relative(at[1]!, source)}:${at[2]}` : undefined;
       return { ...(location ? { location } : {}), message: ld[1]!, lines: block };
     }
     const r = RUST_ERROR.exec(line);

@@ -41,11 +41,6 @@ export function compilesObject(step: MakeStep): boolean {
   return COMPILE_TOOLS.has(step.tool) && /\.(o|s|i|lst)$/.test(step.target);
 }
 
-/** Steps that mean the configuration was (re)generated. */
-export function reconfigures(step: MakeStep): boolean {
-  return step.tool === 'SYNC' || (step.tool === 'HOSTCC' && step.target.startsWith('scripts/kconfig/'));
-}
-
 export interface ProgressSnapshot {
   /** Kernel objects compiled so far. */
   compiled: number;
@@ -53,15 +48,13 @@ export interface ProgressSnapshot {
   steps: number;
   /** The last step's tag and target. */
   current?: string;
-  /** Whether any step regenerated the configuration. */
-  reconfigured: boolean;
   /** The targets linked (`LD vmlinux`, …). */
   linked: number;
 }
 
 /** Folds make's output, line by line, into a {@link ProgressSnapshot}. */
 export class BuildProgress {
-  private snap: ProgressSnapshot = { compiled: 0, steps: 0, reconfigured: false, linked: 0 };
+  private snap: ProgressSnapshot = { compiled: 0, steps: 0, linked: 0 };
 
   /** One line of make's output; returns the step it was, if it was one. */
   line(text: string): MakeStep | undefined {
@@ -71,7 +64,6 @@ export class BuildProgress {
     s.steps++;
     if (compilesObject(step)) s.compiled++;
     if (step.tool === 'LD') s.linked++;
-    if (reconfigures(step)) s.reconfigured = true;
     s.current = `${step.tool} ${step.target}`;
     return step;
   }

@@ -15,6 +15,7 @@ export const TARBALL = '/usr/src/linux-source-6.12.tar.xz';
 /** The package's version (the cache key), or the tarball's size and time when dpkg does not know it. */
 function version(): string {
   try {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
     const v = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'linux-source-6.12'], { encoding: 'utf8' }).trim();
     if (v) return v;
   } catch {
