@@ -13,8 +13,8 @@
 //              times each (default 3), alternating, medians. Goal: kunit.py ÷ kunit-bridge ≥ 2.
 // kunit.py runs from the tree (tools/testing/kunit/kunit.py), as a kernel developer runs it; both
 // boot the same kind of image in QEMU under TCG. Equal work: both must report the same test count.
-// BENCH_BUILD_COLD=0 skips the cold builds and reuses the build dirs of the last run (kept in
-// $TMPDIR/kunit-bridge-bench/build/) when they are there.
+// BENCH_BUILD_COLD=0 skips the cold builds and reuses the tree and build dirs of an earlier run (kept in
+// $TMPDIR/kunit-bridge-bench/build/: linux/, kunitpy/, bridge/), which must be there.
 // Writes $TMPDIR/kunit-bridge-bench/build-latest.json (with `rows`). Exit: 0 goals met, 1 a goal
 // missed, 2 incomplete (no linux-source-6.12, a command failed).
 // Env: BENCH_RUNS=N; BENCH_TIMEOUT_S (per command, default 3600); BENCH_BUILD_COLD=0; BENCH_BUILD_FIRST=kunitpy|bridge.
@@ -75,6 +75,8 @@ if (COLD || !fs.existsSync(tree)) {
   fs.mkdirSync(SCRATCH, { recursive: true });
   execFileSync('cp', ['-al', linuxSource(), tree]);
 }
+if (!COLD && !(fs.existsSync(path.join(kpyDir, '.config')) && fs.existsSync(path.join(ourDir, '.config'))))
+  die(`BENCH_BUILD_COLD=0 needs the build dirs of an earlier run: ${kpyDir} and ${ourDir}`);
 fs.writeFileSync(kunitconfig, 'CONFIG_KUNIT=y\nCONFIG_KUNIT_EXAMPLE_TEST=y\nCONFIG_LIST_KUNIT_TEST=y\n');
 const kunitPy = path.join(tree, 'tools/testing/kunit/kunit.py');
 const jobs = String(os.availableParallelism());

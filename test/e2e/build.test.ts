@@ -141,11 +141,12 @@ describe('run --build on linux-source-6.12 (x86_64, gcc)', () => {
         unlinkSync(file);
         linkSync(join(linuxSource(), 'lib/list-test.c'), file);
       }
-      // The file is back (with its old mtime, but lib/ changed): make runs, and compiles it again.
+      // The file is back, with its old mtime (older than the object the failed compile left alone): the
+      // shortcut sees that lib/ changed and runs make, which rightly finds nothing to recompile.
       const fixed = await runCli(['build', '--source', tree, '--build-dir', buildDir, '--kunitconfig', kunitconfig]);
       expect(fixed.code, fixed.stderr).toBe(0);
-      expect(fixed.stderr).toMatch(/: [1-9]\d* objects compiled, configuration unchanged/);
-      expect(readFileSync(join(buildDir, 'build.log'), 'utf8')).toMatch(/^ {2}CC {6}lib\/list-test\.o$/m);
+      expect(fixed.stderr).toContain('nothing to recompile');
+      expect(fixed.stderr).not.toContain('make not run');
     },
     20 * MINUTE,
   );
