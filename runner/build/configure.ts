@@ -74,7 +74,10 @@ export async function configure(r: ConfigureRequest): Promise<Configured> {
   if (missing.length > 0) {
     const why = explainAll(r.make.source, [...new Set(missing.map((m) => m.name))], config);
     const each = missing.map(
-      (m) => `${entryLine(m)} (${m.where}) ${config.has(m.name) ? `is ${config.get(m.name)}` : 'is not set'}: ${why.get(m.name)}`,
+      (m) =>
+        `${entryLine(m)} (${m.where}) ${config.has(m.name) ? `is ${config.get(m.name)}` : 'is not set'}: ${
+          m.value === 'n' ? `another option selects it (the \`select ${m.name}\` lines of the Kconfig files)` : why.get(m.name)
+        }`,
     );
     throw new BridgeError(
       'E_KCONFIG_UNMET',

@@ -46,7 +46,24 @@ beforeAll(() => {
   tree = linkCopy(source, join(work, 'linux'));
   buildDir = join(work, 'build');
   kunitconfig = join(work, 'kunitconfig');
-  writeFileSync(kunitconfig, 'CONFIG_KUNIT=y\nCONFIG_KUNIT_EXAMPLE_TEST=y\nCONFIG_LIST_KUNIT_TEST=y\n');
+  // KUnit, its example suites and lib/list-test.c's, less what a KUnit boot in QEMU does not use (ACPI, the block
+  // layer, io_uring, the VT and input: about a third of a cold build).
+  writeFileSync(
+    kunitconfig,
+    [
+      'CONFIG_KUNIT=y',
+      'CONFIG_KUNIT_EXAMPLE_TEST=y',
+      'CONFIG_LIST_KUNIT_TEST=y',
+      'CONFIG_EXPERT=y',
+      '# CONFIG_ACPI is not set',
+      '# CONFIG_BLOCK is not set',
+      '# CONFIG_IO_URING is not set',
+      '# CONFIG_VT is not set',
+      '# CONFIG_INPUT is not set',
+      '# CONFIG_HID_SUPPORT is not set',
+      '',
+    ].join('\n'),
+  );
 }, 10 * MINUTE);
 
 const TCG = ['--arch', 'x86_64', '--accel', 'tcg', '-j', '1'];
@@ -69,7 +86,7 @@ describe('run --build on linux-source-6.12 (x86_64, gcc)', () => {
       expect(suiteCounts(json)).toEqual(SUITES);
       const build = (json as unknown as { build: BuildJson }).build;
       expect(build.reconfigured).toBe(true);
-      expect(build.objectsCompiled).toBeGreaterThan(500);
+      expect(build.objectsCompiled).toBeGreaterThan(400);
       expect(build.image).toBe(join(buildDir, 'arch/x86/boot/bzImage'));
       expect(build.fragments).toEqual([{ path: kunitconfig, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
       expect(build.configHash).toMatch(/^[0-9a-f]{64}$/);
