@@ -5,7 +5,7 @@
  * before the run. The steps are runner/build/'s: fragments → configure
  * (skipped when nothing changed) → compile.
  */
-import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../build/compile.js';
@@ -93,7 +93,11 @@ function unchangedSince(
   o: { inputs: string; config: string | undefined; tools: string; source: string; buildDir: string; image: string },
 ): string | undefined {
   if (!stamp?.built || needsReconfig(stamp, o.inputs, o.config) || stamp.built.tools !== o.tools || !existsSync(o.image)) return undefined;
-  const inTree = firstNewer(o.source, stamp.built.startedMs, new Set([o.buildDir, join(o.source, '.git')]));
+  // The tree's top-level dot-directories (.git, build dirs like .kunit) hold no sources.
+  const dotDirs = readdirSync(o.source, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name.startsWith('.'))
+    .map((d) => join(o.source, d.name));
+  const inTree = firstNewer(o.source, stamp.built.startedMs, new Set([o.buildDir, ...dotDirs]));
   if (inTree) return undefined;
   const inBuild = firstNewer(o.buildDir, stamp.built.endedMs, new Set([join(o.buildDir, 'build.log'), join(o.buildDir, STAMP_FILE)]));
   return inBuild ? undefined : new Date(stamp.built.endedMs).toISOString();
