@@ -7,9 +7,10 @@
  * Directories count: adding, removing or renaming a file changes its
  * directory's mtime. Make itself decides by mtimes too.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256 } from './stamp.js';
+import { DEFAULT_OUTPUT_PARENT } from '../output-dir.js';
+import { needsReconfig, sha256, STAMP_FILE, type BuildStamp } from './stamp.js';
 
 /** The first entry under `root` (itself included) whose mtime is after `sinceMs`, skipping `skip` (absolute paths). */
 export function firstNewer(root: string, sinceMs: number, skip: ReadonlySet<string>): string | undefined {
@@ -50,4 +51,21 @@ export function toolsHash(compilers: Record<string, string>, env: NodeJS.Process
     .sort()
     .map((k) => `${k}=${env[k]}`);
   return sha256(JSON.stringify({ compilers, vars }));
+}
+
+/** Why make need not run (the no-change shortcut, build/unchanged.ts), or undefined when it must. */
+export function unchangedSince(
+  stamp: BuildStamp | undefined,
+  o: { inputs: string; config: string | undefined; tools: string; source: string; buildDir: string; image: string },
+): string | undefined {
+  if (!stamp?.built || needsReconfig(stamp, o.inputs, o.config) || stamp.built.tools !== o.tools || !existsSync(o.image)) return undefined;
+  // The tree's top-level dot-directories (.git, build dirs like .kunit) and run's default output
+  // directory (`run --build` in the tree writes there) hold no sources.
+  const notSources = readdirSync(o.source, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && (d.name.startsWith('.') || d.name === DEFAULT_OUTPUT_PARENT))
+    .map((d) => join(o.source, d.name));
+  const inTree = firstNewer(o.source, stamp.built.startedMs, new Set([o.buildDir, ...notSources]));
+  if (inTree) return undefined;
+  const inBuild = firstNewer(o.buildDir, stamp.built.endedMs, new Set([join(o.buildDir, 'build.log'), join(o.buildDir, STAMP_FILE)]));
+  return inBuild ? undefined : new Date(stamp.built.endedMs).toISOString();
 }

@@ -5,7 +5,7 @@
  * before the run. The steps are runner/build/'s: fragments → configure
  * (skipped when nothing changed) → compile.
  */
-import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../build/compile.js';
@@ -15,18 +15,8 @@ import { buildCommand, commandLine, compilerOf, type MakeRequest } from '../buil
 import type { ProgressSnapshot } from '../build/progress.js';
 import type { BuildRecord } from '../build/record.js';
 import { wantsRust } from '../build/rust.js';
-import {
-  configHash,
-  inputsHash,
-  needsReconfig,
-  openInPlace,
-  readStamp,
-  sha256,
-  STAMP_FILE,
-  writeStamp,
-  type BuildStamp,
-} from '../build/stamp.js';
-import { firstNewer, toolsHash } from '../build/unchanged.js';
+import { configHash, inputsHash, openInPlace, readStamp, sha256, writeStamp } from '../build/stamp.js';
+import { toolsHash, unchangedSince } from '../build/unchanged.js';
 import { checkCompiler, toolchainVersions } from '../build/toolchain.js';
 import { BridgeError } from '../errors.js';
 import { hostArch, normalizeArch, PROFILES, type Arch } from '../qemu/profiles.js';
@@ -85,22 +75,6 @@ function crossOf(req: BuildRequest, arch: Arch): string | undefined {
   if (req.crossCompile !== undefined) return req.crossCompile || undefined;
   if (arch === hostArch() || (req.makeOptions ?? []).some((o) => o.startsWith('LLVM='))) return undefined;
   return PROFILES[arch].build.crossPrefix;
-}
-
-/** Why make need not run (the no-change shortcut, build/unchanged.ts), or undefined when it must. */
-function unchangedSince(
-  stamp: BuildStamp | undefined,
-  o: { inputs: string; config: string | undefined; tools: string; source: string; buildDir: string; image: string },
-): string | undefined {
-  if (!stamp?.built || needsReconfig(stamp, o.inputs, o.config) || stamp.built.tools !== o.tools || !existsSync(o.image)) return undefined;
-  // The tree's top-level dot-directories (.git, build dirs like .kunit) hold no sources.
-  const dotDirs = readdirSync(o.source, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name.startsWith('.'))
-    .map((d) => join(o.source, d.name));
-  const inTree = firstNewer(o.source, stamp.built.startedMs, new Set([o.buildDir, ...dotDirs]));
-  if (inTree) return undefined;
-  const inBuild = firstNewer(o.buildDir, stamp.built.endedMs, new Set([join(o.buildDir, 'build.log'), join(o.buildDir, STAMP_FILE)]));
-  return inBuild ? undefined : new Date(stamp.built.endedMs).toISOString();
 }
 
 export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {

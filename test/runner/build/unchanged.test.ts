@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { firstNewer, toolsHash } from '../../../runner/build/unchanged.js';
+import { firstNewer, toolsHash, unchangedSince } from '../../../runner/build/unchanged.js';
 
 /** A tree whose every entry is dated `at` (seconds). */
 function tree(at: number): string {
@@ -39,4 +39,30 @@ test("the tools hash: the compilers' versions and kbuild's environment variables
   expect(toolsHash({ cc: 'gcc 13' }, { HOME: '/a', KCFLAGS: '-O2' })).not.toBe(a);
   expect(toolsHash({ cc: 'gcc 12' }, { HOME: '/a', KCFLAGS: '-O3' })).not.toBe(a);
   expect(toolsHash({ cc: 'gcc 12' }, { HOME: '/a', KCFLAGS: '-O2', KBUILD_BUILD_USER: 'x' })).not.toBe(a);
+});
+
+test('unchangedSince: make is skipped only with a last build, the same inputs, tools, an image, and no newer file', () => {
+  const root = tree(1000);
+  writeFileSync(join(root, 'Makefile'), '');
+  mkdirSync(join(root, '.kunit/arch/x86/boot'), { recursive: true });
+  writeFileSync(join(root, '.kunit/arch/x86/boot/bzImage'), 'x');
+  // `run --build` in the tree writes its reports under kunit-bridge-out/: not sources.
+  mkdirSync(join(root, 'kunit-bridge-out/2026-12-02T00-00-00'), { recursive: true });
+  for (const p of ['Makefile', '.']) utimesSync(join(root, p), 1000, 1000);
+  const o = {
+    inputs: 'i',
+    config: 'c',
+    tools: 't',
+    source: root,
+    buildDir: join(root, '.kunit'),
+    image: join(root, '.kunit/arch/x86/boot/bzImage'),
+  };
+  const stamp = { version: 1 as const, inputs: 'i', config: 'c', built: { startedMs: 1000_000, endedMs: Date.now() + 60_000, tools: 't' } };
+  expect(unchangedSince(stamp, o)).toBe(new Date(stamp.built.endedMs).toISOString());
+  expect(unchangedSince({ ...stamp, built: undefined }, o)).toBeUndefined();
+  expect(unchangedSince(stamp, { ...o, inputs: 'j' })).toBeUndefined();
+  expect(unchangedSince(stamp, { ...o, tools: 'gcc 13' })).toBeUndefined();
+  expect(unchangedSince(stamp, { ...o, image: join(root, 'none') })).toBeUndefined();
+  utimesSync(join(root, 'lib/list-test.c'), 2000, 2000);
+  expect(unchangedSince(stamp, o)).toBeUndefined();
 });
