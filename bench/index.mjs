@@ -1,7 +1,7 @@
 // `npm run bench`: the parse benchmark (bench/parse.mjs), the run benchmark (bench/qemu-run.mjs),
 // then the live feed latency benchmark (bench/live-latency.mjs), the agent benchmark (bench/agent.mjs), the
-// merge/KCIDB benchmark (bench/merge.mjs) and the SSH one (bench/ssh.mjs), one after the other, never at the
-// same time: all measure time. All always run. Exit: 0 if all exited 0, else the largest of their
+// merge/KCIDB benchmark (bench/merge.mjs), the SSH one (bench/ssh.mjs) and the build one (bench/build.mjs),
+// one after the other, never at the same time: all measure time. All always run. Exit: 0 if all exited 0, else the largest of their
 // exit codes (1 a goal missed, 2 incomplete; see each script's header), or 2 if one could not start.
 // Then it writes the speed goals' table (the `rows` every script saves in its *-latest.json) into
 // docs/benchmarks.md between the markers of bench/table.mjs. BENCH_ONLY=parse,agent runs only those scripts
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT, WORK, benchRuns } from './common.mjs';
 import { collectRows, renderTable, replaceSection } from './table.mjs';
 
-const all = ['parse.mjs', 'qemu-run.mjs', 'live-latency.mjs', 'agent.mjs', 'merge.mjs', 'ssh.mjs'];
+const all = ['parse.mjs', 'qemu-run.mjs', 'live-latency.mjs', 'agent.mjs', 'merge.mjs', 'ssh.mjs', 'build.mjs'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const unknown = only.filter((o) => !all.includes(`${o}.mjs`));
 if (unknown.length) {

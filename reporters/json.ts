@@ -106,6 +106,7 @@ class JsonWriter implements ReportWriter {
     if (crash) out['crash'] = crash;
     if (result.shard) out['shard'] = result.shard;
     if (result.groups) out['groups'] = result.groups;
+    if (result.build) out['build'] = result.build;
     out['diagnostics'] = result.diagnostics;
     this.insertions[0]!.text = `${open(out, 0)},\n  "documents": [${this.documents > 0 ? '\n' : ''}`;
     const gate = result.gate ? `,\n  "gate": ${nested(result.gate, 1)}` : '';

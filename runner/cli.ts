@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { BridgeError } from './errors.js';
+import { registerBuild } from './cli/build.js';
 import { registerCompare } from './cli/compare.js';
 import { registerMerge } from './cli/merge.js';
 import { registerParse } from './cli/parse.js';
@@ -53,12 +54,14 @@ Exit codes:
   4  infrastructure failure (QEMU missing or failing; an SSH target unreachable or lost)
   5  watch: the feed broke the live protocol
   6  --target: the host key is not known   7  it changed   8  login failed
+  9  build, run --build: the kernel did not build (a compiler or linker error)
   129/130/143  run interrupted by SIGHUP/SIGINT/SIGTERM (partial reports written)
 
 Example:
   kunit-bridge parse boot.log --junit junit.xml --kunit-json results.json`,
     );
-  for (const register of [registerParse, registerRun, registerMerge, registerCompare, registerWatch]) register(program, setExit);
+  for (const register of [registerParse, registerRun, registerBuild, registerMerge, registerCompare, registerWatch])
+    register(program, setExit);
   return program;
 }
 

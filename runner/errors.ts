@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 
-export type ErrorLayer = 'cli' | 'input' | 'parser' | 'reporter' | 'qemu' | 'transport' | 'live' | 'ssh';
+export type ErrorLayer = 'cli' | 'input' | 'parser' | 'reporter' | 'qemu' | 'transport' | 'live' | 'ssh' | 'build';
 
 /**
  * Every error code, its layer and exit code: the one table (docs/errors.md
@@ -40,6 +40,13 @@ export const ERROR_CODES = {
   E_SSH_UNREACHABLE: { layer: 'ssh', exit: ExitCode.INFRA },
   E_SSH_PREFLIGHT: { layer: 'ssh', exit: ExitCode.INFRA },
   E_SSH_UPLOAD: { layer: 'ssh', exit: ExitCode.INFRA },
+  E_NOT_KERNEL_TREE: { layer: 'build', exit: ExitCode.USAGE },
+  E_KUNITCONFIG: { layer: 'build', exit: ExitCode.USAGE },
+  E_KCONFIG_CONFLICT: { layer: 'build', exit: ExitCode.USAGE },
+  E_KCONFIG_UNMET: { layer: 'build', exit: ExitCode.USAGE },
+  E_TOOLCHAIN_MISSING: { layer: 'build', exit: ExitCode.INFRA },
+  E_RUST_UNAVAILABLE: { layer: 'build', exit: ExitCode.INFRA },
+  E_BUILD_FAILED: { layer: 'build', exit: ExitCode.BUILD_FAILED },
 } as const satisfies Record<string, { layer: ErrorLayer; exit: ExitCode }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@
  * | 6 | SSH: the target's host key is not known (nothing was run) |
  * | 7 | SSH: the target's host key changed, or is revoked (nothing was run) |
  * | 8 | SSH: authentication failed (nothing was run) |
+ * | 9 | `build`, `run --build`: the kernel did not build (a compiler or linker error; nothing was run) |
  * | 129 / 130 / 143 | interrupted by SIGHUP / SIGINT / SIGTERM |
  */
 import type { Verdict } from './ktap/model.js';
@@ -27,6 +28,7 @@ export const ExitCode = {
   HOST_KEY_UNKNOWN: 6,
   HOST_KEY_CHANGED: 7,
   AUTH_FAILED: 8,
+  BUILD_FAILED: 9,
   SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,

@@ -3,6 +3,7 @@
  * line builds and the outcome it turns into an exit code. Types only, below
  * every transport (QEMU in runner/commands/run.ts, SSH in runner/ssh/).
  */
+import type { BuildRecord } from './build/record.js';
 import type { BridgeError } from './errors.js';
 import type { KtapEvent, RunResult } from './ktap/model.js';
 import type { ListedSuite } from './ktap/test-list.js';
@@ -94,6 +95,8 @@ export interface RunRequest {
   /** SSH handshake limit and keepalive interval (seconds; defaults 10 and 2). */
   sshReadyTimeoutS?: number;
   sshKeepaliveS?: number;
+  /** `run --build`: the build that made `kernel`, recorded in results.json. */
+  build?: BuildRecord;
 }
 
 export interface RunOutcome {

@@ -4,18 +4,22 @@
  * the live feed, the summary, the exit code.
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { exitCodeForSignal } from '../exit-codes.js';
 import { githubActions } from '../gate/request.js';
+import type { BuildOutcome } from '../commands/build.js';
 import type { RunOutcome, RunRequest } from '../run-request.js';
 import type { ShardSpec } from '../shard-plan.js';
 import { writeStdout } from '../stdout.js';
+import { addBuildOptions, buildRequestOf, buildWithView, type BuildFlags } from './build.js';
 import { addGateOptions, gateRequest, type GateFlags } from './gate-options.js';
-import { collect, colorFor, colorOption, guestWrite, int, seconds, shardSpec, words, type CommonFlags } from './options.js';
+import { collect, colorFor, colorOption, guestWrite, int, seconds, shardSpec, usage, words, type CommonFlags } from './options.js';
 import { addReportOptions, reportRequest, type ReportFlags } from './report-options.js';
 
 /** What commander hands over for `run` (defaults filled in). */
-interface RunFlags extends CommonFlags, ReportFlags, GateFlags {
+interface RunFlags extends CommonFlags, ReportFlags, GateFlags, BuildFlags {
+  build?: boolean;
   kernel?: string;
   arch?: string;
   qemu?: string;
@@ -71,6 +75,9 @@ function addRunOptions(cmd: Command): void {
         .choices(['auto', 'kvm', 'tcg'])
         .default('auto'),
     );
+  // Building the kernel first (docs/build.md).
+  cmd.option('--build', 'configure and build the kernel first, from the tree and its kunitconfig (like kunit.py run)');
+  addBuildOptions(cmd, false);
   // Which tests, and how long.
   cmd
     .option('--filter <glob>', 'run only suites/tests matching suite[.test] (kunit.filter_glob)')
@@ -203,6 +210,26 @@ function stopOnSignals(killAllQemu: () => void): AbortSignal {
   return ac.signal;
 }
 
+/** `--build`: the build before the run; without it, a stale image in `.kunit/` is said in one line. */
+async function buildFirst(flags: RunFlags, signal: AbortSignal): Promise<BuildOutcome | 'interrupted' | undefined> {
+  if (flags.build !== true) {
+    if (flags.kernel === undefined && flags.target === undefined) {
+      const [{ staleImageWarning }, { hostArch, normalizeArch }] = await Promise.all([
+        import('../build/stale.js'),
+        import('../qemu/profiles.js'),
+      ]);
+      const a = flags.arch === undefined ? hostArch() : normalizeArch(flags.arch);
+      const w = a && staleImageWarning(join(process.cwd(), '.kunit'), a, '.kunit');
+      if (w) process.stderr.write(`kunit-bridge: ${w}\n`);
+    }
+    return undefined;
+  }
+  if (flags.kernel !== undefined || flags.target !== undefined)
+    usage('--build builds the kernel it boots: leave out --kernel and --target');
+  const req = { ...buildRequestOf(flags), modules: (flags.modules?.length ?? 0) > 0 };
+  return (await buildWithView(req, { quiet: flags.quiet === true, signal })) ?? 'interrupted';
+}
+
 async function runAction(flags: RunFlags, setExit: (code: number) => void): Promise<void> {
   // Loaded here, not at startup: `parse` does not need them (they pull in every reporter).
   const [{ runCommand }, { runView }, { killAllQemu }] = await Promise.all([
@@ -211,6 +238,11 @@ async function runAction(flags: RunFlags, setExit: (code: number) => void): Prom
     import('../qemu/process.js'),
   ]);
   const signal = stopOnSignals(killAllQemu);
+  const built = await buildFirst(flags, signal);
+  if (built === 'interrupted') {
+    setExit(exitCodeForSignal(signal.reason));
+    return;
+  }
   const view = runView({
     quiet: flags.quiet === true,
     raw: flags.raw === true,
@@ -228,6 +260,7 @@ async function runAction(flags: RunFlags, setExit: (code: number) => void): Prom
   try {
     outcome = await runCommand({
       ...runRequest(flags),
+      ...(built ? { kernel: built.record.image, build: built.record } : {}),
       signal,
       onEvent: live
         ? (e, lane) => {

@@ -46,7 +46,7 @@ process.on('exit', killAllQemu);
 export const SERIAL_FD_PATH = '/dev/fd/3';
 
 /** An executable file named `name` (a path, or looked up on PATH), or why there is none. */
-function findExecutable(name: string): { path: string } | { code: 'ENOENT' | 'EACCES' } {
+export function findExecutable(name: string): { path: string } | { code: 'ENOENT' | 'EACCES' } {
   const dirs = name.includes('/') ? [''] : (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
   let denied = false;
   for (const dir of dirs) {

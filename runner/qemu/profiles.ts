@@ -32,6 +32,22 @@ export interface ArchProfile {
   hostNames: string[];
   /** Extra arguments. */
   extra?: string[];
+  /** What `kunit-bridge build` needs to know about this arch (runner/build/). */
+  build: ArchBuild;
+}
+
+/** Building a kernel for this profile: kunit.py's qemu_configs/<arch>.py, as data. */
+export interface ArchBuild {
+  /** `make ARCH=` value. */
+  linuxArch: string;
+  /** The `make` target that builds the image the profile boots, and that image (relative to the build dir). */
+  target: string;
+  image: string;
+  /** Kconfig options the image needs to boot in this profile's QEMU and print on its console (merged under the kunitconfig). */
+  kconfig: string[];
+  /** The usual `CROSS_COMPILE=` prefix on a Debian host of another arch, and the package that provides it. */
+  crossPrefix: string;
+  crossPackage: string;
 }
 
 export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
@@ -46,6 +62,14 @@ export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
     agentTcgCpu: 'max',
     images: ['arch/x86/boot/bzImage', 'arch/x86_64/boot/bzImage'],
     hostNames: ['x64', 'x86_64', 'amd64'],
+    build: {
+      linuxArch: 'x86_64',
+      target: 'bzImage',
+      image: 'arch/x86/boot/bzImage',
+      kconfig: ['CONFIG_SERIAL_8250=y', 'CONFIG_SERIAL_8250_CONSOLE=y'],
+      crossPrefix: 'x86_64-linux-gnu-',
+      crossPackage: 'gcc-x86-64-linux-gnu',
+    },
   },
   arm64: {
     arch: 'arm64',
@@ -58,6 +82,19 @@ export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
     console: 'ttyAMA0',
     images: ['arch/arm64/boot/Image', 'arch/arm64/boot/Image.gz'],
     hostNames: ['arm64', 'aarch64'],
+    build: {
+      linuxArch: 'arm64',
+      target: 'Image',
+      image: 'arch/arm64/boot/Image',
+      kconfig: [
+        'CONFIG_SERIAL_AMBA_PL010=y',
+        'CONFIG_SERIAL_AMBA_PL010_CONSOLE=y',
+        'CONFIG_SERIAL_AMBA_PL011=y',
+        'CONFIG_SERIAL_AMBA_PL011_CONSOLE=y',
+      ],
+      crossPrefix: 'aarch64-linux-gnu-',
+      crossPackage: 'gcc-aarch64-linux-gnu',
+    },
   },
   riscv64: {
     arch: 'riscv64',
@@ -68,6 +105,21 @@ export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
     firmware: { bios: 'default' },
     images: ['arch/riscv/boot/Image', 'arch/riscv/boot/Image.gz'],
     hostNames: ['riscv64'],
+    build: {
+      linuxArch: 'riscv',
+      target: 'Image',
+      image: 'arch/riscv/boot/Image',
+      kconfig: [
+        'CONFIG_ARCH_VIRT=y',
+        'CONFIG_SERIAL_8250=y',
+        'CONFIG_SERIAL_8250_CONSOLE=y',
+        'CONFIG_SERIAL_OF_PLATFORM=y',
+        'CONFIG_RISCV_SBI_V01=y',
+        'CONFIG_SERIAL_EARLYCON_RISCV_SBI=y',
+      ],
+      crossPrefix: 'riscv64-linux-gnu-',
+      crossPackage: 'gcc-riscv64-linux-gnu',
+    },
   },
 };
 

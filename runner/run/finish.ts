@@ -112,6 +112,7 @@ export async function finishRun(
     ...(useAgent ? { transport: 'agent', repeat: String(ctx.repeat), modules: String(modules.length) } : { transport: 'serial' }),
   });
 
+  if (req.build) result.build = req.build;
   writeCache(lists.timingsKey(), { ...readCache<Record<string, number>>(lists.timingsKey()), ...freshTimings(result) });
   const { shardInfo } = plan;
   if (shardInfo) result.shard = shardInfo;
