@@ -76,8 +76,8 @@ export function kernelCmdline(req: QemuRequest): string {
   if (k.filterGlob) words.push(kparam('kunit.filter_glob', k.filterGlob));
   if (k.filter) words.push(kparam('kunit.filter', k.filter));
   if (k.filterAction) words.push(`kunit.filter_action=${k.filterAction}`);
-  if (k.action) words.push(`kunit.action=${k.action}`);
-  words.push(...(req.append ?? []));
+  if (k.action) words.push(`kunit.action=${k.action}`, ...(p.listingKernelArgs ?? []));
+  words.push(...(p.kernelArgs ?? []), ...(req.append ?? []));
   if (req.agent) {
     words.push('root=hostroot', 'rootfstype=9p', 'rootflags=trans=virtio,version=9p2000.L', 'ro', 'ip=dhcp');
     // Everything after `--` is init's argv, so this comes last. /bin/sh runs the script even without +x.

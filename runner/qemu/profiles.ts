@@ -32,6 +32,13 @@ export interface ArchProfile {
   hostNames: string[];
   /** Extra arguments. */
   extra?: string[];
+  /** Kernel parameters every boot of this arch gets. */
+  kernelArgs?: string[];
+  /**
+   * Kernel parameters a listing boot (`kunit.action=list_attr`) adds: the list does not depend on
+   * them, and the boot is shorter (docs/run.md, "Several QEMU instances").
+   */
+  listingKernelArgs?: string[];
   /** What `kunit-bridge build` needs to know about this arch (runner/build/). */
   build: ArchBuild;
 }
@@ -60,6 +67,14 @@ export const PROFILES: Readonly<Record<Arch, ArchProfile>> = {
     firmware: { bios: 'qboot.rom', onlyIf: ['/usr/share/qemu/qboot.rom', '/usr/share/qemu/qboot.bin'] },
     kvmCpu: 'host',
     agentTcgCpu: 'max',
+    // The IO-APIC timer check measures ticks against a delay loop: under TCG on a loaded host it
+    // can fail and panic (`IO-APIC + timer doesn't work!`).
+    kernelArgs: ['no_timer_check'],
+    // No PS/2 mouse: the reboot after the list would wait ~0.3 s for the mouse's probe. No local
+    // APIC timer: TCG's CPU has no TSC-deadline timer, so the kernel would calibrate it against
+    // the PIT for 100 ms (longer on a loaded host). Not for test boots: without it, the tick
+    // comes from the HPET/PIT, which changes how long some tests take (time_test_cases).
+    listingKernelArgs: ['i8042.noaux', 'noapictimer'],
     images: ['arch/x86/boot/bzImage', 'arch/x86_64/boot/bzImage'],
     hostNames: ['x64', 'x86_64', 'amd64'],
     build: {
