@@ -19,13 +19,13 @@ function packageRoot(): string {
 export interface AgentFiles {
   /** PID 1 in the guest (sh script). */
   init: string;
-  /** The compiled agent. */
+  /** The compiled agent, in one file (scripts/bundle-agent.mjs: one 9p read instead of 20 modules). */
   main: string;
 }
 
 export function agentFiles(): AgentFiles {
   const root = packageRoot();
-  const files = { init: join(root, 'agent', 'init.sh'), main: join(root, 'dist', 'agent', 'main.js') };
+  const files = { init: join(root, 'agent', 'init.sh'), main: join(root, 'dist', 'agent', 'agent.cjs') };
   if (!existsSync(files.init) || !existsSync(files.main)) {
     throw new BridgeError(
       'E_AGENT_FILES',
