@@ -32,7 +32,7 @@ export interface AgentFeed {
   /** End the session now (the agent failed to start): QEMU is killed. */
   fail(): void;
   /** The agent delivered everything and is leaving: QEMU is stopped, the ending stays `exited`. */
-  done(): void;
+  done?(): void;
 }
 
 export interface AgentHooks {

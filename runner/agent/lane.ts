@@ -135,7 +135,7 @@ export class AgentLane {
    * rather than waited for (init's exit and the guest's reboot cost about 0.7 s under TCG).
    */
   private doneIfSaidAll(): void {
-    if (this.channel.finished && this.summaryOnConsole) this.feed?.done();
+    if (this.channel.finished && this.summaryOnConsole) this.feed?.done?.();
   }
 
   private next(after: number, outcome: StepOutcome | undefined): AgentStep | undefined {
