@@ -26,11 +26,10 @@ export interface AgentFiles {
 export function agentFiles(): AgentFiles {
   const root = packageRoot();
   const files = { init: join(root, 'agent', 'init.sh'), main: join(root, 'dist', 'agent', 'agent.cjs') };
-  if (!existsSync(files.init) || !existsSync(files.main)) {
-    throw new BridgeError(
-      'E_AGENT_FILES',
-      `the agent's files are missing (${existsSync(files.init) ? files.main : files.init}): run \`npm run build\` in ${root}`,
-    );
+  // init.sh reads its mounts from guest.fstab beside it.
+  const missing = [files.init, join(root, 'agent', 'guest.fstab'), files.main].find((f) => !existsSync(f));
+  if (missing) {
+    throw new BridgeError('E_AGENT_FILES', `the agent's files are missing (${missing}): run \`npm run build\` in ${root}`);
   }
   return files;
 }
