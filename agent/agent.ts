@@ -77,7 +77,8 @@ interface Socket {
 
 /** Run the agent until its work is done; resolves with the process's exit code. */
 export async function runAgent(args: AgentArgs, deps: AgentDeps = guestDeps): Promise<number> {
-  const ws = import('ws'); // about 0.7 s under TCG: loads while the boot's records are read
+  // Loads while the boot's records are read (in the bundle, dist/agent/agent.cjs, it is already there).
+  const ws = import('ws').then((m) => m.WebSocket);
   const t0 = Date.now();
   const log = (msg: string): void => deps.console(`${AGENT_LOG_PREFIX}${msg}\n`);
   let token: string;
@@ -106,7 +107,7 @@ interface AgentStart extends AgentArgs {
   bootId: string;
   /** When the agent started (ms since the epoch). */
   t0: number;
-  ws: Promise<typeof import('ws')>;
+  ws: Promise<typeof import('ws').WebSocket>;
 }
 
 class Agent {
@@ -117,13 +118,13 @@ class Agent {
   private connects = 0;
   private connectErrors = 0;
   private lastAckAt = Date.now();
-  /** Every step done and every line acked: the bye has been sent. */
+  /** Every step done and every line sent: the bye has been sent. */
   private finished = false;
   private runnerBye = false;
   /** Waiting for the next step: the ready to (re)send, and whether this connection has had it. */
   private ready: { frame: AgentFrame & { t: 'ready' }; sent: boolean } | undefined;
   private onStep: ((f: StepOrDone) => void) | undefined;
-  private readonly drainedWaiters: (() => void)[] = [];
+  private readonly sentWaiters: (() => void)[] = [];
 
   constructor(
     private readonly start: AgentStart,
@@ -137,17 +138,17 @@ class Agent {
     const { deps, log, outbox, kernelLog } = this;
     const syncing = setInterval(() => this.syncIfOverdue(), 250).unref();
     log(`node ${deps.nodeVersion}: up after ${Math.round(deps.nodeUptimeMs())} ms; guest uptime ${this.uptime()} s`);
+    // Connect first, then read the boot's records: the TCP and WebSocket handshakes go on meanwhile.
+    const connecting = this.connect();
     const reading = setInterval(() => kernelLog.drain(), READ_EVERY_MS);
     kernelLog.drain();
     log(`read ${outbox.last} lines from /dev/kmsg`);
-    await this.connect();
+    await connecting;
     const steps = await this.doSteps();
     await kernelLog.mark(doneMarker(steps));
-    await this.allAcked();
+    await this.allSent();
     this.finished = true;
-    const summary = `lines=${outbox.last} seq=${kernelLog.lastSeq} lost=${kernelLog.lost} connects=${this.connects} ms=${Date.now() - this.start.t0}`;
-    this.send({ t: 'bye', last: outbox.last, summary });
-    log(summary);
+    this.bye();
     // Wait briefly for the runner's bye; exit either way (init then ends the guest).
     const deadline = Date.now() + BYE_WAIT_MS;
     while (!this.runnerBye && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -175,6 +176,17 @@ class Agent {
     }
   }
 
+  /**
+   * Say bye with the closing summary, which goes on the console first: once the runner has the bye
+   * and this line, it stops QEMU (docs/agent.md). Again after a reconnect, with the new count.
+   */
+  private bye(): void {
+    const { outbox, kernelLog } = this;
+    const summary = `lines=${outbox.last} seq=${kernelLog.lastSeq} lost=${kernelLog.lost} connects=${this.connects} ms=${Date.now() - this.start.t0}`;
+    this.log(summary);
+    this.send({ t: 'bye', last: outbox.last, summary });
+  }
+
   private uptime(): number {
     return Number(this.deps.readFile('/proc/uptime').split(' ')[0]);
   }
@@ -183,12 +195,16 @@ class Agent {
     this.sock?.send(JSON.stringify(f));
   }
 
-  /** Send what can be sent; tell who waits for "all acked"; send a pending ready. */
+  /**
+   * Send what can be sent; tell who waits for "all sent"; send a pending ready. A ready (or the bye)
+   * follows the lines on the same connection, which is ordered: the runner has every line before it
+   * reads the ready, without an ack's round trip first. After a reconnect both are sent again.
+   */
   private pump(): void {
     if (!this.sock) return;
     for (const f of this.outbox.take()) this.send({ t: 'lines', ...f });
-    if (this.outbox.drained) {
-      for (const w of this.drainedWaiters.splice(0)) w();
+    if (this.outbox.allSent) {
+      for (const w of this.sentWaiters.splice(0)) w();
       if (this.ready && !this.ready.sent) {
         this.ready.sent = true;
         this.send(this.ready.frame);
@@ -196,8 +212,9 @@ class Agent {
     }
   }
 
-  private allAcked(): Promise<void> {
-    return this.outbox.drained ? Promise.resolve() : new Promise((r) => this.drainedWaiters.push(r));
+  /** Every line read so far is sent on the current connection. */
+  private allSent(): Promise<void> {
+    return this.sock && this.outbox.allSent ? Promise.resolve() : new Promise((r) => this.sentWaiters.push(r));
   }
 
   private syncIfOverdue(): void {
@@ -209,10 +226,10 @@ class Agent {
 
   /** Open a connection (and, whenever one is lost, the next). Returns once the attempt is under way. */
   private async connect(): Promise<void> {
-    const { WebSocket } = await this.start.ws;
+    const WebSocket = await this.start.ws;
     const { host, port, token, bootId } = this.start;
     const url = `ws://${host}:${port}${AGENT_PATH}?token=${encodeURIComponent(token)}`;
-    const ws = new WebSocket(url, { handshakeTimeout: 5000, maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(url, { handshakeTimeout: 5000, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     let opened = false;
     let error: string | undefined;
     const me: Socket = { send: (d) => ws.send(d), close: (c) => ws.close(c) };
@@ -258,7 +275,7 @@ class Agent {
         this.sock = me;
         if (this.ready) this.ready.sent = false;
         this.pump();
-        if (this.finished) this.send({ t: 'bye', last: this.outbox.last, summary: 'resent' });
+        if (this.finished) this.bye();
         break;
       case 'ack':
         this.lastAckAt = Date.now();
@@ -276,9 +293,9 @@ class Agent {
     }
   }
 
-  /** Once every line is acked, say ready (with the last step's outcome) and wait for the next step; undefined: done. */
+  /** Once every line is sent, say ready (with the last step's outcome) and wait for the next step; undefined: done. */
   private async nextStep(after: number, outcome?: StepOutcome): Promise<(RunnerFrame & { t: 'step' }) | undefined> {
-    await this.allAcked();
+    await this.allSent();
     return new Promise((resolve) => {
       this.onStep = (f) => {
         if (f.t === 'step' && f.id <= after) return; // a step we did already (resent): ignore

@@ -8,32 +8,31 @@
 # It mounts what the agent needs, prints markers on the serial console (how
 # the runner tells "init ran" and "node failed" from a silent hang), runs the
 # agent as a child (sh stays PID 1, so a dying Node does not panic the kernel)
-# and ends QEMU with a reboot, which -no-reboot turns into QEMU's exit.
+# and, unless the runner has stopped QEMU at the agent's bye, ends QEMU with a
+# reboot, which -no-reboot turns into QEMU's exit.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 say() { echo "kunit-bridge-init: $*"; }
 say "start"
 NODE=$1
 
 mount -t proc proc /proc || say "error: mounting /proc failed"
-mount -t sysfs sysfs /sys || say "error: mounting /sys failed"
-# Until devtmpfs is mounted, /dev is the host's /dev through 9p (so don't test for /dev/kmsg).
-grep -q '^[^ ]* /dev devtmpfs' /proc/mounts || mount -t devtmpfs devtmpfs /dev || say "error: mounting /dev failed"
-mount -t debugfs debugfs /sys/kernel/debug || say "error: mounting debugfs failed"
-# tmpfs on /run, not /tmp: the host's /tmp (checkouts, modules) stays visible.
-mount -t tmpfs tmpfs /run || say "error: mounting /run failed"
+# The rest with one mount(8) (each exec reads mount and its libraries over 9p): agent/guest.fstab.
+# mount -a skips what is mounted already (devtmpfs, with DEVTMPFS_MOUNT), which it reads in
+# /proc/self/mountinfo: the guest's now (before /proc was mounted, that was the host's, over 9p).
+mount -a -T "${0%/*}/guest.fstab" || say "error: mounting ${0%/*}/guest.fstab failed"
 export TMPDIR=/run HOME=/run TERM=dumb NO_COLOR=1 SYSTEMD_COLORS=0
 
 if [ ! -x "$NODE" ]; then
   say "error: node is not executable in the guest: $NODE"
 else
-  say "exec-node $(cut -d' ' -f1 /proc/uptime)"
+  read -r UPTIME _ </proc/uptime
+  say "exec-node $UPTIME"
   "$@"
   say "agent-exit status=$?"
 fi
-sync 2>/dev/null
-# End QEMU: reboot(2) (with -no-reboot QEMU exits). `reboot -f` calls it directly with
-# systemd's systemctl, busybox and sysvinit; perl (Debian: essential) is the fallback;
-# last resort: PID 1 exits, the kernel panics, and panic=-1 reboots.
+# The runner stops QEMU once it has the agent's bye; if it has not, end QEMU here: reboot(2)
+# (with -no-reboot QEMU exits). `reboot -f` calls it directly with systemd's systemctl, busybox
+# and sysvinit; perl (Debian: essential) is the fallback; last resort: PID 1 exits, the kernel panics, and panic=-1 reboots.
 reboot -f 2>/dev/null
 case "$(uname -m)" in x86_64) NR=169 ;; *) NR=142 ;; esac
 perl -e "syscall($NR, 0xfee1dead, 672274793, 0x01234567, 0) or die" 2>/dev/null

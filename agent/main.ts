@@ -10,4 +10,5 @@
 import { parseArgs } from './args.js';
 import { runAgent } from './agent.js';
 
-process.exit(await runAgent(parseArgs(process.argv.slice(2))));
+// No top-level await: the same file is also compiled to CommonJS for the bundle (scripts/bundle-agent.mjs).
+void runAgent(parseArgs(process.argv.slice(2))).then((code) => process.exit(code));

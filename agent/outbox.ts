@@ -44,6 +44,11 @@ export class Outbox {
     return this.pending.length === 0;
   }
 
+  /** Every line queued has been sent on this connection (acked or not). */
+  get allSent(): boolean {
+    return this.sent === this.last;
+  }
+
   /** Lines sent on this connection and not acked yet. */
   get inFlight(): number {
     return this.sent - this.acked;

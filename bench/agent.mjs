@@ -23,6 +23,8 @@ const MODULES = path.join(KDIR, 'modules');
 const CLI = path.join(ROOT, 'dist/runner/bin.js');
 const SCRATCH = path.join(WORK, `agent-${process.pid}`);
 const RUNS = benchRuns();
+const loadavg = () => (fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : '');
+const LOAD_BEFORE = loadavg();
 
 if (!fs.existsSync(IMAGE)) die(`${IMAGE} is missing`);
 if (!fs.existsSync(CLI)) die(`${CLI} missing: run \`npm run build\` first`);
@@ -138,9 +140,34 @@ console.log(`- agent ÷ serial: ${ratio('agent', 'serial')} (the guest's Node an
 console.log(`- kunit.py exec ×3 ÷ kunit-bridge --repeat 3: ${ratio('kpy3', 'repeat3')} (three attempts of every test)`);
 console.log(`- kunit.py exec ÷ kunit-bridge serial: ${ratio('kpy', 'serial')}`);
 console.log(`- --modules -j1 ÷ -j2: ${ratio('modules', 'modules-j2')}`);
+// Issue 14's two agent rows (the lead's `npm run bench` writes them into docs/benchmarks.md).
+const s = (id) => stat(id)?.median;
+const rows = [
+  {
+    measure: '`run --agent`, x86_64-rust-kunit-v2',
+    reference: s('serial') === undefined ? '—' : `serial ${s('serial').toFixed(2)} s`,
+    bridge:
+      s('agent') === undefined || s('serial') === undefined
+        ? '—'
+        : `${s('agent').toFixed(2)} s (+${(s('agent') - s('serial')).toFixed(2)} s per boot)`,
+    ratio: ratio('agent', 'serial') === '—' ? '—' : `${ratio('agent', 'serial')}× serial`,
+    goal: '<= serial + 1.5 s',
+    met: s('agent') === undefined || s('serial') === undefined ? null : s('agent') - s('serial') <= 1.5,
+  },
+  {
+    measure: '`run --repeat 3` vs three `kunit.py exec`',
+    reference: s('kpy3') === undefined ? '—' : `kunit.py exec ×3 ${s('kpy3').toFixed(2)} s`,
+    bridge: s('repeat3') === undefined ? '—' : `${s('repeat3').toFixed(2)} s`,
+    ratio: ratio('kpy3', 'repeat3') === '—' ? '—' : `${ratio('kpy3', 'repeat3')}x`,
+    goal: '>= 1.2x',
+    met: s('kpy3') === undefined || s('repeat3') === undefined ? null : s('kpy3') / s('repeat3') >= 1.2,
+  },
+];
 const out = {
   date: new Date().toISOString(),
   runs: RUNS,
+  load: { before: LOAD_BEFORE, after: loadavg() },
+  rows,
   cases: cases.map((c) => ({ ...c, stat: stat(c.id), raw: results[c.id] })),
   problems,
 };

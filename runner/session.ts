@@ -31,6 +31,8 @@ export interface AgentFeed {
   documents(): number;
   /** End the session now (the agent failed to start): QEMU is killed. */
   fail(): void;
+  /** The agent delivered everything and is leaving: QEMU is stopped, the ending stays `exited`. */
+  done?(): void;
 }
 
 export interface AgentHooks {
@@ -133,7 +135,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
 
     // The first of QEMU's exit and a stop.
     const first = await Promise.race([proc.exited.then(() => 'exited' as const), stop.requested]);
-    if (first !== 'exited') await proc.kill();
+    if (first !== 'exited' || stop.agentDone) await proc.kill();
     const exit = await proc.exited;
 
     // Drain: the rest of the log, then no more timers.
@@ -231,6 +233,10 @@ function connect(
     },
     documents: () => documents,
     fail: () => stop.stop('agent-failed'),
+    done: () => {
+      stop.agentDone = true;
+      stop.stop('exited');
+    },
   });
   return { stream, join };
 }

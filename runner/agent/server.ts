@@ -49,6 +49,8 @@ export interface AgentChannelOptions {
   next: (after: number, outcome: StepOutcome | undefined) => AgentStep | undefined;
   /** A hello bound the channel or resumed it (the first one is the agent's start). */
   onHello?: (hello: Hello) => void;
+  /** The agent said bye: every line is here and every step done (answered before this is called). */
+  onBye?: () => void;
   /**
    * One line for each kind of refusal (another boot's hello, a malformed frame): a peer that is not the
    * agent, or a bug; and one if the agent's log cannot be written (a full disk).
@@ -301,6 +303,7 @@ export class AgentChannel {
           this.finished = true;
           this.summary = f.summary;
           send({ t: 'bye' });
+          this.opts.onBye?.();
           break;
       }
     });

@@ -13,6 +13,8 @@ export class StopRequest {
   readonly requested: Promise<SessionEnding>;
   /** When the first stop was asked for (0: not yet). */
   at = 0;
+  /** The stop came from the agent's bye: the guest's work is done, QEMU is stopped, not waited for. */
+  agentDone = false;
   /** The last parser event before the stop (what the stopped test ran until). */
   private lastEventAt = Date.now();
   private resolve!: (why: SessionEnding) => void;

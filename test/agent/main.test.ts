@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { REPO } from '../helpers/corpus.js';
 
-test('without a readable token file the agent says so on the console and exits 1 (init then reports agent-exit)', () => {
+test.each(['dist/agent/main.js', 'dist/agent/agent.cjs'])('without a readable token file the agent (%s) says so on the console and exits 1 (init then reports agent-exit)', (entry) => {
   const r = spawnSync(
     process.execPath,
-    [join(REPO, 'dist/agent/main.js'), '--host', '127.0.0.1', '--port', '1', '--token-file', '/nonexistent/channel-1.token'],
+    [join(REPO, entry), '--host', '127.0.0.1', '--port', '1', '--token-file', '/nonexistent/channel-1.token'],
     { encoding: 'utf8', timeout: 20_000 },
   );
   expect(r.status).toBe(1);

@@ -174,5 +174,5 @@ test("the agent's files are found in this package, or their absence says to buil
     expect((e as Error).message).toContain('npm run build');
     return;
   }
-  expect(files).toEqual({ init: join(REPO, 'agent/init.sh'), main: join(REPO, 'dist/agent/main.js') });
+  expect(files).toEqual({ init: join(REPO, 'agent/init.sh'), main: join(REPO, 'dist/agent/agent.cjs') });
 });

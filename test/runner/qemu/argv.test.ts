@@ -113,7 +113,7 @@ const initArgs = [
   '/tmp/kb/channel-1.token',
 ];
 
-test("agent: devkmsg on, no kunit_shutdown, the host's root over 9p, DHCP, and init's argv last", () => {
+test("agent: devkmsg on, no kunit_shutdown, the host's root over 9p, DHCP, no PS/2 mouse probe (x86_64), and init's argv last", () => {
   const cmdline = kernelCmdline({
     arch: 'x86_64',
     kernel: 'k',
@@ -124,7 +124,7 @@ test("agent: devkmsg on, no kunit_shutdown, the host's root over 9p, DHCP, and i
   });
   expect(cmdline).toBe(
     'console=ttyS0 panic=-1 printk.devkmsg=on kunit.enable=1 kunit.filter_glob=rust* no_timer_check quiet ' +
-      'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp ' +
+      'root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L ro ip=dhcp i8042.noaux=1 ' +
       'init=/bin/sh -- /pkg/agent/init.sh /usr/bin/node /pkg/dist/agent/main.js --host 10.0.2.2 --port 40123 --token-file /tmp/kb/channel-1.token',
   );
   expect(cmdline).not.toContain('kunit_shutdown');
