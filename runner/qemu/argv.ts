@@ -79,7 +79,7 @@ export function kernelCmdline(req: QemuRequest): string {
   if (k.action) words.push(`kunit.action=${k.action}`, ...(p.listingKernelArgs ?? []));
   words.push(...(p.kernelArgs ?? []), ...(req.append ?? []));
   if (req.agent) {
-    words.push('root=hostroot', 'rootfstype=9p', 'rootflags=trans=virtio,version=9p2000.L', 'ro', 'ip=dhcp', ...(p.agentWords ?? []));
+    words.push('root=hostroot', 'rootfstype=9p', 'rootflags=trans=virtio,version=9p2000.L', 'ro', 'ip=dhcp');
     // Everything after `--` is init's argv, so this comes last. /bin/sh runs the script even without +x.
     words.push('init=/bin/sh', '--', ...req.agent.initArgs.map(quoteArg));
   }
