@@ -28,12 +28,17 @@ export class Booter {
   private probe: boolean;
   /** Every raw log written, in order (a failed KVM boot's too). */
   readonly rawLogs: string[] = [];
-  /** The first boot's kernel command line. */
-  firstCmdline = '';
+  private testCmdline = '';
+  private listCmdline = '';
   /** Why the lanes' agents failed, in order. */
   readonly agentFailures: string[] = [];
   /** How many lanes the run has: with more than one, the agent's warnings name the lane. */
   lanesTotal = 1;
+
+  /** The first test boot's kernel command line (a listing boot's only when no test boot ran: `--list`). */
+  get firstCmdline(): string {
+    return this.testCmdline || this.listCmdline;
+  }
 
   constructor(
     private readonly ctx: RunContext,
@@ -102,7 +107,8 @@ export class Booter {
       },
       existsSync,
     );
-    this.firstCmdline ||= cmd.cmdline;
+    if (lane >= 0) this.testCmdline ||= cmd.cmdline;
+    else this.listCmdline ||= cmd.cmdline;
     const remaining = this.ctx.deadline !== undefined ? Math.max(1, this.ctx.deadline - Date.now()) : 0;
     const onEvent = agentLane
       ? (e: KtapEvent): void => {

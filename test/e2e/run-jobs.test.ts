@@ -34,6 +34,9 @@ test('--jobs 2 gives the same tree as one boot, from two lanes', async () => {
   expect(passOrSkip(sharded.counts)).toBe(passOrSkip(single.counts));
   expect(sharded.counts.failed).toBe(0);
   expect(sharded.metadata['lanes']).toBe('2');
+  // The command line recorded is a test boot's (lane 1's), not the listing boot's.
+  expect(sharded.metadata['cmdline']).toContain('kunit.filter');
+  expect(sharded.metadata['cmdline']).not.toContain('kunit.action=');
   expect(sharded.documents[0]!.tests.map((t) => shape(t))).toEqual(single.documents[0]!.tests.map((t) => shape(t)));
   // Timings from the first run put memcpy (over half the time) in a lane of its own.
   expect(readFileSync(join(two, 'console-lane-01.log'), 'utf8')).toContain('module=memcpy_kunit');
