@@ -82,8 +82,7 @@ function norm(c) {
 const countsText = (c) => (c ? `${c.total} (${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.other} other)` : '?');
 // Passed and skipped are compared together: on x86_64-kunit-all, stackinit.test_switch_1_none passes in some
 // boots and skips in others (it depends on the stack's contents), in kunit.py's boots as in ours.
-const sameCounts = (a, b) =>
-  ['total', 'failed', 'other'].every((k) => a[k] === b[k]) && a.passed + a.skipped === b.passed + b.skipped;
+const sameCounts = (a, b) => ['total', 'failed', 'other'].every((k) => a[k] === b[k]) && a.passed + a.skipped === b.passed + b.skipped;
 
 /** kunit.py's summary line: "Testing complete. Ran 390 tests: passed: 347, skipped: 43". */
 function kunitPyCounts(text) {
