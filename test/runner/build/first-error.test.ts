@@ -38,7 +38,7 @@ test("GNU ld's undefined reference (real output): the two lines, without debug i
 
 test("ld.lld's undefined symbol (real output): the >>> lines and the location they name", () => {
   const e = firstError(fixture('lld-error.txt'))!;
-  expect(e.location).toBe('/work/undef.c:2');
+  expect(e.location).toBe('/home/dev/undef.c:2');
   expect(e.message).toBe('error: undefined symbol: missing_symbol');
   expect(e.lines).toHaveLength(3);
 });
