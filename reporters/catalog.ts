@@ -1,7 +1,8 @@
 /**
  * The file reporters' CLI names and `--help` lines, with no imports: the command line builds its
  * report options from this list without loading the reporters (they load when a report is written).
- * reporters/index.ts holds the reporters themselves, in the same order (a test checks they agree).
+ * Each reporter takes its name and description from here (`catalogEntry`); reporters/index.ts holds
+ * the reporters themselves, in the same order (a test checks they agree).
  */
 
 export interface ReporterEntry {
@@ -19,6 +20,13 @@ export const REPORTER_CATALOG: readonly ReporterEntry[] = [
   { name: 'markdown', description: 'a short Markdown summary for $GITHUB_STEP_SUMMARY and merge-request comments' },
   { name: 'kcidb', description: 'KCIDB v5.3 JSON for kcidb-submit (KernelCI)' },
 ];
+
+/** A reporter's catalog entry, by CLI name: the reporters spread it into their definition. */
+export function catalogEntry(name: string): ReporterEntry {
+  const entry = REPORTER_CATALOG.find((e) => e.name === name);
+  if (!entry) throw new Error(`reporter ${name} is not in the catalog`);
+  return entry;
+}
 
 /** The request fields that hold a report's path, one per file reporter. */
 export const REPORT_PATH_FIELDS = ['junit', 'tap', 'json', 'kunitJson', 'markdown', 'kcidb'] as const;

@@ -7,6 +7,7 @@
 import type { KtapDocument, RunResult, TestNode } from '../runner/ktap/model.js';
 import { renderStreamed, TestCrashes } from './stream.js';
 import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
+import { catalogEntry } from './catalog.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -116,8 +117,7 @@ class JsonWriter implements ReportWriter {
 }
 
 export const jsonReporter: FileReporter = {
-  name: 'json',
-  description: 'kunit-bridge native JSON: the full tree (docs/json-format.md)',
+  ...catalogEntry('json'),
   render: (result) => renderStreamed((sink) => new JsonWriter(sink), result),
   open: (sink) => new JsonWriter(sink),
 };

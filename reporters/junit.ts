@@ -48,6 +48,7 @@ import { crashOutsideTests, failedOnItsOwn, isNormalEnd, RULES, verdictReason } 
 import { propertiesXml, rootXml, suiteXml, type CaseXml, type SuiteXml } from './junit-xml.js';
 import { TestCrashes } from './stream.js';
 import type { FileReporter, Insertion, ReportOptions, ReportSink, ReportWriter } from './types.js';
+import { catalogEntry } from './catalog.js';
 
 type XmlElement = ReturnType<TestCase['build']>;
 
@@ -402,8 +403,7 @@ function buildCase(suite: TestSuite, c: CaseXml): void {
 
 /** JUnit XML: one flat `<testsuite>` per suite path; valid against junit-10.xsd and Jenkins' junit-4.xsd. */
 export const junitReporter: FileReporter = {
-  name: 'junit',
-  description: 'JUnit XML, one <testsuite> per KUnit suite (Jenkins, GitLab, GitHub)',
+  ...catalogEntry('junit'),
   render,
   open: (sink, options, groups) => new JunitWriter(sink, options, groups),
 };

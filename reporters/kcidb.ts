@@ -16,6 +16,7 @@ import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import type { FileReporter, ReportOptions } from './types.js';
 import { leafTests } from '../runner/gate/test-path.js';
 import type { KnownMark } from '../runner/gate/outcome.js';
+import { catalogEntry } from './catalog.js';
 
 /** `log_excerpt` limit of the schema (16 KiB); we cut at as many UTF-8 bytes. */
 export const LOG_EXCERPT_MAX = 16384;
@@ -229,7 +230,6 @@ export function renderKcidb(result: RunResult, options: ReportOptions = {}): str
 }
 
 export const kcidbReporter: FileReporter = {
-  name: 'kcidb',
-  description: 'KCIDB v5.3 JSON for kcidb-submit (KernelCI)',
+  ...catalogEntry('kcidb'),
   render: renderKcidb,
 };

@@ -12,6 +12,7 @@
 import type { RunResult, TestNode, TestStatus } from '../runner/ktap/model.js';
 import { MemorySink, renderStreamed } from './stream.js';
 import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
+import { catalogEntry } from './catalog.js';
 
 /** kunit.py's status words (kunit_json.py `_status_map`; anything else is FAIL). */
 export function kunitStatus(status: TestStatus): 'PASS' | 'FAIL' | 'SKIP' | 'ERROR' {
@@ -141,8 +142,7 @@ class KunitJsonWriter implements ReportWriter {
 }
 
 export const kunitJsonReporter: FileReporter = {
-  name: 'kunit-json',
-  description: 'the JSON of `kunit.py parse --json` (KernelCI test groups)',
+  ...catalogEntry('kunit-json'),
   render: (result) => renderStreamed((sink) => new KunitJsonWriter(sink), result),
   open: (sink) => new KunitJsonWriter(sink),
 };

@@ -17,6 +17,7 @@ import type { KnownMark } from '../runner/gate/outcome.js';
 import { leafTests, type PathedTest } from '../runner/gate/test-path.js';
 import { gateReason } from './gate-summary.js';
 import type { FileReporter } from './types.js';
+import { catalogEntry } from './catalog.js';
 
 export const MD_LIST_MAX = 50;
 const LOG_LINES = 8;
@@ -179,7 +180,6 @@ function render(result: RunResult): string {
 
 /** Markdown for CI summaries (`$GITHUB_STEP_SUMMARY`, merge-request comments). */
 export const markdownReporter: FileReporter = {
-  name: 'markdown',
-  description: 'a short Markdown summary for $GITHUB_STEP_SUMMARY and merge-request comments',
+  ...catalogEntry('markdown'),
   render,
 };

@@ -39,6 +39,7 @@ import { knownLabel } from '../runner/gate/outcome.js';
 import { isNormalEnd, isShownFailing, verdictReason } from '../runner/ktap/status.js';
 import { renderStreamed, TestCrashes } from './stream.js';
 import type { FileReporter, Insertion, ReportSink, ReportWriter } from './types.js';
+import { catalogEntry } from './catalog.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b\n]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
@@ -231,8 +232,7 @@ class TapWriter implements ReportWriter {
 
 /** TAP 14: nested subtests, SKIP/TODO directives, YAML diagnostics for crashes and timeouts. */
 export const tapReporter: FileReporter = {
-  name: 'tap',
-  description: 'TAP 14 with nested subtests (one stream for all KTAP documents)',
+  ...catalogEntry('tap'),
   render: (result) => renderStreamed((sink) => new TapWriter(sink, result.groups), result),
   open: (sink, _options, groups) => new TapWriter(sink, groups),
 };
