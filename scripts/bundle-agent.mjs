@@ -1,77 +1,54 @@
-// Writes dist/agent/agent.cjs, the agent in one file (run by `npm run build`). The guest reads its
-// files over 9p, where every file Node resolves, stats and reads is a round trip: one file instead
-// of the agent's 7 modules and ws's 13 (docs/agent.md, "Start-up"). The input is the agent compiled
-// to CommonJS (tsconfig.agent.json); each module becomes a function in a table, `require` of a
-// bundled path goes to the table, a built-in to Node's require.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+// Writes dist/agent/agent.cjs, the agent in one file (run by `npm run build`), with esbuild. The guest
+// reads its files over 9p, where every file Node resolves, stats and reads is a round trip: one file
+// instead of the agent's 7 modules and ws's 13 (docs/agent.md, "Start-up"). Three module stand-ins:
+// - `ws` is its client class alone (the package's index also loads the server and http's server side);
+// - `https`, `tls` and `zlib` load when first used (the agent speaks ws://, without permessage-deflate);
+// - ws's optional native add-ons fail at once instead of a node_modules search over 9p.
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CJS = join(ROOT, 'dist/.agent-cjs');
-const ENTRY = join(CJS, 'agent/main.js');
-const OUT = join(ROOT, 'dist/agent/agent.cjs');
-const resolveFromRoot = createRequire(join(ROOT, 'package.json')).resolve;
+// The package's own client module, by path: its `exports` do not list it.
+const WS_CLIENT = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('ws')), 'lib/websocket.js');
+const LAZY = ['https', 'tls', 'zlib'];
+const ABSENT = ['bufferutil', 'utf-8-validate'];
+const exact = (names) => new RegExp(`^(?:node:)?(?:${names.join('|')})$`);
 
-/** Instead of the package (whose index also loads the server): the client class alone. */
-const VIRTUAL = {
-  ws: `module.exports = { WebSocket: require(${JSON.stringify(join(dirname(resolveFromRoot('ws')), 'lib/websocket.js'))}) };`,
+const standIns = {
+  name: 'agent-stand-ins',
+  setup(b) {
+    b.onResolve({ filter: /^ws$/ }, () => ({ path: 'ws', namespace: 'stand-in' }));
+    b.onResolve({ filter: exact(LAZY) }, (a) =>
+      // The stand-in's own require is Node's.
+      a.namespace === 'lazy' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy' },
+    );
+    b.onResolve({ filter: exact(ABSENT) }, (a) => ({ path: a.path, namespace: 'absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({
+      contents: `module.exports = { WebSocket: require(${JSON.stringify(WS_CLIENT)}) };`,
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require(${JSON.stringify(`node:${a.path}`)}))[key] });`,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${a.path}'`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
 };
-/** Loaded only when first used (the agent speaks ws://, never wss://). */
-const LAZY = new Set(['https', 'tls', 'zlib']);
-/** ws's optional native add-ons: not installed here, and looking for them costs round trips. */
-const ABSENT = new Set(['bufferutil', 'utf-8-validate']);
-const BUILTIN = new Set(builtinModules);
 
-const modules = new Map(); // absolute path -> { id, code }
-function add(file, source = readFileSync(file, 'utf8')) {
-  if (modules.has(file)) return modules.get(file).id;
-  const entry = { id: modules.size, code: '' };
-  modules.set(file, entry);
-  entry.code = source.replace(/\brequire\((['"])([^'"]+)\1\)/g, (_call, _q, spec) => {
-    const name = spec.replace(/^node:/, '');
-    if (BUILTIN.has(name)) return LAZY.has(name) ? `__lazy(${JSON.stringify(name)})` : `__node(${JSON.stringify(name)})`;
-    if (ABSENT.has(spec)) return `__absent(${JSON.stringify(spec)})`;
-    if (VIRTUAL[spec]) return `__bundled(${add(`<${spec}>`, VIRTUAL[spec])})`;
-    if (!spec.startsWith('.') && !spec.startsWith('/'))
-      throw new Error(`${relative(ROOT, file)}: cannot bundle require(${JSON.stringify(spec)})`);
-    return `__bundled(${add(spec.startsWith('/') ? spec : createRequire(file).resolve(spec))})`;
-  });
-  return entry.id;
-}
-add(ENTRY);
-
-const table = [...modules].map(
-  ([file, { id, code }]) =>
-    `// ${relative(ROOT, file).replace(/^dist\/\.agent-cjs\//, '')}\n${id}: function (exports, module) {\n${code}\n},`,
-);
-writeFileSync(
-  OUT,
-  `'use strict';
-// Generated by scripts/bundle-agent.mjs from agent/*.ts and ws: do not edit.
-const __node = require;
-const __lazy = (name) => {
-  let m;
-  return new Proxy({}, { get: (_, key) => (m ??= __node(name))[key] });
-};
-const __absent = (name) => {
-  throw Object.assign(new Error(\`Cannot find module '\${name}'\`), { code: 'MODULE_NOT_FOUND' });
-};
-const __cache = new Map();
-const __bundled = (id) => {
-  let module = __cache.get(id);
-  if (!module) {
-    module = { exports: {} };
-    __cache.set(id, module);
-    __modules[id](module.exports, module);
-  }
-  return module.exports;
-};
-const __modules = {
-${table.join('\n')}
-};
-__bundled(0);
-`,
-);
-rmSync(CJS, { recursive: true, force: true });
+await build({
+  entryPoints: [join(ROOT, 'agent/main.ts')],
+  outfile: join(ROOT, 'dist/agent/agent.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: '// Generated by scripts/bundle-agent.mjs (esbuild) from agent/*.ts and ws: do not edit.' },
+  plugins: [standIns],
+  logLevel: 'warning',
+});
