@@ -31,7 +31,8 @@
 // run-<pid>/, removed at the end unless something went wrong.
 // Exit: 0 full run, goals met; 1 full run, a goal missed; 2 incomplete (QEMU, a fixture or
 // kunit.py missing, a command failed or timed out, counts that do not match).
-// Env: BENCH_RUNS=N; BENCH_TIMEOUT_S (per command, default 600).
+// Env: BENCH_RUNS=N; BENCH_TIMEOUT_S (per command, default 600); BENCH_RUN_CASES=kunitpy,ours-j2-cold,…
+// (only these case ids, on the kernels that have them; the run then counts as incomplete).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,7 @@ const GOAL_SPEEDUP = 1.6; // kunit.py ÷ kunit-bridge --jobs 2 with an empty cac
 const GOAL_SPEEDUP_WARM = 1.7; // the same with the list and timings cached
 
 const RUNS = benchRuns();
+const ONLY = process.env.BENCH_RUN_CASES?.split(',').filter(Boolean);
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 600);
 if (!(TIMEOUT_S > 0)) die(`BENCH_TIMEOUT_S must be a positive number, not ${process.env.BENCH_TIMEOUT_S}`);
 
@@ -261,9 +263,10 @@ for (const k of kernels) {
     continue;
   }
   if (kunit.path) k.kunitPyDir = kunitPyBuildDir(k);
-  const tools = toolsFor(k);
+  const tools = toolsFor(k).filter((t) => !ONLY || ONLY.includes(t.id));
+  if (tools.length === 0) continue;
   // Unmeasured: the warm cache (also warms the page cache for this kernel), or one pass of all.
-  const warmups = k.id === 'all' ? tools.filter((t) => t.id === 'ours-j2-cold') : tools;
+  const warmups = k.id === 'all' ? toolsFor(k).filter((t) => t.id === 'ours-j2-cold') : tools;
   for (const t of warmups) {
     const m = await runOne(k, t, 'warm-up (not measured)');
     if (m.error) problems.push(`${k.id} ${t.id} warm-up: ${m.error}`);
@@ -406,7 +409,11 @@ const lines = [
   'Goals:',
   ...goals.map((g) => `- ${g.name}: ${fmt(g.value, 3)} → ${yesNo(g.met)}`),
 ];
-const incomplete = [...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []), ...new Set(problems)];
+const incomplete = [
+  ...(kunit.error ? ['kunit.py unavailable: its side was not run'] : []),
+  ...(ONLY ? [`BENCH_RUN_CASES=${ONLY.join(',')}: only these cases ran`] : []),
+  ...new Set(problems),
+];
 if (incomplete.length) lines.push('', '**Incomplete run:**', ...incomplete.map((p) => `- ${p}`), '', `Scratch files kept: ${SCRATCH}`);
 console.log(lines.join('\n'));
 
