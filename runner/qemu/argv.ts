@@ -86,6 +86,13 @@ export function kernelCmdline(req: QemuRequest): string {
   return words.join(' ');
 }
 
+/** Guest memory (MiB): the user's (default 1024), capped for a listing boot without an initrd by the profile's `listingMemoryMb`. */
+export function guestMemoryMb(req: QemuRequest): number {
+  const memory = req.memoryMb ?? 1024;
+  const cap = PROFILES[req.arch].listingMemoryMb;
+  return req.kunit?.action !== undefined && !req.initrd && cap !== undefined ? Math.min(memory, cap) : memory;
+}
+
 /** Build the QEMU command. `exists` tells whether a firmware file is installed. */
 export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boolean): QemuCommand {
   const p = PROFILES[req.arch];
@@ -100,7 +107,7 @@ export function buildQemuCommand(req: QemuRequest, exists: (path: string) => boo
   if (p.firmware && (p.firmware.onlyIf === undefined || p.firmware.onlyIf.some(exists))) {
     args.push('-bios', p.firmware.bios);
   }
-  args.push('-m', String(req.memoryMb ?? 1024), '-smp', String(req.smp ?? 1));
+  args.push('-m', String(guestMemoryMb(req)), '-smp', String(req.smp ?? 1));
   args.push('-kernel', req.kernel);
   if (req.initrd) args.push('-initrd', req.initrd);
   args.push('-append', cmdline);

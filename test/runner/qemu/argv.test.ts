@@ -160,3 +160,18 @@ test('x86_64 under TCG uses -cpu max with the agent only (RDRAND: the CRNG is re
   expect(cpu(buildQemuCommand({ arch: 'arm64', kernel: 'k', accel: 'tcg', agent: { initArgs } }, none).args)).toBe('cortex-a57');
   expect(cpu(buildQemuCommand({ arch: 'riscv64', kernel: 'k', accel: 'tcg', agent: { initArgs } }, none).args)).toBeUndefined();
 });
+
+test('x86_64: a listing boot gets at most 256 MiB (not with an initrd); test boots and other arches get the user memory', () => {
+  const memory = (req: Parameters<typeof buildQemuCommand>[0]): string => {
+    const { args } = buildQemuCommand(req, none);
+    return args[args.indexOf('-m') + 1]!;
+  };
+  const list = { action: 'list_attr' as const };
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg', kunit: list })).toBe('256');
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg', kunit: list, memoryMb: 128 })).toBe('128');
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg', kunit: list, memoryMb: 2048 })).toBe('256');
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg', kunit: list, initrd: 'rd' })).toBe('1024');
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg', kunit: { filter: 'module=x' }, memoryMb: 2048 })).toBe('2048');
+  expect(memory({ arch: 'x86_64', kernel: 'k', accel: 'tcg' })).toBe('1024');
+  expect(memory({ arch: 'arm64', kernel: 'k', accel: 'tcg', kunit: list })).toBe('1024');
+});
