@@ -244,8 +244,14 @@ describe('kunit-bridge --help', () => {
 
   it('works as `npx kunit-bridge --help` from the repo root', () => {
     // As from a user's shell: without the npm_* variables of an enclosing `npm test`/`npx vitest`
-    // (they change how npx behaves). npm_config_yes=false: never install from the registry.
-    const r = spawn('npx', ['kunit-bridge', '--help'], { cwd: REPO, dropNpmEnv: true, env: { npm_config_yes: 'false' } });
+    // (they change how npx behaves). npm_config_yes=false: never install from the registry. An npm
+    // cache of its own: another npx changing ~/.npm/_npx at the same moment made this fail.
+    const cache = mkdtempSync(join(dir, 'npm-cache-'));
+    const r = spawn('npx', ['kunit-bridge', '--help'], {
+      cwd: REPO,
+      dropNpmEnv: true,
+      env: { npm_config_yes: 'false', npm_config_cache: cache },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: kunit-bridge');
     expect(r.stdout).toContain('Exit codes:');
