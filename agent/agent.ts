@@ -35,6 +35,7 @@ import {
   type StepOutcome,
 } from './protocol.js';
 import { beginMarker, doneMarker, endMarker, guestOps, outcomeOf, perform, type GuestOps } from './steps.js';
+import { WsClient } from './ws-client.js';
 
 /** What the agent needs of the guest. */
 export interface AgentDeps {
@@ -77,8 +78,6 @@ interface Socket {
 
 /** Run the agent until its work is done; resolves with the process's exit code. */
 export async function runAgent(args: AgentArgs, deps: AgentDeps = guestDeps): Promise<number> {
-  // Loads while the boot's records are read (in the bundle, dist/agent/agent.cjs, it is already there).
-  const ws = import('ws').then((m) => m.WebSocket);
   const t0 = Date.now();
   const log = (msg: string): void => deps.console(`${AGENT_LOG_PREFIX}${msg}\n`);
   let token: string;
@@ -98,7 +97,7 @@ export async function runAgent(args: AgentArgs, deps: AgentDeps = guestDeps): Pr
   } catch (e) {
     log(`printk_devkmsg: ${(e as Error).message}`);
   }
-  const agent = new Agent({ ...args, token, bootId, t0, ws }, deps, log);
+  const agent = new Agent({ ...args, token, bootId, t0 }, deps, log);
   return agent.run();
 }
 
@@ -107,7 +106,6 @@ interface AgentStart extends AgentArgs {
   bootId: string;
   /** When the agent started (ms since the epoch). */
   t0: number;
-  ws: Promise<typeof import('ws').WebSocket>;
 }
 
 class Agent {
@@ -226,10 +224,9 @@ class Agent {
 
   /** Open a connection (and, whenever one is lost, the next). Returns once the attempt is under way. */
   private async connect(): Promise<void> {
-    const WebSocket = await this.start.ws;
     const { host, port, token, bootId } = this.start;
     const url = `ws://${host}:${port}${AGENT_PATH}?token=${encodeURIComponent(token)}`;
-    const ws = new WebSocket(url, { handshakeTimeout: 5000, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    const ws = new WsClient(url, { handshakeTimeout: 5000, maxPayload: MAX_FRAME_BYTES });
     let opened = false;
     let error: string | undefined;
     const me: Socket = { send: (d) => ws.send(d), close: (c) => ws.close(c) };
@@ -246,7 +243,7 @@ class Agent {
       };
       ws.send(JSON.stringify(hello));
     });
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
       const d = isBinary ? { error: 'a binary frame' } : decodeRunnerFrame(String(data));
       if (d.error !== undefined) {
         this.log(`protocol error from the runner: ${d.error}`);
@@ -255,10 +252,10 @@ class Agent {
       }
       this.receive(d.frame, me);
     });
-    ws.on('error', (e) => {
+    ws.on('error', (e: Error) => {
       error = e.message;
     });
-    ws.on('close', (code) => {
+    ws.on('close', (code: number) => {
       if (this.sock === me) this.sock = undefined;
       if (!opened && this.connectErrors++ < MAX_CONNECT_ERRORS_SHOWN)
         this.log(`connect ${url.replace(/token=[^&]*/, 'token=…')}: ${error ?? `closed (${code})`}`);
