@@ -15,11 +15,17 @@ say() { echo "kunit-bridge-init: $*"; }
 say "start"
 NODE=$1
 
-mount -t proc proc /proc || say "error: mounting /proc failed"
-# The rest with one mount(8) (each exec reads mount and its libraries over 9p): agent/guest.fstab.
-# mount -a skips what is mounted already (devtmpfs, with DEVTMPFS_MOUNT), which it reads in
-# /proc/self/mountinfo: the guest's now (before /proc was mounted, that was the host's, over 9p).
+# All mounts with one mount(8) (each exec reads mount and its libraries over 9p): agent/guest.fstab.
 mount -a -T "${0%/*}/guest.fstab" || say "error: mounting ${0%/*}/guest.fstab failed"
+# What is mounted now, with the shell's builtins only: /proc must be the guest's (kb-proc), and /dev
+# a devtmpfs (the kernel's with DEVTMPFS_MOUNT; before, /dev is the host's over 9p).
+P= D=
+while read -r src dst fs _; do
+  [ "$src $dst" = "kb-proc /proc" ] && P=1
+  [ "$dst $fs" = "/dev devtmpfs" ] && D=1
+done </proc/mounts
+[ -n "$P" ] || say "error: /proc is not the guest's: mount -a skipped it"
+[ -n "$D" ] || mount -t devtmpfs devtmpfs /dev || say "error: mounting /dev failed"
 export TMPDIR=/run HOME=/run TERM=dumb NO_COLOR=1 SYSTEMD_COLORS=0
 
 if [ ! -x "$NODE" ]; then
