@@ -5,11 +5,12 @@
  * the log's bytes costs a copy into a few reused buffers; handing it parsed
  * tests would cost more than parsing them again (structured clone). The worker
  * finishes its reports with this thread's finished run, so every report is
- * what one thread would have written. One core, one report, or no built
- * worker (running from the TypeScript sources): every report is written here.
+ * what one thread would have written. One core (or none to spare), one report,
+ * or no built worker (running from the TypeScript sources): every report is
+ * written here.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FileReporter } from '../reporters/types.js';
@@ -78,10 +79,20 @@ export function split(reports: ReadonlyArray<readonly [FileReporter, string]>): 
 }
 
 /**
- * The reports of `req` streamed on as many threads as help: `worker` (default: more than one
- * core) allows the second one.
+ * Whether a second thread would find a core: more than one, and fewer runnable tasks than cores
+ * over the last minute. On a busy machine the worker's second parse only adds work (measured:
+ * slower than one thread at a load of 3–4 on 2 cores; docs/benchmarks.md). The reports are the
+ * same bytes either way.
  */
-export function streamReports(req: ReportRequest, worker = availableParallelism() > 1): StreamedReports {
+export function coreToSpare(cores = availableParallelism(), load = loadavg()[0] ?? 0): boolean {
+  return cores > 1 && load < cores;
+}
+
+/**
+ * The reports of `req` streamed on as many threads as help: `worker` (default: {@link coreToSpare})
+ * allows the second one.
+ */
+export function streamReports(req: ReportRequest, worker = coreToSpare()): StreamedReports {
   const reports = requested(req, []);
   const toWorker = worker && existsSync(fileURLToPath(WORKER)) ? split(reports) : reports.map(() => false);
   if (!toWorker.includes(true)) return new OneThread(new ReportStream(req, reports));

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { reporterByName } from '../../reporters/index.js';
 import type { FileReporter } from '../../reporters/types.js';
 import { parseCommand } from '../../runner/commands/parse.js';
-import { split } from '../../runner/report-threads.js';
+import { coreToSpare, split } from '../../runner/report-threads.js';
 import { corpus, REPO } from '../helpers/corpus.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -36,6 +36,13 @@ test('one report stays in this thread; of JUnit, TAP and JSON the worker writes 
     const s = split(reports(names));
     expect(s.includes(true) && s.includes(false), names.join(',')).toBe(true);
   }
+});
+
+test('a second thread only with a core to spare', () => {
+  expect(coreToSpare(1, 0)).toBe(false);
+  expect(coreToSpare(2, 0.3)).toBe(true);
+  expect(coreToSpare(2, 3.5)).toBe(false);
+  expect(coreToSpare(8, 3.5)).toBe(true);
 });
 
 describe.skipIf(!existsSync(BUILT))('the worker (built)', () => {
