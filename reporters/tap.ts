@@ -60,19 +60,13 @@ function oneLine(text: string): string {
 
 /** Escape for a test point's description or directive: `\` → `\\`, `#` → `\#`. */
 export function escapeTap(text: string): string {
-  const line = oneLine(text);
-  return NEEDS_ESCAPE.test(line) ? line.replace(/\\/g, '\\\\').replace(/#/g, '\\#') : line;
+  return oneLine(text).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
-
-const NEEDS_ESCAPE = /[\\#]/;
 
 /** A `# ` comment line that no parser can mistake for a `# Subtest:` header. */
 function comment(pad: string, text: string): string {
-  const line = oneLine(text);
-  const body = line.includes('Subtest') ? line.replace(/^(\s*)Subtest\b/, '$1 Subtest') : line;
-  const out = `${pad}# ${body}`;
-  // Most lines end in a visible character: nothing to trim.
-  return out.charCodeAt(out.length - 1) > 32 && out.charCodeAt(out.length - 1) < 127 ? out : out.trimEnd();
+  const body = oneLine(text).replace(/^(\s*)Subtest\b/, '$1 Subtest');
+  return `${pad}# ${body}`.trimEnd();
 }
 
 const yamlString = (s: string): string => JSON.stringify(oneLine(s));
