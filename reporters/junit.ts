@@ -86,9 +86,15 @@ export function cleanXmlText(text: string): string {
 
 const ASSERTION = /ASSERTION FAILED|EXPECTATION FAILED|Expected /;
 
-/** Seconds with at most 3 decimals (SUREFIRE_TIME); 0 when unknown (consumers compute NaN without one). */
-function seconds(ms: number | undefined): number {
+/**
+ * Seconds with at most 3 decimals (SUREFIRE_TIME); 0 when unknown (consumers compute NaN without one).
+ * `Number((ms / 1000).toFixed(3))`, which is `Math.round(ms) / 1000` unless `ms` is within a hair
+ * of a half millisecond (where `toFixed` decides by the binary value of `ms / 1000`): below 1e9 ms
+ * the two differ by at most 1.2e-7 ms before rounding.
+ */
+export function seconds(ms: number | undefined): number {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) return 0;
+  if (ms < 1e9 && Math.abs(ms - Math.floor(ms) - 0.5) > 1e-6) return Math.round(ms) / 1000;
   return Number((ms / 1000).toFixed(3));
 }
 
@@ -107,10 +113,9 @@ function withReason(prefix: string, reason: string | undefined): string {
 }
 
 function outcome(node: TestNode): CaseOutcome {
+  if (node.status === 'pass') return { kind: 'pass', body: '' };
   const log = node.log.join('\n');
   switch (node.status) {
-    case 'pass':
-      return { kind: 'pass', body: '' };
     case 'xfail':
       return { kind: 'pass', body: '', outPrefix: withReason('XFAIL', node.reason) };
     case 'fail': {
@@ -151,7 +156,7 @@ function knownOutcome(node: TestNode): CaseOutcome {
   return { kind: 'skipped', body: text, outPrefix: [`${text} (status ${node.status}, entry ${k.entry})`, ...crash].join('\n') };
 }
 
-/** What one `<testcase>` holds, every text cleaned (reporters/junit-xml.ts writes it). */
+/** What one `<testcase>` holds, every text cleaned (reporters/junit-xml.ts writes it); `classname` is cleaned already. */
 function caseOf(ctx: JunitContext, classname: string, node: TestNode): CaseXml {
   const o = node.known ? knownOutcome(node) : outcome(node);
   const red = o.kind === 'failure' || o.kind === 'error';
@@ -161,11 +166,14 @@ function caseOf(ctx: JunitContext, classname: string, node: TestNode): CaseXml {
   if (attempts) o.outPrefix = [attempts, o.outPrefix ?? ''].filter((x) => x !== '').join('\n');
   const location = ctx.options.junitLocations ? node.location : undefined;
   // A failing test's log is its failure's body: once is enough (GitLab, Jenkins show both).
-  const out = cleanXmlText([o.outPrefix ?? '', ...(red ? [] : node.log)].filter((s) => s !== '').join('\n'));
+  const out =
+    !o.outPrefix && (red || node.log.length === 0)
+      ? ''
+      : cleanXmlText([o.outPrefix ?? '', ...(red ? [] : node.log)].filter((s) => s !== '').join('\n'));
   // Never an empty failure/error: GitLab shows the element's attributes as a Ruby Hash then.
   const body = cleanXmlText(red && o.body.trim() === '' ? (o.message ?? o.type ?? 'failed') : o.body);
   return {
-    classname: cleanXmlText(classname),
+    classname,
     name: cleanXmlText(node.name),
     time: seconds(node.durationMs),
     kind: o.kind,
@@ -234,7 +242,8 @@ function suitesOf(ctx: JunitContext, path: string[], node: TestNode, document: n
   const suite: SuiteXml = { name: cleanXmlText(name), props, cases: [], time: 0, document };
   ctx.suites++;
   out.push(suite);
-  const classname = name;
+  // cleanXmlText leaves nothing for itself to clean: the suite's name is its cases' classname.
+  const classname = suite.name;
   if (node.children.length === 0) {
     // A top-level test without children is a test of its own (a suite that crashed before
     // its first case, a kselftest): it must not vanish. A suite of `1..0` is no test.
@@ -273,10 +282,10 @@ function runSuite(ctx: JunitContext, result: RunResult, crash: CrashInfo | undef
     problems.push({ ...blank, name, status: 'error', reason: why });
   }
   if (problems.length === 0 && ctx.suites > 0) return undefined;
-  const name = uniqueName(ctx, runName);
+  const name = cleanXmlText(uniqueName(ctx, runName));
   const cases = problems.map((p) => caseOf(ctx, name, p));
   ctx.suites++;
-  return { name: cleanXmlText(name), props: [], cases, time: suiteTime(ctx, undefined, cases) };
+  return { name, props: [], cases, time: suiteTime(ctx, undefined, cases) };
 }
 
 /** A merge of several architectures/kernels: suite names get the group's arch first. */

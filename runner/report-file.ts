@@ -1,8 +1,11 @@
 /**
- * A streamed report's file (reporters/types.ts `ReportSink`): the body goes to
- * a spool file beside the report through a small buffer, and `commit` writes
- * the report, insertions put in, atomically. Memory stays that of the buffers,
- * whatever the size of the run.
+ * A streamed report's file (reporters/types.ts `ReportSink`): the body goes
+ * through a small buffer into the report's own temporary file, and `commit`
+ * moves it up in place to make room for the insertions, writes them, and
+ * renames the file over the report (atomically). Memory stays that of the
+ * buffers, whatever the size of the run; the body's pages are written once and
+ * moved in the page cache, not copied to a second file. A device or FIFO (read
+ * as it is written) gets the body from a spool file instead.
  */
 import { readSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,22 +58,55 @@ class Out {
   }
 }
 
-function writeAll(fd: number, data: Buffer): number {
+function writeAll(fd: number, data: Buffer, position: number | null = null): number {
   let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
   return done;
+}
+
+function readAll(fd: number, buf: Buffer, length: number, position: number): void {
+  for (let done = 0; done < length; ) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) throw new Error(`report body ended at byte ${position + done}`);
+    done += n;
+  }
+}
+
+/**
+ * Put `insertions` (in order of `at`, byte positions) into the `length`-byte body of the file
+ * `fd`, in place: each part of the body after an insertion moves up by the insertions before it,
+ * the last part first and each part from its end (as `memmove` does), through `buf`.
+ */
+export function insertInPlace(fd: number, length: number, insertions: readonly Insertion[], buf: Buffer): void {
+  const texts = insertions.map((i) => Buffer.from(i.text, 'utf8'));
+  let shift = texts.reduce((n, t) => n + t.length, 0);
+  for (let i = insertions.length - 1; i >= 0 && shift > 0; i--) {
+    const from = insertions[i]!.at;
+    let to = i + 1 < insertions.length ? insertions[i + 1]!.at : length;
+    while (to > from) {
+      const n = Math.min(buf.length, to - from);
+      readAll(fd, buf, n, to - n);
+      writeAll(fd, buf.subarray(0, n), to - n + shift);
+      to -= n;
+    }
+    shift -= texts[i]!.length;
+    if (texts[i]!.length > 0) writeAll(fd, texts[i]!, from + shift);
+  }
 }
 
 /** The body of one report on its way to `path`. */
 export class FileSink implements ReportSink {
-  private readonly spool: AtomicFile;
+  /** The report's temporary file, or for a device the spool its body waits in. */
+  private readonly file: AtomicFile;
   private readonly out: Out;
+  private readonly device: boolean;
   private open = true;
 
   constructor(private readonly path: string) {
-    // Beside the report (same disk, removed with the other stale temporaries), unless the report is a device.
-    this.spool = openAtomic(writesInPlace(path) ? join(tmpdir(), `kunit-bridge-${basename(path)}`) : path);
-    this.out = new Out(this.spool.fd);
+    // A device is written in order: its body waits in a spool (removed with the other stale temporaries).
+    this.device = writesInPlace(path);
+    this.file = openAtomic(this.device ? join(tmpdir(), `kunit-bridge-${basename(path)}`) : path);
+    this.out = new Out(this.file.fd);
   }
 
   /** Small writes wait here and are encoded together (one encoding call per ~64 KiB, not per write). */
@@ -95,36 +131,46 @@ export class FileSink implements ReportSink {
     return this.out.position;
   }
 
-  /** Write the report: the body with `insertions` (in order of `at`) put in; the spool is removed. */
+  /** Write the report: the body with `insertions` (in order of `at`) put in. */
   commit(insertions: readonly Insertion[]): void {
     try {
       this.drain();
       this.out.flush();
-      const file = openAtomic(this.path);
-      try {
-        const out = new Out(file.fd);
-        let from = 0;
-        for (const { at, text } of insertions) {
-          out.copy(this.spool.fd, from, at);
-          out.write(text);
-          from = at;
-        }
-        out.copy(this.spool.fd, from, this.out.flushed);
-        out.flush();
-      } catch (err) {
-        file.abort();
-        throw err;
+      if (this.device) this.copyTo(insertions);
+      else {
+        insertInPlace(this.file.fd, this.out.flushed, insertions, Buffer.allocUnsafe(CHUNK));
+        this.open = false;
+        this.file.commit();
       }
-      file.commit();
     } finally {
       this.abort();
     }
   }
 
-  /** Give up (or done): the spool is removed. */
+  /** A device: the spool copied to it, insertions put in. */
+  private copyTo(insertions: readonly Insertion[]): void {
+    const file = openAtomic(this.path);
+    try {
+      const out = new Out(file.fd);
+      let from = 0;
+      for (const { at, text } of insertions) {
+        out.copy(this.file.fd, from, at);
+        out.write(text);
+        from = at;
+      }
+      out.copy(this.file.fd, from, this.out.flushed);
+      out.flush();
+    } catch (err) {
+      file.abort();
+      throw err;
+    }
+    file.commit();
+  }
+
+  /** Give up (or done with a device's spool): the file is removed. */
   abort(): void {
     if (!this.open) return;
     this.open = false;
-    this.spool.abort();
+    this.file.abort();
   }
 }

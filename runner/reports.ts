@@ -22,7 +22,7 @@ export interface ReportRequest extends ReportOptions {
 export { REPORT_PATH_FIELDS, reportField, type ReportPathField } from '../reporters/catalog.js';
 
 /** The reports asked for, `[reporter, path]`, the `always` ones first. */
-function requested(req: ReportRequest, always: ReadonlyArray<readonly [string, string]>): Array<[FileReporter, string]> {
+export function requested(req: ReportRequest, always: ReadonlyArray<readonly [string, string]>): Array<[FileReporter, string]> {
   const out: Array<[FileReporter, string]> = [];
   for (const [name, path] of [...always, ...FILE_REPORTERS.map((r) => [r.name, req[reportField(r.name)]] as const)]) {
     if (typeof path === 'string' && path !== '') out.push([reporterByName(name)!, path]);
@@ -30,7 +30,7 @@ function requested(req: ReportRequest, always: ReadonlyArray<readonly [string, s
   return out;
 }
 
-const writeError = (name: string, path: string, err: unknown): BridgeError =>
+export const writeError = (name: string, path: string, err: unknown): BridgeError =>
   new BridgeError('E_REPORT_WRITE', `cannot write the ${name} report to ${path}: ${describeFsError(err)}`, { cause: err });
 
 /** Streamed to a file (`-`, stdout, takes the whole string: it cannot be put together afterwards). */
@@ -79,11 +79,18 @@ interface Streamed {
   error?: BridgeError;
 }
 
+/** How one streamed report ended: its path, and why it was not written. */
+export interface StreamOutcome {
+  path: string;
+  error?: BridgeError;
+}
+
 /**
  * The reports of a parse written as it goes, suite by suite, from the parser's
  * events (`test-end` of each top-level test): no tree is kept, so memory does
  * not grow with the run. For when every report asked for streams
  * ({@link ReportStream.possible}); otherwise keep the tree and {@link writeReports}.
+ * runner/report-threads.ts runs some of them in a second thread.
  */
 export class ReportStream {
   private readonly reports: Streamed[];
@@ -93,8 +100,9 @@ export class ReportStream {
     return requested(req, always).every(([r, path]) => streams(r, path));
   }
 
-  constructor(req: ReportRequest, always: ReadonlyArray<readonly [string, string]> = []) {
-    this.reports = requested(req, always).map(([reporter, path]) => {
+  /** `reports`: some of {@link requested}'s (all by default), each streamed with `options`. */
+  constructor(req: ReportOptions, reports: ReadonlyArray<readonly [FileReporter, string]> = requested(req, [])) {
+    this.reports = reports.map(([reporter, path]) => {
       try {
         const sink = new FileSink(path);
         return { name: reporter.name, path, sink, writer: reporter.open!(sink, req) };
@@ -175,21 +183,30 @@ export class ReportStream {
     for (const r of this.reports) r.sink?.abort();
   }
 
+  /** Finish every report with the finished run: how each ended, in order. */
+  settle(result: RunResult): StreamOutcome[] {
+    this.release();
+    return this.reports.map((r) => {
+      if (r.writer && r.sink) {
+        try {
+          r.sink.commit(r.writer.finish(result));
+        } catch (err) {
+          r.error = writeError(r.name, r.path, err);
+        }
+      }
+      return r.error ? { path: r.path, error: r.error } : { path: r.path };
+    });
+  }
+
   /** Finish every report with the finished run; the paths written, or the first failure (E_REPORT_WRITE) once all are done. */
   finish(result: RunResult): string[] {
-    this.release();
-    const written: string[] = [];
-    for (const r of this.reports) {
-      if (!r.writer || !r.sink) continue;
-      try {
-        r.sink.commit(r.writer.finish(result));
-        written.push(r.path);
-      } catch (err) {
-        r.error = writeError(r.name, r.path, err);
-      }
-    }
-    const failure = this.reports.find((r) => r.error)?.error;
-    if (failure) throw failure;
-    return written;
+    return written(this.settle(result));
   }
+}
+
+/** The paths written, or the first failure of {@link StreamOutcome}s. */
+export function written(outcomes: readonly StreamOutcome[]): string[] {
+  const failure = outcomes.find((o) => o.error)?.error;
+  if (failure) throw failure;
+  return outcomes.map((o) => o.path);
 }

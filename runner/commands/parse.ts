@@ -38,6 +38,8 @@ export interface ParseRequest {
   annotate?: boolean;
   /** One-line warnings (default: stderr). */
   warn?: (message: string) => void;
+  /** Streamed reports may be written by a second thread too (default: more than one core; runner/report-threads.ts). */
+  reportThreads?: boolean;
 }
 
 export async function parseCommand(req: ParseRequest): Promise<RunResult> {
@@ -56,7 +58,10 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
   const reports = needTree ? await import('../reports.js') : undefined;
   // No gate and only reports that stream: written suite by suite as the log is read, no tree kept.
-  const streamed = reports && !gating && reports.ReportStream.possible(req.reports) ? new reports.ReportStream(req.reports) : undefined;
+  const streamed =
+    reports && !gating && reports.ReportStream.possible(req.reports)
+      ? (await import('../report-threads.js')).streamReports(req.reports, req.reportThreads)
+      : undefined;
   const onEvents = streamed
     ? (e: KtapEvent) => {
         onEvent?.(e);
@@ -65,11 +70,22 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
     : onEvent;
   // The console view reads no `log` events: do not make them.
   const stream = new KtapStream({ onEvent: onEvents, retain: needTree && !streamed, logEvents: false });
+  // The bytes go to the reports' worker too, if any (it parses them itself); wait when it is behind.
+  const feed: Feed = streamed
+    ? (bytes) => {
+        const wait = streamed.input(bytes);
+        stream.write(bytes);
+        return wait;
+      }
+    : (bytes) => {
+        stream.write(bytes);
+        return undefined;
+      };
   try {
-    if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, stream);
-    else await readFile(req.input, stream);
+    if (req.stream || req.input === '-') await readStream(req.stream ?? process.stdin, req.input, feed);
+    else await readFile(req.input, feed);
   } catch (err) {
-    streamed?.abort();
+    await streamed?.abort();
     throw err;
   }
   const result = stream.finish();
@@ -86,13 +102,16 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
       warn: req.warn ?? warnStderr,
     });
   } else view?.finish(result);
-  if (streamed) streamed.finish(result);
+  if (streamed) await streamed.finish(result);
   else reports?.writeReports(result, req.reports);
   return result;
 }
 
+/** Where the log's bytes go, in order; a promise: wait before the next (the caller's buffer is still read). */
+type Feed = (bytes: Uint8Array) => Promise<void> | undefined;
+
 /** A file: synchronous reads into one buffer, which is fastest for a local file. */
-async function readFile(path: string, stream: KtapStream): Promise<void> {
+async function readFile(path: string, feed: Feed): Promise<void> {
   // Open first so a missing file is a clear input error.
   const fh = await open(path, 'r').catch((err: unknown) => {
     throw inputError(path, err);
@@ -106,12 +125,13 @@ async function readFile(path: string, stream: KtapStream): Promise<void> {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw inputError(path, err);
         // A non-blocking descriptor (a pipe or terminal given by path): read it as a stream.
-        await readStream(createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: READ_SIZE }), path, stream);
+        await readStream(createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: READ_SIZE }), path, feed);
         return;
       }
       if (n === 0) break;
       // Only read errors are input errors; a parser exception is a bug and must surface as one.
-      stream.write(buf.subarray(0, n));
+      const wait = feed(buf.subarray(0, n));
+      if (wait) await wait;
     }
   } finally {
     await fh.close();
@@ -133,7 +153,7 @@ async function head(path: string): Promise<string> {
   }
 }
 
-async function readStream(source: Readable, input: string, stream: KtapStream): Promise<void> {
+async function readStream(source: Readable, input: string, feed: Feed): Promise<void> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     let next: IteratorResult<Buffer>;
@@ -143,6 +163,7 @@ async function readStream(source: Readable, input: string, stream: KtapStream): 
       throw inputError(input, err);
     }
     if (next.done) break;
-    stream.write(next.value);
+    const wait = feed(next.value);
+    if (wait) await wait;
   }
 }

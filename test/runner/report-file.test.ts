@@ -4,6 +4,7 @@
  * boundaries, nothing left beside the report (no spool, no temporary file).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { FileSink } from '../../runner/report-file.js';
@@ -53,4 +54,30 @@ test('parse of a log that cannot be read leaves no spool beside the reports', as
   const reports = { junit: join(dir, 'r.xml'), json: join(dir, 'r.json') };
   await expect(parseCommand({ input: join(dir, 'missing.log'), quiet: true, reports })).rejects.toThrow();
   expect(readdirSync(dir)).toEqual([]);
+});
+
+test('insertions at the same place, at the very end and empty ones keep their order', () => {
+  const dir = tempDir('kunit-bridge-report-file-');
+  const path = join(dir, 'r.txt');
+  const sink = new FileSink(path);
+  const at0 = sink.mark();
+  sink.write('body');
+  const end = sink.mark();
+  sink.commit([
+    { at: at0, text: 'a' },
+    { at: at0, text: '' },
+    { at: at0, text: 'b' },
+    { at: 2, text: 'ü' },
+    { at: end, text: 'z' },
+    { at: end, text: '' },
+  ]);
+  expect(readFileSync(path, 'utf8')).toBe('abboüdyz');
+  expect(readdirSync(dir)).toEqual(['r.txt']);
+});
+
+test('a device gets the body in order, through a spool that is then removed', () => {
+  const sink = new FileSink('/dev/null');
+  sink.write('x'.repeat(3 << 20));
+  sink.commit([{ at: 0, text: 'head' }]);
+  expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`.kunit-bridge-null.kb-${process.pid}-`))).toEqual([]);
 });
