@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { reporterByName } from '../../reporters/index.js';
 import type { FileReporter } from '../../reporters/types.js';
 import { parseCommand } from '../../runner/commands/parse.js';
@@ -45,7 +45,23 @@ test('a second thread only with a core to spare', () => {
   expect(coreToSpare(8, 3.5)).toBe(true);
 });
 
-describe.skipIf(!existsSync(BUILT))('the worker (built)', () => {
+describe('the worker (built)', () => {
+  // `npm test` builds first; without dist/ these tests must fail, not pass on one thread or skip.
+  beforeAll(() => {
+    if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first`);
+  });
+
+  test('the built module does start a worker for JUnit + TAP + JSON (the comparisons below are two threads)', async () => {
+    const { streamReports } = (await import(pathToFileURL(join(REPO, 'dist/runner/report-threads.js')).href)) as {
+      streamReports: (req: Record<string, string>, worker: boolean) => { constructor: { name: string }; abort(): Promise<void> };
+    };
+    const dir = tempDir('kunit-bridge-threads-');
+    const s = streamReports({ junit: join(dir, 'r.xml'), tap: join(dir, 'r.tap'), json: join(dir, 'r.json') }, true);
+    expect(s.constructor.name).toBe('TwoThreads');
+    await s.abort();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   test('every corpus log: the reports written on two threads are those written on one', async () => {
     const twoThreads = await built();
     for (const { path, name } of corpus()) {
