@@ -59,6 +59,9 @@ const PARSE = 10;
 
 const WORKER = new URL('./report-worker.js', import.meta.url);
 
+/** The parser's options when the reports stream (no tree, no `log` events): the main thread's and the worker's. */
+export const STREAMED_PARSE = { retain: false, logEvents: false } as const;
+
 /**
  * Which of `reports` the worker writes: the costliest first, each to the thread with less work
  * so far (this one also reads the log and starts first); none when it would not help.

@@ -8,7 +8,7 @@ import { reporterByName } from '../reporters/index.js';
 import type { FileReporter } from '../reporters/types.js';
 import { KtapStream } from './ktap/index.js';
 import { ReportStream } from './reports.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './report-threads.js';
+import { STREAMED_PARSE, type FromWorker, type ToWorker, type WorkerSetup } from './report-threads.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -16,8 +16,8 @@ const reports = new ReportStream(
   setup.options,
   setup.reports.map(([name, path]): [FileReporter, string] => [reporterByName(name)!, path]),
 );
-// The same options as the main thread's parse (runner/commands/parse.ts) without a tree.
-const stream = new KtapStream({ onEvent: (e) => reports.onEvent(e), retain: false, logEvents: false });
+// The same options as the main thread's parse (runner/commands/parse.ts).
+const stream = new KtapStream({ onEvent: (e) => reports.onEvent(e), ...STREAMED_PARSE });
 const reply = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 port.on('message', (m: ToWorker) => {

@@ -58,10 +58,8 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
   // Loaded only when asked for: the reporters' dependencies take longer to load than a big log to parse.
   const reports = needTree ? await import('../reports.js') : undefined;
   // No gate and only reports that stream: written suite by suite as the log is read, no tree kept.
-  const streamed =
-    reports && !gating && reports.ReportStream.possible(req.reports)
-      ? (await import('../report-threads.js')).streamReports(req.reports, req.reportThreads)
-      : undefined;
+  const threads = reports && !gating && reports.ReportStream.possible(req.reports) ? await import('../report-threads.js') : undefined;
+  const streamed = threads?.streamReports(req.reports, req.reportThreads);
   const onEvents = streamed
     ? (e: KtapEvent) => {
         onEvent?.(e);
@@ -69,7 +67,8 @@ export async function parseCommand(req: ParseRequest): Promise<RunResult> {
       }
     : onEvent;
   // The console view reads no `log` events: do not make them.
-  const stream = new KtapStream({ onEvent: onEvents, retain: needTree && !streamed, logEvents: false });
+  // Streamed, the reports' worker parses with the same options (runner/report-threads.ts).
+  const stream = new KtapStream({ onEvent: onEvents, ...(threads ? threads.STREAMED_PARSE : { retain: needTree, logEvents: false }) });
   // The bytes go to the reports' worker too, if any (it parses them itself); wait when it is behind.
   const feed: Feed = streamed
     ? (bytes) => {
